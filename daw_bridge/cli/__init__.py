@@ -1,0 +1,73 @@
+"""``semeq``: the command-line door to the service.
+
+Each subcommand lives in its own module here and exposes ``add_parser(subparsers)``; modules keep
+heavy imports (numpy, torch, the model) inside their run functions so that ``semeq send`` starts
+fast (it is what REAPER scripts run for every action).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from daw_bridge import __version__
+from daw_bridge.errors import SemeqError
+
+#: Subcommand modules, in the order ``semeq --help`` lists them.
+COMMANDS = (
+    "eq",
+    "apply",
+    "response",
+    "analyze",
+    "suggest",
+    "serve",
+    "send",
+    "train",
+    "install_reaper",
+)
+
+
+class CLIError(Exception):
+    """A user-facing failure: printed as ``semeq: error: <message>`` with exit code ``code``."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="semeq",
+        description=(
+            "Semantic EQ Bridge: say what you want to hear ('warmer', 'a bit less harsh') and get "
+            "a 5-band parametric EQ for REAPER's ReaEQ, Ardour's ACE EQ or any OSC host, sized to "
+            "the track in front of it."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"semeq {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMANDS:
+        module = importlib.import_module(f"daw_bridge.cli.{name}")
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except CLIError as exc:
+        print(f"semeq: error: {exc}", file=sys.stderr)
+        return exc.code
+    except SemeqError as exc:
+        print(f"semeq: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,334 @@
+"""The 5-band parametric EQ (SAFE-DB layout) as one immutable value, and its exact digital filters.
+
+Bands: a low shelf, three peaking bands and a high shelf, designed with the RBJ Audio-EQ-Cookbook
+formulas (Robert Bristow-Johnson) and run as second-order sections with :mod:`scipy.signal`.
+
+Units: gains in dB, frequencies in Hz, peak bandwidth as Q (dimensionless). Shelves have no Q in
+SAFE-DB; they use one fixed slope, :data:`SHELF_Q` = 1/sqrt(2) (RBJ shelf slope S = 1, the steepest
+shelf without overshoot). That is the slope of Ardour's ACE EQ shelves and the common RBJ
+approximation of ReaEQ's shelves (``../shared/docs``); hosts map it to their own units.
+
+Processing is causal (:func:`scipy.signal.sosfilt`, like a DAW's EQ), so the phase response is that of
+the minimum-phase biquads, and the same object streams any length of audio block by block
+(:class:`EQStream`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Iterable, Mapping
+
+import numpy as np
+from scipy import signal
+
+from daw_bridge.errors import SemeqError
+
+#: Fixed shelf quality factor (RBJ shelf slope S = 1).
+SHELF_Q = 1.0 / math.sqrt(2.0)
+
+#: Legal ranges (inclusive): gains by SAFE-DB's plug-in, frequencies the audible band, Q SAFE's range.
+GAIN_RANGE_DB = (-12.0, 12.0)
+FREQ_RANGE_HZ = (20.0, 20000.0)
+Q_RANGE = (0.1, 10.0)
+
+PARAM_NAMES: tuple[str, ...] = (
+    "low_shelf_gain_db",
+    "low_shelf_freq_hz",
+    "peak1_gain_db",
+    "peak1_freq_hz",
+    "peak1_q",
+    "peak2_gain_db",
+    "peak2_freq_hz",
+    "peak2_q",
+    "peak3_gain_db",
+    "peak3_freq_hz",
+    "peak3_q",
+    "high_shelf_gain_db",
+    "high_shelf_freq_hz",
+)
+
+#: Index of every gain in the 13-vector (the entries an intensity scales).
+GAIN_INDEX = (0, 2, 5, 8, 11)
+#: Index of every frequency in the 13-vector.
+FREQ_INDEX = (1, 3, 6, 9, 12)
+#: Index of every peak Q in the 13-vector.
+Q_INDEX = (4, 7, 10)
+
+
+class EQError(SemeqError):
+    """An EQ parameter set that cannot be used (missing, non-finite or out of range)."""
+
+    code = "bad_params"
+
+
+def _range_of(name: str) -> tuple[float, float]:
+    if name.endswith("_gain_db"):
+        return GAIN_RANGE_DB
+    if name.endswith("_freq_hz"):
+        return FREQ_RANGE_HZ
+    return Q_RANGE
+
+
+@dataclass(frozen=True)
+class EQParams:
+    """The 13 parameters of the 5-band EQ, in SAFE-DB order (gains dB, frequencies Hz, Q).
+
+    Construction validates every value; an invalid value raises :class:`EQError` naming the field,
+    the value and the allowed range.
+    """
+
+    low_shelf_gain_db: float
+    low_shelf_freq_hz: float
+    peak1_gain_db: float
+    peak1_freq_hz: float
+    peak1_q: float
+    peak2_gain_db: float
+    peak2_freq_hz: float
+    peak2_q: float
+    peak3_gain_db: float
+    peak3_freq_hz: float
+    peak3_q: float
+    high_shelf_gain_db: float
+    high_shelf_freq_hz: float
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+                raise EQError(f"{f.name} must be a number, got {value!r}")
+            value = float(value)
+            if not math.isfinite(value):
+                raise EQError(f"{f.name} must be a finite number, got {value}")
+            lo, hi = _range_of(f.name)
+            if not lo <= value <= hi:
+                raise EQError(f"{f.name} = {value:g} is outside the allowed range {lo:g} .. {hi:g}")
+            object.__setattr__(self, f.name, value)
+
+    # --- construction -------------------------------------------------------------------------
+    @classmethod
+    def flat(cls) -> "EQParams":
+        """An EQ that changes nothing: every gain 0 dB, bands at neutral default frequencies."""
+        return cls(0.0, 100.0, 0.0, 250.0, 0.71, 0.0, 1000.0, 0.71, 0.0, 4000.0, 0.71, 0.0, 8000.0)
+
+    @classmethod
+    def from_vector(cls, vector: Iterable[float], clip: bool = False) -> "EQParams":
+        """Build from 13 numbers in :data:`PARAM_NAMES` order; the peaks are sorted by frequency.
+
+        ``clip=True`` clips each value into its legal range first (for model outputs); non-finite
+        values are always an error.
+        """
+        v = np.asarray(list(vector) if not isinstance(vector, np.ndarray) else vector, dtype=float)
+        if v.shape != (13,):
+            raise EQError(f"an EQ vector has 13 values, got shape {v.shape}")
+        if not np.all(np.isfinite(v)):
+            raise EQError("an EQ vector must be finite (got NaN or infinity)")
+        if clip:
+            lo = np.array([_range_of(n)[0] for n in PARAM_NAMES])
+            hi = np.array([_range_of(n)[1] for n in PARAM_NAMES])
+            v = np.clip(v, lo, hi)
+        peaks = sorted((tuple(v[i : i + 3]) for i in (2, 5, 8)), key=lambda p: p[1])
+        ordered = [v[0], v[1], *peaks[0], *peaks[1], *peaks[2], v[11], v[12]]
+        return cls(*(float(x) for x in ordered))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, float]) -> "EQParams":
+        """Build from a mapping with exactly the 13 names of :data:`PARAM_NAMES`."""
+        if not isinstance(data, Mapping):
+            raise EQError(f"EQ parameters must be an object with the 13 named fields, got {type(data).__name__}")
+        missing = [n for n in PARAM_NAMES if n not in data]
+        extra = sorted(set(data) - set(PARAM_NAMES))
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append("missing " + ", ".join(missing))
+            if extra:
+                parts.append("unknown " + ", ".join(extra))
+            raise EQError("EQ parameters: " + "; ".join(parts))
+        return cls(**{n: data[n] for n in PARAM_NAMES})
+
+    @classmethod
+    def from_json(cls, text: str) -> "EQParams":
+        """Parse JSON text: either the 13 named fields or an object with a ``params`` member."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise EQError(f"EQ parameters are not valid JSON: {exc}") from None
+        if isinstance(data, dict) and "params" in data and isinstance(data["params"], dict):
+            data = data["params"]
+        return cls.from_dict(data)
+
+    # --- views ------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, float]:
+        """The 13 named fields (JSON names of the protocol)."""
+        return asdict(self)
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def to_vector(self) -> np.ndarray:
+        """The 13 values in :data:`PARAM_NAMES` order with the peaks sorted by frequency."""
+        return EQParams.from_vector(self.raw_vector()).raw_vector()
+
+    def raw_vector(self) -> np.ndarray:
+        """The 13 values in field order, as stored."""
+        return np.array([getattr(self, n) for n in PARAM_NAMES], dtype=float)
+
+    @property
+    def is_flat(self) -> bool:
+        return all(getattr(self, PARAM_NAMES[i]) == 0.0 for i in GAIN_INDEX)
+
+    def scaled(self, intensity: float) -> "EQParams":
+        """Every gain multiplied by ``intensity`` (negative = the opposite EQ, 0 = flat).
+
+        Scaled gains are clipped to :data:`GAIN_RANGE_DB`; frequencies and Q are kept.
+        """
+        if not math.isfinite(intensity):
+            raise EQError(f"intensity must be finite, got {intensity}")
+        lo, hi = GAIN_RANGE_DB
+        changes = {
+            PARAM_NAMES[i]: float(np.clip(getattr(self, PARAM_NAMES[i]) * intensity, lo, hi)) + 0.0
+            for i in GAIN_INDEX
+        }
+        return replace(self, **changes)
+
+    def bands(self) -> list["Band"]:
+        """The five bands in processing order: low shelf, peaks 1-3, high shelf."""
+        return [
+            Band("low_shelf", self.low_shelf_freq_hz, self.low_shelf_gain_db, SHELF_Q),
+            Band("peak", self.peak1_freq_hz, self.peak1_gain_db, self.peak1_q),
+            Band("peak", self.peak2_freq_hz, self.peak2_gain_db, self.peak2_q),
+            Band("peak", self.peak3_freq_hz, self.peak3_gain_db, self.peak3_q),
+            Band("high_shelf", self.high_shelf_freq_hz, self.high_shelf_gain_db, SHELF_Q),
+        ]
+
+
+@dataclass(frozen=True)
+class Band:
+    """One EQ band: ``kind`` is ``low_shelf``, ``peak`` or ``high_shelf``; Hz, dB, Q."""
+
+    kind: str
+    freq_hz: float
+    gain_db: float
+    q: float
+
+
+# --- filter design ------------------------------------------------------------------------------
+
+_IDENTITY = np.array([1.0, 0.0, 0.0, 1.0, 0.0, 0.0])
+
+
+def band_sos(band: Band, sample_rate_hz: float) -> np.ndarray:
+    """One RBJ cookbook biquad as a second-order section ``[b0, b1, b2, 1, a1, a2]``.
+
+    A band at or above the Nyquist frequency cannot be designed; it is replaced by what it does
+    below Nyquist: nothing for a peak or a high shelf, its full gain for a low shelf.
+    """
+    if sample_rate_hz <= 0 or not math.isfinite(sample_rate_hz):
+        raise EQError(f"sample rate must be a positive number of Hz, got {sample_rate_hz}")
+    if band.gain_db == 0.0:
+        return _IDENTITY.copy()
+    nyquist = sample_rate_hz / 2.0
+    if band.freq_hz >= nyquist:
+        if band.kind == "low_shelf":
+            return np.array([10.0 ** (band.gain_db / 20.0), 0.0, 0.0, 1.0, 0.0, 0.0])
+        return _IDENTITY.copy()
+    a = 10.0 ** (band.gain_db / 40.0)
+    w0 = 2.0 * math.pi * band.freq_hz / sample_rate_hz
+    cos_w0, sin_w0 = math.cos(w0), math.sin(w0)
+    alpha = sin_w0 / (2.0 * band.q)
+    if band.kind == "peak":
+        b = (1.0 + alpha * a, -2.0 * cos_w0, 1.0 - alpha * a)
+        den = (1.0 + alpha / a, -2.0 * cos_w0, 1.0 - alpha / a)
+    elif band.kind in ("low_shelf", "high_shelf"):
+        sq = 2.0 * math.sqrt(a) * alpha
+        sign = 1.0 if band.kind == "low_shelf" else -1.0
+        b = (
+            a * ((a + 1) - sign * (a - 1) * cos_w0 + sq),
+            sign * 2 * a * ((a - 1) - sign * (a + 1) * cos_w0),
+            a * ((a + 1) - sign * (a - 1) * cos_w0 - sq),
+        )
+        den = (
+            (a + 1) + sign * (a - 1) * cos_w0 + sq,
+            -sign * 2 * ((a - 1) + sign * (a + 1) * cos_w0),
+            (a + 1) + sign * (a - 1) * cos_w0 - sq,
+        )
+    else:
+        raise EQError(f"unknown band kind {band.kind!r}")
+    return np.array([b[0], b[1], b[2], den[0], den[1], den[2]]) / den[0]
+
+
+def design_sos(params: EQParams, sample_rate_hz: float) -> np.ndarray:
+    """All five bands as a ``(n, 6)`` second-order-section array; 0 dB bands are left out.
+
+    A flat EQ gives one identity section, so the array is never empty.
+    """
+    sections = [band_sos(b, sample_rate_hz) for b in params.bands() if b.gain_db != 0.0]
+    return np.array(sections) if sections else _IDENTITY[None, :].copy()
+
+
+def response(params: EQParams, freqs_hz: np.ndarray, sample_rate_hz: float) -> np.ndarray:
+    """Exact complex frequency response of the digital EQ at ``freqs_hz`` (any grid, Hz).
+
+    Frequencies at or above Nyquist are evaluated on the unit circle like any other (the response
+    is periodic); it is the response of the very sections :func:`apply_eq` runs.
+    """
+    freqs = np.asarray(freqs_hz, dtype=float)
+    _, h = signal.sosfreqz(design_sos(params, sample_rate_hz), worN=freqs, fs=sample_rate_hz)
+    return h
+
+
+def response_db(params: EQParams, freqs_hz: np.ndarray, sample_rate_hz: float = 48000.0) -> np.ndarray:
+    """Magnitude response in dB at ``freqs_hz`` (Hz)."""
+    return 20.0 * np.log10(np.maximum(np.abs(response(params, freqs_hz, sample_rate_hz)), 1e-12))
+
+
+def log_freq_grid(n: int = 256, low_hz: float = 20.0, high_hz: float = 20000.0) -> np.ndarray:
+    """``n`` log-spaced frequencies from ``low_hz`` to ``high_hz`` (Hz)."""
+    return np.geomspace(low_hz, high_hz, n)
+
+
+def third_octave_centres_hz(low_hz: float = 20.0, high_hz: float = 20000.0) -> np.ndarray:
+    """Base-2 one-third-octave centre frequencies (Hz, 1 kHz reference) from ``low_hz`` to ``high_hz``."""
+    k = np.arange(math.ceil(3 * math.log2(low_hz / 1000.0)), math.floor(3 * math.log2(high_hz / 1000.0)) + 1)
+    return 1000.0 * 2.0 ** (k / 3.0)
+
+
+# --- processing -------------------------------------------------------------------------------
+
+
+class EQStream:
+    """Causal EQ over audio that arrives in blocks; the filter state carries across blocks.
+
+    ``audio`` blocks are ``(frames, channels)`` or ``(frames,)`` arrays, float32 or float64; the
+    output has the same shape and dtype. Processing runs in float64 internally.
+    """
+
+    def __init__(self, params: EQParams, sample_rate_hz: float, channels: int) -> None:
+        if channels < 1:
+            raise EQError(f"channel count must be at least 1, got {channels}")
+        self.sos = design_sos(params, sample_rate_hz)
+        self.channels = channels
+        self._zi = np.zeros((self.sos.shape[0], 2, channels))
+        self._bypass = params.is_flat
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        x = np.asarray(block)
+        if x.ndim == 1:
+            return self.process(x[:, None])[:, 0]
+        if x.ndim != 2 or x.shape[1] != self.channels:
+            raise EQError(f"expected audio of shape (frames, {self.channels}), got {x.shape}")
+        if self._bypass or x.shape[0] == 0:
+            return x.copy()
+        y, self._zi = signal.sosfilt(self.sos, x, axis=0, zi=self._zi)
+        return y.astype(x.dtype, copy=False)
+
+
+def apply_eq(audio: np.ndarray, sample_rate_hz: float, params: EQParams) -> np.ndarray:
+    """Run the EQ causally over a whole ``(frames, channels)`` or ``(frames,)`` array."""
+    x = np.asarray(audio)
+    if x.dtype.kind != "f":
+        raise EQError(f"audio must be floating point, got {x.dtype}")
+    channels = 1 if x.ndim == 1 else x.shape[1]
+    return EQStream(params, sample_rate_hz, channels).process(x)
