@@ -1,0 +1,1 @@
+"""Benchmarks and their helpers (real Debian music, peers run side by side); not part of the package."""

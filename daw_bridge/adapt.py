@@ -1,0 +1,371 @@
+"""Decisions that listen first: adaptive words ("make it warmer" sized to this track) and auto-suggest.
+
+Both work on the analysis' deviation from the reference balance (dB per one-third-octave band, see
+:mod:`daw_bridge.analysis`) and predict the deviation after the EQ as ``deviation + band response``
+(re-aligned by its median, as the analysis aligns a track), from which the expected descriptor
+scores follow.
+
+**Adaptive words** (:func:`adapt_words`). The text's preset (``model.interpret``) defines a direction:
+its band response r (dB). A track's position along it is the weighted projection score s (0 = typical
+music, 1 = typical music with the preset applied); real music's positions are those of the reference
+tracks, the typical position is their median s50 and the "end of real music" in that direction is
+their 95th percentile s95. The move is ``amount * r`` with
+``amount = clip((s95 - s) / (s95 - s50), 0, 1.5)``: one step for a typical track, up to 1.5 steps for
+a track on the opposite side, less the nearer it starts to the end, nothing beyond it. Side effects are held back per band: no band may be
+pushed past the reference 5-95 % range (a band already outside may not move further out). A 5-band EQ
+is fitted to the limited move (:func:`daw_bridge.fit.fit_eq`) and shrunk until the fitted EQ respects
+the limits too. With ``current`` (the EQ already on the track, the analysed audio being pre-EQ), the
+state is audio + current and the answer is the new total EQ, refitted into one 5-band EQ.
+
+**Auto-suggest** (:func:`suggest`). Target ``-strength * deviation``, each band limited to
+``max_gain_db``, fitted with the reference weights (bands where real music varies a lot count less);
+the fitted gains are limited to ``max_gain_db`` as well. The move is described as a blend of words by
+non-negative least squares on the words' band responses (weights are intensities: 0.6 warm = 60 % of
+warm's typical EQ).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from scipy.optimize import nnls
+
+from daw_bridge.analysis import (
+    Analysis,
+    Descriptor,
+    band_response_db,
+    descriptor_scores,
+    projection_scores,
+    region_deviations_db,
+    word_curves,
+)
+from daw_bridge.eq import GAIN_INDEX, PARAM_NAMES, EQParams
+from daw_bridge.errors import SemeqError
+from daw_bridge.fit import fit_eq
+
+#: Percentile of the reference tracks' positions that marks the end of real music in a direction.
+END_PERCENTILE = 95.0
+#: Largest step for a track far on the opposite side (in units of the preset's step).
+MAX_AMOUNT = 1.5
+#: The reference range a move may not push a band out of (percentiles).
+RANGE_PERCENTILES = (5, 95)
+#: Tolerance (dB) when checking a fitted EQ against the per-band limits.
+LIMIT_TOLERANCE_DB = 0.25
+#: A move smaller than this (dB, largest band) is reported as nothing to do.
+NEGLIGIBLE_DB = 0.2
+#: Blend: at most this many words, each with at least this weight (intensity).
+BLEND_WORDS = 3
+BLEND_MIN_WEIGHT = 0.1
+
+
+class AdaptError(SemeqError):
+    """A decision request with a bad argument (strength or limit out of range)."""
+
+    code = "bad_request"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An EQ decided for a track, with what it expects to hear afterwards.
+
+    ``params``: the EQ to set (for adaptive words with ``current``: the new total EQ). ``amount``:
+    the step taken, in units of the preset (adaptive) or the strength used (suggest). ``before`` and
+    ``expected``: descriptor scores before and predicted after (strongest first).
+    ``expected_deviation_db``: predicted deviation from the reference per band (dB, NaN above Nyquist).
+    """
+
+    params: EQParams
+    explanation: str
+    amount: float
+    before: tuple[Descriptor, ...]
+    expected: tuple[Descriptor, ...]
+    terms: list[dict[str, Any]]
+    warnings: list[str]
+    expected_deviation_db: np.ndarray
+    blend: list[dict[str, Any]] | None = None
+    limited_bands_hz: list[float] = field(default_factory=list)
+
+    def to_dict(self, top: int | None = None) -> dict[str, Any]:
+        """JSON-ready; ``top`` keeps only the strongest descriptor scores."""
+
+        def scores(items: tuple[Descriptor, ...]) -> list[dict[str, Any]]:
+            return [{"term": d.term, "score": round(float(d.score), 3)} for d in items[:top]]
+
+        out: dict[str, Any] = {
+            "params": self.params.to_dict(),
+            "explanation": self.explanation,
+            "amount": round(float(self.amount), 3),
+            "terms": self.terms,
+            "warnings": list(self.warnings),
+            "analysis": scores(self.before),
+            "expected": scores(self.expected),
+            "expected_deviation_db": [None if not np.isfinite(v) else round(float(v), 2) for v in self.expected_deviation_db],
+            "limited_bands_hz": [round(f, 1) for f in self.limited_bands_hz],
+        }
+        if self.blend is not None:
+            out["blend"] = self.blend
+        return out
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def realign(deviation_db: np.ndarray) -> np.ndarray:
+    """A deviation re-aligned like the analysis does: its median over measured bands is 0 dB."""
+    return deviation_db - np.nanmedian(deviation_db)
+
+
+def predicted_deviation(analysis: Analysis, params: EQParams | None) -> np.ndarray:
+    """The deviation (dB per band) the analysed audio would have with ``params`` applied."""
+    if params is None or params.is_flat:
+        return analysis.deviation_db.copy()
+    return realign(analysis.deviation_db + band_response_db(params, analysis.sample_rate_hz, analysis.centres_hz))
+
+
+def outside_range(deviation_db: np.ndarray, analysis: Analysis) -> np.ndarray:
+    """Bands (bool) whose deviation lies outside the reference 5-95 % range."""
+    low, high = analysis.reference.range_db(*RANGE_PERCENTILES)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(deviation_db) & ((deviation_db < low) | (deviation_db > high))
+
+
+def pushed_outside(before_db: np.ndarray, after_db: np.ndarray, change_db: np.ndarray, analysis: Analysis) -> np.ndarray:
+    """Bands (bool) an EQ pushed out of the reference 5-95 % range.
+
+    A band inside the range before is pushed out when its (re-aligned) deviation after lies outside;
+    a band already outside is pushed further out when the EQ itself (``change_db``, its band response)
+    moves it further in that direction. A tolerance of :data:`LIMIT_TOLERANCE_DB` applies.
+    """
+    low, high = analysis.reference.range_db(*RANGE_PERCENTILES)
+    tol = LIMIT_TOLERANCE_DB
+    with np.errstate(invalid="ignore"):
+        above, below = before_db > high, before_db < low
+        inside = ~above & ~below
+        out = inside & ((after_db > high + tol) | (after_db < low - tol))
+        out |= (above & (change_db > tol)) | (below & (change_db < -tol))
+    return np.isfinite(after_db) & np.isfinite(before_db) & out
+
+
+def _terms_of(interpretation: Any) -> list[dict[str, Any]]:
+    out = []
+    for t in getattr(interpretation, "terms", []):
+        if isinstance(t, dict):
+            out.append(dict(t))
+        elif hasattr(t, "to_dict"):
+            out.append(t.to_dict())
+        else:
+            out.append({k: v for k, v in vars(t).items() if not k.startswith("_")})
+    return out
+
+
+def _fit(freqs_hz: np.ndarray, target_db: np.ndarray, sample_rate_hz: float, weights=None, initial=None) -> EQParams:
+    return fit_eq(freqs_hz, target_db, sample_rate_hz=sample_rate_hz, weights=weights, initial=initial).params
+
+
+def _region_phrase(centres_hz: np.ndarray, change_db: np.ndarray) -> str:
+    """'+2.1 dB bass, -1.5 dB highs' for the regions a change moves most."""
+    regions = sorted(region_deviations_db(centres_hz, change_db), key=lambda r: -abs(r[1]))
+    parts = [f"{v:+.1f} dB {name}" for name, v in regions[:3] if abs(v) >= 0.3]
+    return ", ".join(parts) if parts else "no region changes by more than 0.3 dB"
+
+
+def _limited_fit(
+    analysis: Analysis,
+    before_db: np.ndarray,
+    move_db: np.ndarray,
+    current: EQParams | None,
+) -> tuple[EQParams, np.ndarray, list[float]]:
+    """Fit the (total) EQ for a per-band move, held inside the reference range.
+
+    Returns (EQ params, predicted deviation after, centres of the bands that were limited).
+    """
+    ref = analysis.reference
+    sr = analysis.sample_rate_hz
+    centres = analysis.centres_hz
+    ok = np.isfinite(before_db) & np.isfinite(move_db)
+    low, high = ref.range_db(*RANGE_PERCENTILES)
+    # Per-band room: a band may go up to the range's top (or stay where it is if already above).
+    room_up = np.maximum(high - before_db, 0.0)
+    room_down = np.minimum(low - before_db, 0.0)
+    target = np.clip(move_db, room_down, room_up)
+    limited = ok & (np.abs(target - move_db) > 0.05)
+    current_db = band_response_db(current, sr, centres) if current is not None else np.zeros_like(move_db)
+
+    def evaluate(p: EQParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        change = band_response_db(p, sr, centres) - current_db
+        after = predicted_deviation(analysis, p)
+        return after, change, pushed_outside(before_db, after, change, analysis) & ok
+
+    params = _fit(centres[ok], (current_db + target)[ok], sr, initial=current)
+    after, change, bad = evaluate(params)
+    for _ in range(3):
+        if not np.any(bad):
+            break
+        # Pull the target back by the excess in the offending bands and refit.
+        excess = np.where(
+            before_db > high, change, np.where(before_db < low, change, after - np.clip(after, low, high))
+        )
+        target = np.where(bad, target - 1.2 * excess, target)
+        limited |= bad
+        params = _fit(centres[ok], (current_db + target)[ok], sr, initial=current)
+        after, change, bad = evaluate(params)
+    if np.any(bad):
+        # Last resort: shrink the move (the part beyond the current EQ) until nothing is pushed out.
+        move_db, unscaled = change, params
+        for factor in np.linspace(0.9, 0.0, 10):
+            if current is None:
+                params = unscaled.scaled(factor)
+            else:
+                params = _fit(centres[ok], (current_db + factor * move_db)[ok], sr, initial=current)
+            after, change, bad = evaluate(params)
+            if not np.any(bad):
+                break
+    return params, after, [float(f) for f in centres[limited]]
+
+
+# --- adaptive words -------------------------------------------------------------------------------
+
+
+def adapt_words(
+    analysis: Analysis,
+    text: str,
+    model: Any,
+    intensity: float = 1.0,
+    current: EQParams | None = None,
+) -> Decision:
+    """The EQ that moves this track one step in the direction of ``text``, sized by where it starts.
+
+    ``current``: the EQ already on the track (the analysed audio is before it); the returned params
+    are then the new total EQ. Raises the model's errors for unknown words.
+    """
+    interpretation = model.interpret(text, intensity)
+    preset: EQParams = interpretation.params
+    terms = _terms_of(interpretation)
+    sr = analysis.sample_rate_hz
+    centres = analysis.centres_hz
+    ref = analysis.reference
+    weights = ref.weights()
+    state = predicted_deviation(analysis, current)
+    before = descriptor_scores(state, sr, model, ref)
+    direction = band_response_db(preset, sr, centres)
+    warnings: list[str] = []
+    if preset.is_flat or not np.nanmax(np.abs(direction)) > NEGLIGIBLE_DB:
+        params = current if current is not None else EQParams.flat()
+        return Decision(params, f"'{text}' asks for no change at intensity {intensity:g}.", 0.0, before, before,
+                        terms, warnings, state)
+
+    position = float(projection_scores(state, direction[None, :], weights)[0])
+    reference_positions = projection_scores(ref.track_deviations_db, direction[None, :], weights)[:, 0]
+    end = float(np.nanpercentile(reference_positions, END_PERCENTILE))
+    typical = float(np.nanmedian(reference_positions))
+    amount = float(np.clip((end - position) / max(end - typical, 1e-6), 0.0, MAX_AMOUNT))
+    label = text.strip() or "the request"
+    where = (
+        f"along '{label}' this track sits at {position:+.2f} steps from typical music; "
+        f"real music reaches {end:+.2f} (its {END_PERCENTILE:.0f}th percentile)"
+    )
+    if amount * np.nanmax(np.abs(direction)) <= NEGLIGIBLE_DB:
+        params = current if current is not None else EQParams.flat()
+        explanation = (
+            f"Nothing applied: {where}, so the track is already at or beyond the end of real music in "
+            f"this direction and more would take it outside what real music sounds like."
+        )
+        warnings.append("already beyond the range of real music in the requested direction")
+        return Decision(params, explanation, 0.0, before, before, terms, warnings, state)
+
+    params, after, limited = _limited_fit(analysis, state, amount * direction, current)
+    change = after - state
+    expected = descriptor_scores(after, sr, model, ref)
+    size = "one step" if abs(amount - 1.0) < 0.005 else f"{amount:.2f} steps"
+    explanation = f"Applied {size} of '{label}' ({_region_phrase(centres, change)}): {where}."
+    if limited:
+        explanation += (
+            f" Held back at {_hz_list(limited)} so no band leaves the range of real music."
+        )
+        warnings.append("limited per band to stay inside the reference range: " + _hz_list(limited))
+    if amount < 0.999:
+        warnings.append(f"reduced to {amount:.2f} of a step: the track is already near the end of real music")
+    return Decision(params, explanation, amount, before, expected, terms, warnings, after, None, limited)
+
+
+def _hz_list(freqs_hz: list[float]) -> str:
+    def fmt(f: float) -> str:
+        return f"{f / 1000:.1f} kHz" if f >= 1000 else f"{f:.0f} Hz"
+
+    if len(freqs_hz) > 4:
+        return f"{len(freqs_hz)} bands ({fmt(min(freqs_hz))} - {fmt(max(freqs_hz))})"
+    return ", ".join(fmt(f) for f in freqs_hz)
+
+
+# --- auto-suggest -------------------------------------------------------------------------------
+
+
+def suggest(analysis: Analysis, model: Any, strength: float = 0.5, max_gain_db: float = 6.0) -> Decision:
+    """An EQ moving the track ``strength`` (0..1) of the way toward the reference balance.
+
+    Every band's change and every EQ gain is limited to +-``max_gain_db`` (dB, at most 12).
+    """
+    if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0.0 <= strength <= 1.0:
+        raise AdaptError(f"strength must be a number from 0 to 1, got {strength!r}")
+    if isinstance(max_gain_db, bool) or not isinstance(max_gain_db, (int, float)) or not 0.0 < max_gain_db <= 12.0:
+        raise AdaptError(f"max_gain_db must be above 0 and at most 12 dB, got {max_gain_db!r}")
+    sr = analysis.sample_rate_hz
+    centres = analysis.centres_hz
+    ref = analysis.reference
+    dev = analysis.deviation_db
+    ok = np.isfinite(dev)
+    before = descriptor_scores(dev, sr, model, ref)
+    target = np.clip(-strength * dev, -max_gain_db, max_gain_db)
+    if strength == 0.0 or not np.nanmax(np.abs(target)) > NEGLIGIBLE_DB:
+        flat = EQParams.flat()
+        return Decision(flat, "The track is already close to the reference balance; no EQ suggested.", float(strength),
+                        before, before, [], [], dev.copy(), [])
+    params = _fit(centres[ok], target[ok], sr, weights=ref.weights()[ok])
+    gains = {PARAM_NAMES[i]: float(np.clip(getattr(params, PARAM_NAMES[i]), -max_gain_db, max_gain_db)) for i in GAIN_INDEX}
+    params = replace(params, **gains)
+    after = predicted_deviation(analysis, params)
+    expected = descriptor_scores(after, sr, model, ref)
+    change = after - dev
+    blend = describe_as_blend(change, sr, model, ref.weights())
+    words = ", ".join(f"{round(100 * b['weight'])}% {b['term']}" for b in blend) or "no single word fits"
+    before_rms = _weighted_rms(dev, ref.weights())
+    after_rms = _weighted_rms(after, ref.weights())
+    explanation = (
+        f"Moves the track {round(100 * strength)}% of the way toward the balance of typical music "
+        f"({_region_phrase(centres, change)}); distance to the reference {before_rms:.1f} -> {after_rms:.1f} dB. "
+        f"In words: {words}."
+    )
+    warnings = []
+    if np.any(np.abs(-strength * dev[ok]) > max_gain_db):
+        warnings.append(f"some bands would need more than {max_gain_db:g} dB; limited to {max_gain_db:g} dB")
+    return Decision(params, explanation, float(strength), before, expected, [], warnings, after, blend)
+
+
+def _weighted_rms(deviation_db: np.ndarray, weights: np.ndarray) -> float:
+    ok = np.isfinite(deviation_db)
+    return float(math.sqrt(np.sum(weights[ok] * deviation_db[ok] ** 2) / np.sum(weights[ok])))
+
+
+def describe_as_blend(change_db: np.ndarray, sample_rate_hz: float, model: Any, weights: np.ndarray) -> list[dict[str, Any]]:
+    """A change (dB per band) as up to :data:`BLEND_WORDS` words with non-negative intensities."""
+    curves = word_curves(model, sample_rate_hz)
+    ok = np.isfinite(change_db) & np.all(np.isfinite(curves.responses_db), axis=0)
+    w = weights[ok] / weights[ok].sum()
+    sw = np.sqrt(w)
+    a = curves.responses_db[:, ok]
+    a = a - (a @ w)[:, None]
+    b = change_db[ok] - change_db[ok] @ w
+    coef, _ = nnls((a * sw).T, b * sw)
+    top = [i for i in np.argsort(-coef)[:BLEND_WORDS] if coef[i] >= BLEND_MIN_WEIGHT]
+    if not top:
+        return []
+    coef_top, _ = nnls((a[top] * sw).T, b * sw)
+    blend = [
+        {"term": curves.terms[i], "weight": round(float(c), 2)}
+        for i, c in sorted(zip(top, coef_top), key=lambda ic: -ic[1])
+        if c >= BLEND_MIN_WEIGHT
+    ]
+    return blend

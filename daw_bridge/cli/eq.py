@@ -1,0 +1,129 @@
+"""``semeq eq TEXT``: words -> a 5-band EQ, in this process (same answer JSON as the OSC reply).
+
+Also home of the helpers the local commands share (``analyze``, ``suggest``): :func:`local_answer`
+runs one request through :class:`daw_bridge.service.Service` with no path restriction (the user's own
+shell), :func:`print_answer` prints the human-readable form, :func:`save_plot` the PNG.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from daw_bridge.cli import CLIError
+
+BAND_LABELS = ("low shelf", "peak 1", "peak 2", "peak 3", "high shelf")
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "eq",
+        help="words -> a 5-band EQ (ReaEQ and ACE EQ values)",
+        description="Turn words ('warmer', 'a bit less harsh', 'warm and a bit bright') into a 5-band EQ. "
+        "With --audio the EQ is sized to that track (adaptive) unless --fixed.",
+    )
+    p.add_argument("text", help="what you want to hear, e.g. 'a bit warmer'")
+    p.add_argument("--intensity", type=float, default=1.0, help="-2 .. 2 (negative = the opposite, 0 = flat; default 1)")
+    p.add_argument("--json", action="store_true", help="print the answer JSON")
+    p.add_argument("--plot", type=Path, metavar="OUT.png", help="save the EQ curve (over the track's spectrum with --audio)")
+    p.add_argument("--audio", type=Path, metavar="IN", help="size the EQ to this track (adaptive)")
+    p.add_argument("--fixed", action="store_true", help="with --audio: the plain preset for the words, not sized to the track")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.fixed and args.audio is None:
+        raise CLIError("--fixed only makes sense with --audio IN", code=2)
+    analysis = None
+    if args.audio is None or args.fixed:
+        answer = local_answer({"op": "eq", "text": args.text, "intensity": args.intensity})
+        if args.audio is not None and args.plot is not None:
+            analysis = local_answer({"op": "analyze", "path": str(args.audio)})
+    else:
+        answer = local_answer({"op": "adapt", "path": str(args.audio), "text": args.text, "intensity": args.intensity})
+        analysis = answer.get("analysis")
+    if args.plot is not None:
+        save_plot(args.plot, answer, analysis, f"semeq eq '{args.text}'")
+    print_answer(answer, args.json)
+    return 0
+
+
+# --- shared by the local commands --------------------------------------------------------------
+
+
+def local_answer(request: dict) -> dict:
+    """Run one request in this process; return the answer or raise :class:`CLIError` (exit 1)."""
+    from daw_bridge.paths import UNRESTRICTED, default_home
+    from daw_bridge.service import Service
+
+    service = Service(default_home(), workers=1, queue_size=0, request_timeout_s=3600.0, paths=UNRESTRICTED)
+    try:
+        answer = service.handle({"id": "cli", **request})
+    finally:
+        service.close()
+    if not answer.get("ok"):
+        message = answer.get("message", "the request failed")
+        if answer.get("suggestions"):
+            message += " (close known words: " + ", ".join(map(str, answer["suggestions"])) + ")"
+        raise CLIError(message, code=1)
+    return answer
+
+
+def save_plot(path: Path, answer: dict, analysis: dict | None, title: str) -> None:
+    """Write the EQ curve (over the track's band levels when ``analysis`` is given) as a PNG, atomically."""
+    import os
+    import tempfile
+
+    from daw_bridge.artifacts import plot_eq_over_spectrum
+
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise CLIError(f"--plot writes a PNG; give a file name ending in .png, not '{path.name}'", code=2)
+    if not path.parent.is_dir():
+        raise CLIError(f"--plot: folder {path.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        plot_eq_over_spectrum(Path(tmp), answer, analysis, None, title)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def format_bands(answer: dict) -> list[str]:
+    """The five bands as lines: gain (dB), frequency (Hz), Q for the peaks."""
+    p = answer["params"]
+    keys = ("low_shelf", "peak1", "peak2", "peak3", "high_shelf")
+    lines = []
+    for label, key in zip(BAND_LABELS, keys):
+        q = f"  Q {p[key + '_q']:.2f}" if key.startswith("peak") else ""
+        lines.append(f"  {label:<10} {p[key + '_gain_db']:+6.1f} dB at {p[key + '_freq_hz']:7.0f} Hz{q}")
+    return lines
+
+
+def print_answer(answer: dict, as_json: bool) -> None:
+    """Print the answer: the JSON, or terms, bands, blend, summary, explanation and warnings."""
+    if as_json:
+        print(json.dumps(answer, indent=2))
+        return
+    lines = []
+    if answer.get("summary"):
+        lines.append(f"heard: {answer['summary']}")
+    elif isinstance(answer.get("analysis"), dict) and answer["analysis"].get("summary"):
+        lines.append(f"heard: {answer['analysis']['summary']}")
+    if answer.get("terms"):
+        used = ", ".join(
+            f"{t['term']} x{t['weight']:.2f}" + ("" if t.get("similarity") is None else f" (similar {t['similarity']:.2f})")
+            for t in answer["terms"]
+        )
+        lines.append(f"'{answer.get('text')}' -> {used}, intensity {answer.get('intensity')}")
+    if answer.get("blend"):
+        lines.append("blend: " + ", ".join(f"{b['term']} {100 * b['weight']:.0f}%" for b in answer["blend"]))
+    if "params" in answer:
+        lines += format_bands(answer)
+    if answer.get("explanation"):
+        lines.append(answer["explanation"])
+    lines += [f"warning: {w}" for w in answer.get("warnings", [])]
+    print("\n".join(lines))

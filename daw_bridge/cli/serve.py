@@ -1,0 +1,80 @@
+"""``semeq serve``: the OSC server and the watch folder in one process."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+from daw_bridge.cli import CLIError
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "serve",
+        help="run the OSC server (UDP 127.0.0.1:7710) and the watch folder",
+        description=(
+            "Answer OSC requests (protocol: docs/osc-protocol.md) and process audio dropped into "
+            "HOME/inbox. Prints one line when ready; stops on Ctrl-C or SIGTERM."
+        ),
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=7710, help="UDP port (default 7710; 0 picks a free port)")
+    p.add_argument("--home", type=Path, default=None, help="folder with inbox/ outbox/ done/ failed/ renders/ (default ~/SemanticEQ)")
+    p.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host (the server has no authentication)")
+    p.add_argument("--allow", type=Path, action="append", default=[], metavar="DIR", help="another folder requests may read audio from (repeatable)")
+    p.add_argument("--workers", type=int, default=2, help="threads for audio requests (default 2)")
+    p.add_argument("--queue-size", type=int, default=8, help="audio requests that may wait before 'busy' (default 8)")
+    p.add_argument("--request-timeout", type=float, default=60.0, metavar="S", help="longest time for one request in seconds (default 60)")
+    p.add_argument("--ardour-osc", default="127.0.0.1:3819", metavar="HOST:PORT", help="Ardour's OSC surface for push (default 127.0.0.1:3819)")
+    p.add_argument("--reaper-osc", default="127.0.0.1:8000", metavar="HOST:PORT", help="REAPER's OSC surface for push (default 127.0.0.1:8000)")
+    p.add_argument("--no-watch", action="store_true", help="do not watch HOME/inbox (OSC only)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from daw_bridge.osc_server import OscServer
+    from daw_bridge.paths import default_home, ensure_home
+    from daw_bridge.service import OscTarget, Service
+
+    if not 0 <= args.port < 65536:
+        raise CLIError(f"--port {args.port} is not a UDP port (0..65535)", code=2)
+    home = ensure_home(args.home if args.home is not None else default_home())
+    for folder in args.allow:
+        if not folder.expanduser().is_dir():
+            raise CLIError(f"--allow {folder}: not a folder")
+    service = Service(
+        home,
+        workers=args.workers,
+        queue_size=args.queue_size,
+        request_timeout_s=args.request_timeout,
+        allow=args.allow,
+        ardour_osc=OscTarget.parse(args.ardour_osc),
+        reaper_osc=OscTarget.parse(args.reaper_osc),
+    )
+    server = OscServer(service, args.host, args.port, allow_remote=args.allow_remote)
+    watcher = None
+    try:
+        service.warm()
+        if not args.no_watch:
+            from daw_bridge.watch import start_watcher
+
+            watcher = start_watcher(service, home)
+
+        def stop(signum, frame) -> None:
+            server.shutdown()
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        host, port = server.address
+        watching = "off" if watcher is None else str(home / "inbox")
+        print(f"semeq serve: ready on udp {host}:{port}, home {home}, watching {watching}", flush=True)
+        server.serve_forever()
+    finally:
+        if watcher is not None:
+            watcher.stop()
+        server.close()
+        service.close()
+    print("semeq serve: stopped", file=sys.stderr, flush=True)
+    return 0

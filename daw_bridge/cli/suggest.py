@@ -1,0 +1,37 @@
+"""``semeq suggest IN``: an EQ that moves the track toward the balance of real music."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from daw_bridge.cli import CLIError
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "suggest",
+        help="auto-suggest an EQ for a track (toward the balance of real music)",
+        description="Propose a 5-band EQ that moves the track toward the reference balance, as "
+        "parameters, ReaEQ bands and a blend of words.",
+    )
+    p.add_argument("input", type=Path, metavar="IN", help="audio file (any format soundfile reads)")
+    p.add_argument("--strength", type=float, default=0.5, help="0 .. 1: how far toward the reference (default 0.5)")
+    p.add_argument("--max-gain-db", type=float, default=6.0, help="largest boost or cut per band in dB (default 6)")
+    p.add_argument("--json", action="store_true", help="print the answer JSON")
+    p.add_argument("--plot", type=Path, metavar="OUT.png", help="save the EQ curve over the track's spectrum")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from daw_bridge.cli.eq import local_answer, print_answer, save_plot
+
+    if not 0.0 <= args.strength <= 1.0:
+        raise CLIError("--strength is between 0 and 1", code=2)
+    answer = local_answer(
+        {"op": "suggest", "path": str(args.input), "strength": args.strength, "max_gain_db": args.max_gain_db}
+    )
+    if args.plot is not None:
+        save_plot(args.plot, answer, answer.get("analysis"), f"semeq suggest {args.input.name}")
+    print_answer(answer, args.json)
+    return 0

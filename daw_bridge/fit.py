@@ -1,0 +1,210 @@
+"""Fit the 5-band EQ (13 parameters) to a target magnitude response.
+
+:func:`fit_eq` runs :func:`scipy.optimize.least_squares` on the engine's own
+:func:`daw_bridge.eq.response_db`, so the fitted EQ is exactly what :func:`daw_bridge.eq.apply_eq`
+plays. Gains are fitted in dB, frequencies in log2(Hz) (octaves) and Q in log2(Q), each bounded by
+the legal ranges of :mod:`daw_bridge.eq`. A few deterministic starting points are tried and the best
+result is kept.
+
+Used for Audealize word curves, for the analysis' parametric route and for combining a host's current
+EQ with a new one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from daw_bridge.eq import (
+    FREQ_INDEX,
+    FREQ_RANGE_HZ,
+    GAIN_INDEX,
+    GAIN_RANGE_DB,
+    Q_INDEX,
+    Q_RANGE,
+    SHELF_Q,
+    Band,
+    EQError,
+    EQParams,
+    band_sos,
+    response_db,
+)
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """A fitted EQ and its error: ``rms_db`` is the (weighted) RMS of fit minus target in dB."""
+
+    params: EQParams
+    rms_db: float
+
+
+def _bounds(sample_rate_hz: float) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds of the internal vector (dB, log2 Hz, log2 Q)."""
+    lo = np.empty(13)
+    hi = np.empty(13)
+    lo[list(GAIN_INDEX)], hi[list(GAIN_INDEX)] = GAIN_RANGE_DB
+    top_hz = min(FREQ_RANGE_HZ[1], 0.49 * sample_rate_hz)
+    lo[list(FREQ_INDEX)], hi[list(FREQ_INDEX)] = np.log2(FREQ_RANGE_HZ[0]), np.log2(top_hz)
+    lo[list(Q_INDEX)], hi[list(Q_INDEX)] = np.log2(Q_RANGE[0]), np.log2(Q_RANGE[1])
+    return lo, hi
+
+
+def _to_internal(vector: np.ndarray) -> np.ndarray:
+    x = np.array(vector, dtype=float)
+    x[list(FREQ_INDEX)] = np.log2(x[list(FREQ_INDEX)])
+    x[list(Q_INDEX)] = np.log2(x[list(Q_INDEX)])
+    return x
+
+
+def _to_vector(x: np.ndarray) -> np.ndarray:
+    v = np.array(x, dtype=float)
+    v[list(FREQ_INDEX)] = 2.0 ** v[list(FREQ_INDEX)]
+    v[list(Q_INDEX)] = 2.0 ** v[list(Q_INDEX)]
+    return v
+
+
+def _starting_points(freqs_hz: np.ndarray, target_db: np.ndarray, sample_rate_hz: float) -> list[np.ndarray]:
+    """Deterministic starts: neutral band layout, and peaks at the target's largest deviations."""
+    top = min(FREQ_RANGE_HZ[1], 0.49 * sample_rate_hz)
+
+    def at(f: float) -> float:
+        return float(np.clip(np.interp(np.log2(f), np.log2(freqs_hz), target_db), *GAIN_RANGE_DB))
+
+    neutral = [(100.0, 0.7), (300.0, 0.7), (1000.0, 0.7), (3000.0, 0.7), (min(8000.0, top), 0.7)]
+    wide = [(60.0, 0.7), (200.0, 1.0), (1000.0, 0.5), (5000.0, 1.0), (min(12000.0, top), 0.7)]
+    layouts = [neutral, wide]
+
+    # Peaks where the target departs most from a straight shelf-to-shelf line.
+    logf = np.log2(freqs_hz)
+    residual = target_db - np.interp(logf, [logf[0], logf[-1]], [target_db[0], target_db[-1]])
+    picks: list[float] = []
+    order = np.argsort(-np.abs(residual))
+    for i in order:
+        if all(abs(logf[i] - np.log2(p)) > 1.0 for p in picks):
+            picks.append(float(np.clip(freqs_hz[i], 40.0, top / 2)))
+        if len(picks) == 3:
+            break
+    while len(picks) < 3:
+        picks.append([250.0, 1000.0, 4000.0][len(picks)])
+    picks.sort()
+    layouts.append([(80.0, 0.7), (picks[0], 1.4), (picks[1], 1.4), (picks[2], 1.4), (min(10000.0, top), 0.7)])
+    layouts.append([(250.0, 0.7), (picks[0], 0.7), (picks[1], 0.7), (picks[2], 0.7), (min(3000.0, top), 0.7)])
+    layouts.append([(40.0, 0.7), (picks[0], 3.0), (picks[1], 3.0), (picks[2], 3.0), (min(16000.0, top), 0.7)])
+
+    starts = []
+    for layout in layouts:
+        (fl, _), p1, p2, p3, (fh, _) = layout
+        low, high = at(freqs_hz[0]), at(freqs_hz[-1])
+        v = [low, fl]
+        for f, q in (p1, p2, p3):
+            v += [at(f) - 0.5 * (low + high), f, q]
+        v += [high, fh]
+        starts.append(_to_internal(np.array(v)))
+    return starts
+
+
+#: Which entries of the 13-vector belong to each band, and the band's kind (processing order).
+_BAND_SLICES = (
+    ("low_shelf", (0, 1)),
+    ("peak", (2, 3, 4)),
+    ("peak", (5, 6, 7)),
+    ("peak", (8, 9, 10)),
+    ("high_shelf", (11, 12)),
+)
+_STEP = 1e-5
+
+
+class _BandModel:
+    """The cascade's dB response as a sum of per-band dB responses (a cascade multiplies, dB adds).
+
+    Every band is designed by the engine (:func:`daw_bridge.eq.band_sos`) and evaluated on the unit
+    circle at ``freqs_hz``; the Jacobian by forward differences only re-designs the band a parameter
+    belongs to, which keeps one fit well under a second.
+    """
+
+    def __init__(self, freqs_hz: np.ndarray, sample_rate_hz: float) -> None:
+        w = 2.0 * np.pi * freqs_hz / sample_rate_hz
+        self.z1 = np.exp(-1j * w)
+        self.z2 = self.z1 * self.z1
+        self.sample_rate_hz = sample_rate_hz
+
+    def band_db(self, kind: str, values: np.ndarray) -> np.ndarray:
+        gain, freq = values[0], 2.0 ** values[1]
+        q = 2.0 ** values[2] if kind == "peak" else SHELF_Q
+        sos = band_sos(Band(kind, float(freq), float(gain), float(q)), self.sample_rate_hz)
+        h = (sos[0] + sos[1] * self.z1 + sos[2] * self.z2) / (sos[3] + sos[4] * self.z1 + sos[5] * self.z2)
+        return 20.0 * np.log10(np.maximum(np.abs(h), 1e-12))
+
+    def db(self, x: np.ndarray) -> np.ndarray:
+        """Per-band dB responses, shape (5, n)."""
+        return np.array([self.band_db(kind, x[list(idx)]) for kind, idx in _BAND_SLICES])
+
+    def jacobian(self, x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        jac = np.empty((self.z1.size, 13))
+        for kind, idx in _BAND_SLICES:
+            base_values = x[list(idx)]
+            base = self.band_db(kind, base_values)
+            for j, i in enumerate(idx):
+                step = _STEP if x[i] + _STEP <= hi[i] else -_STEP
+                moved = base_values.copy()
+                moved[j] += step
+                jac[:, i] = (self.band_db(kind, moved) - base) / step
+        return jac
+
+
+def fit_eq(
+    freqs_hz: np.ndarray,
+    target_db: np.ndarray,
+    sample_rate_hz: float = 48000.0,
+    initial: EQParams | None = None,
+    weights: np.ndarray | None = None,
+) -> FitResult:
+    """Least-squares fit of the 13 EQ parameters to ``target_db`` (dB) at ``freqs_hz`` (Hz).
+
+    ``freqs_hz`` should be log-spaced (every point counts equally, so the grid sets how much each
+    octave matters). ``weights`` (same length, >= 0) weight the squared error per frequency.
+    ``initial`` adds a starting point (e.g. a host's current EQ). Returns the best fit over a few
+    deterministic starts, peaks sorted by frequency, and its RMS error in dB (weighted if weights
+    are given).
+    """
+    freqs = np.asarray(freqs_hz, dtype=float)
+    target = np.asarray(target_db, dtype=float)
+    if freqs.ndim != 1 or freqs.shape != target.shape or freqs.size < 4:
+        raise EQError(
+            f"fit_eq needs matching 1-D frequency and target arrays of at least 4 points, got "
+            f"shapes {freqs.shape} and {target.shape}"
+        )
+    if not (np.all(np.isfinite(freqs)) and np.all(np.isfinite(target)) and np.all(freqs > 0)):
+        raise EQError("fit_eq needs finite positive frequencies (Hz) and a finite target (dB)")
+    if weights is None:
+        w = np.ones_like(freqs)
+    else:
+        w = np.asarray(weights, dtype=float)
+        if w.shape != freqs.shape or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+            raise EQError("fit_eq weights must be finite, non-negative, not all zero, one per frequency")
+    sqrt_w = np.sqrt(w / w.mean())
+
+    lo, hi = _bounds(sample_rate_hz)
+    model = _BandModel(freqs, sample_rate_hz)
+
+    def residual(x: np.ndarray) -> np.ndarray:
+        return sqrt_w * (model.db(x).sum(axis=0) - target)
+
+    def jacobian(x: np.ndarray) -> np.ndarray:
+        return sqrt_w[:, None] * model.jacobian(x, lo, hi)
+
+    starts = _starting_points(freqs, target, sample_rate_hz)
+    if initial is not None:
+        starts.insert(0, _to_internal(initial.raw_vector()))
+    best = None
+    for x0 in starts:
+        x0 = np.clip(x0, lo + 1e-9, hi - 1e-9)
+        result = least_squares(residual, x0, jac=jacobian, bounds=(lo, hi), max_nfev=200)
+        if best is None or result.cost < best.cost:
+            best = result
+    params = EQParams.from_vector(_to_vector(best.x), clip=True)
+    rms = float(np.sqrt(np.mean((sqrt_w * (response_db(params, freqs, sample_rate_hz) - target)) ** 2)))
+    return FitResult(params=params, rms_db=rms)

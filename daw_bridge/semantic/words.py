@@ -1,0 +1,143 @@
+"""One descriptor word, cleaned: case and spaces, comparatives, nouns and typos folded onto a word.
+
+Used both to clean SAFE-DB's typed descriptors for training and to read a user's words, so the two
+agree: "Brighter " -> ``bright`` (comparative), "warmth" -> ``warm``, "more air" -> ``airy``.
+
+Junk in SAFE-DB's descriptors is listed in :data:`DROPPED_WORDS` with the reason for each.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+#: A SAFE-only word needs at least this many settings to become a vocabulary word.
+MIN_SAFE_ONLY_SETTINGS = 2
+
+#: Misspellings seen in SAFE-DB and common in typing.
+TYPOS = {
+    "brght": "bright", "birght": "bright", "brite": "bright", "bight": "bright",
+    "warn": "warm", "wawrm": "warm", "warth": "warm", "wram": "warm",
+    "agressive": "aggressive", "fatt": "fat", "thicky": "thick", "bassic": "bassy",
+    "middly": "mid", "shimmery": "shimmer",
+}
+
+#: Nouns (and a few verbs) that name the quality of an adjective in the vocabulary.
+NOUNS = {
+    "warmth": "warm", "brightness": "bright", "air": "airy", "mud": "muddy", "muddiness": "muddy",
+    "bass": "bassy", "bottom": "bassy", "boom": "boomy", "presence": "present", "thickness": "thick",
+    "beef": "beefy", "beefiness": "beefy", "fullness": "full", "depth": "deep", "harshness": "harsh",
+    "crispness": "crisp", "sparkle": "sparkly", "sparkles": "sparkly", "box": "boxy", "bite": "biting", "fizz": "fizzy",
+    "twang": "twangy", "thump": "thumpy", "snap": "snappy", "tightness": "tight",
+    "darkness": "dark", "dullness": "dull", "clarity": "clear", "sharpness": "sharp",
+    "softness": "soft", "smoothness": "smooth", "boxiness": "boxy", "tinniness": "tinny",
+    "nasality": "nasal", "hollowness": "hollow", "sweetness": "sweet",
+}
+
+#: Comparative and superlative forms that a suffix rule would get wrong.
+IRREGULAR_COMPARATIVES = {
+    "thinner": "thin", "thinnest": "thin", "fatter": "fat", "fattest": "fat", "bigger": "big",
+    "biggest": "big", "wetter": "wet", "hotter": "hot", "better": "good", "best": "good",
+    "worse": "bad", "worst": "bad", "dimmer": "dim", "flatter": "flat",
+}
+
+# Reasons a SAFE descriptor is not used, with the exact strings (lower case, spaces collapsed).
+_TEST = "test entry or placeholder, not a description of a sound"
+_GIBBERISH = "not a word (keyboard mash, a number, a code)"
+_SOURCE = "names an instrument or source, not how it sounds"
+_PRESET = "a preset, project or person's name"
+_ACTION = "names an EQ action, not how it sounds"
+_OFFTOPIC = "not about the sound (an exclamation, insult or unrelated word)"
+_NON_ENGLISH = "not English (the vocabulary and its sentence embeddings are English)"
+
+DROPPED_WORDS: dict[str, str] = {
+    **{w: _TEST for w in ("test", "test1", "test_warm", "re27", "re27-1", "default", "reset", "hello",
+                          "lv2", "!st", "1")},
+    **{w: _GIBBERISH for w in ("fgjn", "jygkujh", "aeg", "hmm", "maadh", "plicke", "nulls", "raf",
+                               "dii", "oink", "eqchi", "eqchri", "de fua")},
+    **{w: _SOURCE for w in ("vocals", "vocal", "guitar", "kick", "keys", "keyboard", "keyboards", "hihat",
+                            "crash", "acoustic", "drums", "drums,", "tube", "pad synth", "kickclean",
+                            "sub kick", "clear piano", "crisp snare", "brighter hat", "hat crispy",
+                            "pianoambient", "radio", "phone")},
+    **{w: _PRESET for w in ("my", "my vocal", "my vocal setting", "my snare", "mix 1", "compo1", "bass1",
+                            "drum 1", "dp-sar-1", "za hiwatt cab", "a_zimbo base1", "revision - epiano mda",
+                            "magic_warm", "tele (bridge pu) bright 1", "cocteau", "franks", "giulia",
+                            "chriss", "maybe jordan", "jams", "jammy", "cumbia", "jazz", "djent",
+                            "mix voix", "bass eq prog mnml", "eigene", "ferie", "coso")},
+    **{w: _ACTION for w in ("boost", "cuts", "midboost", "boostlow", "low cut", "high cut", "bass boost",
+                            "reset", "equal", "balance", "contour", "sweetening", "effective")},
+    **{w: _OFFTOPIC for w in ("bastard", "dioporco", "dio", "damned", "devil", "rubbish", "yuk", "love it",
+                              "time", "cute", "true", "strike", "rollers are rockin", "we call it bass",
+                              "damage limitation", "picking up the pieces", "haunted", "sinister",
+                              "love, thick, honks", "squash fix")},
+    **{w: _NON_ENGLISH for w in ("chitarrini", "chitarrone", "chitarriny", "guitarriche", "clinini", "voix")},
+}
+
+_PHRASE = "a phrase or several words (cannot be attributed to one word)"
+_SPLIT = re.compile(r"[\s,+/&]+|\band\b")
+
+
+@dataclass(frozen=True)
+class Word:
+    """A cleaned word: ``term`` (None when dropped), ``comparative`` (-er/-est/"more"), ``reason``."""
+
+    term: str | None
+    comparative: bool = False
+    reason: str | None = None
+
+
+def _comparative_readings(word: str) -> list[str]:
+    """Bases a word ending in -er/-est could be the comparative of: happier -> happy, wider -> wide."""
+    for suffix in ("est", "er"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            stem = word[: -len(suffix)]
+            bases = [stem, stem + "e"]
+            if stem.endswith("i"):
+                bases.append(stem[:-1] + "y")
+            if len(stem) > 2 and stem[-1] == stem[-2]:
+                bases.append(stem[:-1])
+            return bases
+    return []
+
+
+def resolve(token: str, known: frozenset[str] | set[str]) -> tuple[str, bool]:
+    """Fold one lower-case token onto a word of ``known``: (base, comparative).
+
+    Order: typos, irregular comparatives, nouns ("warmth" -> warm), regular comparatives whose
+    base is known ("brighter" -> bright), the token itself, a trailing -ness or plural -s whose
+    base is known. A token that matches nothing comes back unchanged (the caller decides).
+    """
+    w = TYPOS.get(token, token)
+    if w in IRREGULAR_COMPARATIVES:
+        return IRREGULAR_COMPARATIVES[w], True
+    if w in NOUNS and (NOUNS[w] in known or w not in known):
+        return NOUNS[w], False
+    for base in _comparative_readings(w):
+        if base in known:
+            return base, True
+    if w in known:
+        return w, False
+    for base in (w[:-4] if w.endswith("ness") else "", w[:-1] if w.endswith("s") else ""):
+        if base and base in known:
+            return base, False
+    return w, False
+
+
+def normalise_word(raw: str, known: frozenset[str] | set[str] = frozenset()) -> Word:
+    """Clean one SAFE descriptor: a single English word describing the sound, or a drop reason.
+
+    ``known`` are the words comparatives may fold onto (e.g. Audealize's words and SAFE's own).
+    """
+    text = " ".join(raw.lower().split())
+    if not text:
+        return Word(None, reason="empty")
+    if text in DROPPED_WORDS:
+        return Word(None, reason=DROPPED_WORDS[text])
+    tokens = [t for t in _SPLIT.split(text) if t]
+    if len(tokens) != 1:
+        return Word(None, reason=_PHRASE)
+    token = tokens[0].strip("-_.")
+    if not re.fullmatch(r"[a-z]+(-[a-z]+)?", token):
+        return Word(None, reason=_GIBBERISH)
+    base, comparative = resolve(token, known)
+    return Word(base, comparative)

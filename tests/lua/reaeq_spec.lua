@@ -1,0 +1,195 @@
+-- Unit specs: finding, checking and setting the "Semantic EQ" ReaEQ through the fake REAPER.
+
+local H = require("helpers")
+
+-- A warm-ish EQ: 13 parameters in SAFE order.
+local WARM = { 3.0, 180.0, 1.5, 350.0, 0.9, -1.0, 1200.0, 1.4, -2.0, 4500.0, 2.0, -1.5, 9000.0 }
+local BRIGHT = { -1.0, 120.0, 0.5, 500.0, 0.7, 1.0, 2500.0, 1.0, 2.5, 6000.0, 1.2, 4.0, 10000.0 }
+local FREQS = H.log_grid(200, 20, 20000)
+
+local function response_of_track(state, track, fs)
+  return H.rbj_db((H.reaeq_bands(state, track)), FREQS, fs or 48000)
+end
+
+local function response_of_bands(bands, fs)
+  return H.rbj_db(H.bands_as_rbj(bands), FREQS, fs or 48000)
+end
+
+describe("ReaEQ display parsing", function()
+  it("reads numbers, kHz, signs, -inf and the display step", function()
+    local M = (function() H.new(); return H.module() end)()
+    local v, res = M.reaeq.parse_display("1000.0")
+    assert.are.equal(1000.0, v); assert.are.near(0.1, res, 1e-12)
+    v, res = M.reaeq.parse_display("1.25k")
+    assert.are.near(1250, v, 1e-9); assert.are.near(10, res, 1e-9)
+    v = M.reaeq.parse_display("+2.1 dB")
+    assert.are.near(2.1, v, 1e-12)
+    v = M.reaeq.parse_display("-inf")
+    assert.are.equal(-math.huge, v)
+    assert.is_nil(M.reaeq.parse_display("Low Shelf"))
+  end)
+
+  it("inverts the community formulas exactly", function()
+    H.new()
+    local M = H.module()
+    for _, hz in ipairs({ 20, 100, 1000, 4624.6, 20000 }) do
+      assert.are.near(hz, M.reaeq.freq_from_norm(M.reaeq.norm_from_freq(hz)), 1e-9 * hz)
+    end
+    for _, db in ipairs({ -12, -6, -0.5, 0, 0.5, 6, 12 }) do
+      assert.are.near(db, M.reaeq.gain_from_norm(M.reaeq.norm_from_gain(db)), 1e-9)
+    end
+    -- the facts sheet's check points
+    assert.are.near(1000, M.reaeq.freq_from_norm(0.476), 15)
+    assert.are.near(300, M.reaeq.freq_from_norm(0.290), 5)
+    assert.are.near(0.25, M.reaeq.norm_from_gain(-6.0206), 1e-4)
+    -- the sheet rounds +6 dB to 0.664; the piecewise formula it states gives 0.667 (0.07 dB apart)
+    assert.are.near(0.664, M.reaeq.norm_from_gain(6), 0.004)
+    assert.are.near(1.90, M.reaeq.bw_from_q(0.7071), 0.01)
+    assert.are.near(1.0, M.reaeq.bw_from_q(1.4142), 0.01)
+  end)
+end)
+
+describe("applying bands to the track's ReaEQ", function()
+  local r, state, M, track
+
+  before_each(function()
+    r, state = H.new()
+    M = H.module()
+    track = state.add_track({ name = "Gtr" })
+  end)
+
+  it("inserts one ReaEQ named 'Semantic EQ' with low shelf, three bands, high shelf", function()
+    local bands = H.answer_bands(WARM)
+    assert.is_true(M.reaeq.apply(track, bands))
+    assert.are.equal(1, #track.fx)
+    local fx = track.fx[1]
+    assert.are.equal("Semantic EQ", fx.renamed)
+    local types = {}
+    for b = 0, 4 do types[b + 1] = fx.bands[b].type; assert.are.equal(1, fx.bands[b].enabled) end
+    assert.are.same({ 0, 8, 8, 8, 1 }, types)
+  end)
+
+  it("sets frequency, gain and bandwidth so the response equals the asked EQ within 0.05 dB", function()
+    local bands = H.answer_bands(WARM)
+    assert.is_true(M.reaeq.apply(track, bands))
+    local got = H.reaeq_bands(state, track)
+    for i, b in ipairs(bands) do
+      assert.are.near(b.freq_hz, got[i].freq_hz, 1e-6 * b.freq_hz)
+      assert.are.near(b.gain_db, got[i].gain_db, 1e-6)
+      -- bandwidth: REAPER's mapping is unknown; found by searching the display (2 decimals)
+      assert.are.near(b.bw_oct, got[i].bw_oct, 0.006)
+    end
+    assert.is_true(H.max_abs_diff(response_of_bands(bands), response_of_track(state, track)) < 0.05)
+  end)
+
+  it("finds the right values when REAPER's gain mapping is not the documented one", function()
+    r, state = H.new({ gain_mapping = "quarter", bw_mapping = "quarter" })
+    M = H.module()
+    track = state.add_track({})
+    local bands = H.answer_bands(BRIGHT)
+    assert.is_true(M.reaeq.apply(track, bands))
+    local got = H.reaeq_bands(state, track)
+    for i, b in ipairs(bands) do assert.are.near(b.gain_db, got[i].gain_db, 0.02) end
+    assert.is_true(H.max_abs_diff(response_of_bands(bands), response_of_track(state, track)) < 0.1)
+  end)
+
+  it("re-uses the existing 'Semantic EQ' and leaves other FX alone", function()
+    local other = state.new_other("VST: ReaComp (Cockos)")
+    other.renamed = "Semantic EQ" -- same name, but not a ReaEQ: must not be touched
+    track.fx[1] = other
+    assert.is_true(M.reaeq.apply(track, H.answer_bands(WARM)))
+    assert.is_true(M.reaeq.apply(track, H.answer_bands(BRIGHT)))
+    assert.are.equal(2, #track.fx)
+    assert.are.same({ 0.5, 0.5 }, other.params)
+    assert.is_true(H.max_abs_diff(response_of_bands(H.answer_bands(BRIGHT)), response_of_track(state, track)) < 0.05)
+  end)
+
+  it("turns off the extra bands of a fresh instance but keeps a user's extra bands later", function()
+    r, state = H.new({ default_bands = 6, default_band_codes = { 0, 8, 8, 1, 4, 3 } })
+    M = H.module()
+    track = state.add_track({})
+    assert.is_true(M.reaeq.apply(track, H.answer_bands(WARM)))
+    assert.are.equal(0, track.fx[1].bands[5].enabled)
+    track.fx[1].bands[5].enabled = 1 -- the user turns the low pass on again
+    assert.is_true(M.reaeq.apply(track, H.answer_bands(BRIGHT)))
+    assert.are.equal(1, track.fx[1].bands[5].enabled)
+  end)
+
+  it("refuses a ReaEQ with fewer than five bands, says what to do and leaves no FX", function()
+    r, state = H.new({ default_bands = 4 })
+    M = H.module()
+    track = state.add_track({})
+    local ok, err = M.reaeq.apply(track, H.answer_bands(WARM))
+    assert.is_nil(ok)
+    assert.matches("has 4 bands", err)
+    assert.matches("add bands", err)
+    assert.are.equal(0, #track.fx)
+  end)
+
+  for _, what in ipairs({ "bw", "gain", "freq" }) do
+    it("undoes everything when REAPER does not take the " .. what .. " (fresh instance)", function()
+      r, state = H.new({ disobey = { [what] = true } })
+      M = H.module()
+      track = state.add_track({})
+      local ok, err = M.reaeq.apply(track, H.answer_bands(WARM))
+      assert.is_nil(ok)
+      assert.matches("REAPER shows band", err)
+      assert.are.equal(0, #track.fx)
+    end)
+  end
+
+  it("restores an existing instance exactly when REAPER disagrees", function()
+    assert.is_true(M.reaeq.apply(track, H.answer_bands(WARM)))
+    local before = state.snapshot().tracks
+    state.opts.disobey = nil
+    -- a REAPER that ignores bandwidth writes from now on
+    local fake_r, fake_state = H.new({ disobey = { bw = true } })
+    fake_state.tracks = state.tracks
+    M = H.module()
+    local ok, err = M.reaeq.apply(track, H.answer_bands(BRIGHT))
+    assert.is_nil(ok)
+    assert.matches("bandwidth", err)
+    assert.are.same(before, fake_state.snapshot().tracks)
+  end)
+
+  it("refuses when the band type does not stick", function()
+    r, state = H.new({ disobey = { bandtype = true }, default_band_codes = { 0, 8, 8, 1, 4 } })
+    M = H.module()
+    track = state.add_track({})
+    local ok, err = M.reaeq.apply(track, H.answer_bands(WARM))
+    assert.is_nil(ok)
+    assert.matches("did not take BANDTYPE%d", err)
+    assert.are.equal(0, #track.fx)
+  end)
+
+  it("refuses when the FX cannot be renamed (REAPER older than 6.37)", function()
+    r, state = H.new({ disobey = { rename = true } })
+    M = H.module()
+    track = state.add_track({})
+    local ok, err = M.reaeq.apply(track, H.answer_bands(WARM))
+    assert.is_nil(ok)
+    assert.matches("6.37", err)
+    assert.are.equal(0, #track.fx)
+  end)
+
+  it("reads back the 13 parameters it set (the 'current' sent with the next request)", function()
+    assert.is_nil(M.reaeq.current_params(track))
+    assert.is_true(M.reaeq.apply(track, H.answer_bands(WARM)))
+    local cur = M.reaeq.current_params(track)
+    local names = { "low_shelf_gain_db", "low_shelf_freq_hz", "peak1_gain_db", "peak1_freq_hz", "peak1_q",
+      "peak2_gain_db", "peak2_freq_hz", "peak2_q", "peak3_gain_db", "peak3_freq_hz", "peak3_q",
+      "high_shelf_gain_db", "high_shelf_freq_hz" }
+    for i, name in ipairs(names) do
+      local tol = name:match("gain") and 1e-6 or (name:match("freq") and 1e-6 * WARM[i] or 0.02 * WARM[i])
+      assert.are.near(WARM[i], cur[name], tol)
+    end
+  end)
+
+  it("counts bands by reading BANDENABLED<n> until it fails", function()
+    r, state = H.new({ default_bands = 7 })
+    M = H.module()
+    track = state.add_track({})
+    local fx = r.TrackFX_AddByName(track, "ReaEQ", false, -1)
+    assert.are.equal(7, M.reaeq.count_bands(track, fx))
+  end)
+end)

@@ -1,0 +1,127 @@
+"""End to end in a real Ardour: answers pushed over Ardour's OSC surface render as their response_db.
+
+One headless Ardour 7 session (``ardour7-lua``, dummy backend, configuration isolated in a temp
+folder) holds a stereo track with ACE EQ: an impulse on the left channel and pink noise on the
+right (periodic pink noise), put on the track through the session XML by the project's own code. Ardour runs with its
+OSC surface on; the test pushes EQs to it (``push_osc`` directly, and through ``semeq serve`` +
+``semeq send ... --push ardour``), exports the track and measures the rendered transfer function:
+``wet / dry`` spectra of the impulse channel and of a steady-state period of the noise (both exact,
+read at the answer's own ``response_db`` frequencies). Both
+must equal the EQ's own ``response_db`` within 0.1 dB from 30 Hz to 16 kHz. ACE glides every gain to
+its target and stops up to 0.05 dB short, which is inside that tolerance.
+
+Ardour missing is a failure, not a skip: CI installs Debian's ``ardour`` (no recommends).
+"""
+
+from __future__ import annotations
+
+import json
+import select
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from scipy import signal
+
+from daw_bridge.eq import EQParams, response_db
+from daw_bridge.hosts.ardour import map_eq, push_osc
+from daw_bridge.hosts.ardour_session import ARDOUR_LUA, LiveArdour, create_session
+
+SAMPLE_RATE_HZ = 48000
+#: The noise is one period of this many frames (1 Hz bins), repeated; the track holds PERIODS periods.
+PERIOD = SAMPLE_RATE_HZ
+PERIODS = 3
+IMPULSE_AT = 12000  # frames; away from the region start
+BAND_HZ = (30.0, 16000.0)
+TOLERANCE_DB = 0.1
+#: ACE applies new values by gliding (25 Hz time constant); wait this long after a push (s).
+SETTLE_S = 0.6
+
+
+def measurement_signal() -> np.ndarray:
+    """``(frames, 2)``: an impulse left; right, periodic pink noise (random-phase multisine, -20 dBFS RMS).
+
+    Each 1 s period of the noise holds every 1 Hz bin with a 1/sqrt(f) magnitude and a random phase,
+    so the transfer function of the steady-state last period is exact at every bin.
+    """
+    left = np.zeros(PERIOD * PERIODS)
+    left[IMPULSE_AT] = 0.5
+    rng = np.random.default_rng(20261124)
+    bins = np.arange(PERIOD // 2 + 1)
+    spectrum = np.zeros(bins.size, complex)
+    spectrum[1:] = np.exp(2j * np.pi * rng.random(bins.size - 1)) / np.sqrt(bins[1:])
+    period = np.fft.irfft(spectrum, PERIOD)
+    right = np.tile(period * (0.1 / np.sqrt(np.mean(period**2))), PERIODS)
+    return np.column_stack([left, right])
+
+
+def impulse_transfer_db(dry: np.ndarray, wet: np.ndarray, freqs_hz: np.ndarray) -> np.ndarray:
+    """|DTFT(wet) / DTFT(dry)| in dB at ``freqs_hz`` (exact for an impulse input)."""
+    _, h_dry = signal.freqz(dry, worN=freqs_hz, fs=SAMPLE_RATE_HZ)
+    _, h_wet = signal.freqz(wet.astype(np.float64), worN=freqs_hz, fs=SAMPLE_RATE_HZ)
+    return 20.0 * np.log10(np.abs(h_wet / h_dry))
+
+
+def periodic_noise_transfer_db(dry: np.ndarray, wet: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(freqs_hz, |FFT(wet) / FFT(dry)| dB)`` over the last noise period (1 Hz bins, steady state)."""
+    last = slice((PERIODS - 1) * PERIOD, PERIODS * PERIOD)
+    h = np.fft.rfft(wet[last].astype(np.float64)) / np.fft.rfft(dry[last])
+    freqs = np.fft.rfftfreq(PERIOD, 1.0 / SAMPLE_RATE_HZ)
+    return freqs[1:], 20.0 * np.log10(np.abs(h[1:]))
+
+
+def render_error_db(dry: np.ndarray, wet: np.ndarray, freqs_hz, expected_db) -> tuple[float, float]:
+    """Largest |measured - expected| (dB) in :data:`BAND_HZ` at ``freqs_hz``: (impulse, noise channel)."""
+    freqs_hz, expected_db = np.asarray(freqs_hz, float), np.asarray(expected_db, float)
+    band = (freqs_hz >= BAND_HZ[0]) & (freqs_hz <= BAND_HZ[1])
+    impulse = impulse_transfer_db(dry[:, 0], wet[:, 0], freqs_hz[band]) - expected_db[band]
+    noise_freqs, noise_db = periodic_noise_transfer_db(dry[:, 1], wet[:, 1])
+    noise = np.interp(np.log(freqs_hz[band]), np.log(noise_freqs), noise_db) - expected_db[band]
+    return float(np.max(np.abs(impulse))), float(np.max(np.abs(noise)))
+
+
+@pytest.fixture(scope="module")
+def ardour_session(tmp_path_factory):
+    """A saved Ardour session: the measurement signal on track 1, ACE EQ as its plug-in 1, OSC on."""
+    if shutil.which(ARDOUR_LUA) is None:
+        pytest.fail(f"{ARDOUR_LUA} is missing: install Ardour (apt-get install --no-install-recommends ardour)")
+    workdir = tmp_path_factory.mktemp("ardour")
+    dry = measurement_signal()
+    try:
+        yield create_session(workdir, dry, SAMPLE_RATE_HZ), dry
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def ace_values_of(block: list[dict]) -> list[float]:
+    return [float(item["value"]) for item in block]
+
+
+def test_ardour_plays_the_track_unchanged_before_any_push(ardour_session):
+    session, dry = ardour_session
+    with LiveArdour(session) as live:
+        wet, values = live.export()
+    assert wet.shape == dry.shape
+    assert np.max(np.abs(wet - dry.astype(np.float32))) < 1e-6
+    assert values[23] == 1.0 and values[1] == values[3] == values[15] == 0.0  # ACE on, flat defaults
+
+
+def test_push_osc_sets_ace_and_the_render_matches_the_engine(ardour_session):
+    session, dry = ardour_session
+    params = EQParams(4.0, 90.0, -3.0, 350.0, 1.4, 2.5, 2200.0, 3.0, -2.0, 7000.0, 0.8, -5.0, 11000.0)
+    with LiveArdour(session) as live:
+        sent = push_osc(params, SAMPLE_RATE_HZ, "127.0.0.1", live.osc_port, strip=1, plugin=1)
+        time.sleep(SETTLE_S)
+        wet, values = live.export()
+    assert len(sent) == 24
+    np.testing.assert_allclose(values, ace_values_of(map_eq(params).block), rtol=1e-6, atol=1e-6)
+    freqs = np.geomspace(20.0, 20000.0, 400)
+    impulse_err, noise_err = render_error_db(dry, wet, freqs, response_db(params, freqs, SAMPLE_RATE_HZ))
+    print(f"push_osc: render vs engine max error {impulse_err:.4f} dB (impulse), {noise_err:.4f} dB (noise)")
+    assert impulse_err < TOLERANCE_DB
+    assert noise_err < TOLERANCE_DB

@@ -1,0 +1,100 @@
+"""``semeq send``: exit codes 0/3/4/5 against real peers, and a start without numpy or torch."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from daw_bridge.client import Client, RequestTimedOut, ServerNotRunning
+from test_osc import free_udp_port, running_server
+
+SEND = [sys.executable, "-m", "daw_bridge", "send"]
+
+
+def run_send(*args: str, timeout_s: float = 30.0) -> subprocess.CompletedProcess:
+    return subprocess.run([*SEND, *args], capture_output=True, text=True, timeout=timeout_s)
+
+
+@pytest.fixture()
+def server(tmp_path):
+    with running_server(tmp_path, request_timeout_s=5.0) as srv:
+        yield srv
+
+
+def test_ping_answers_with_exit_0_and_json(server):
+    done = run_send("--port", str(server.address[1]), "ping")
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["ok"] is True and answer["op"] == "ping"
+
+
+def test_options_after_the_op_work_too(server):
+    done = run_send("status", "--port", str(server.address[1]), "--timeout", "5")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["queue_depth"] == 0
+
+
+def test_server_not_running_exits_3():
+    done = run_send("--port", str(free_udp_port()), "ping", "--timeout", "5")
+    assert done.returncode == 3, (done.stdout, done.stderr)
+    assert "semeq serve" in done.stderr
+
+
+def test_server_that_never_answers_exits_4():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as mute:
+        mute.bind(("127.0.0.1", 0))
+        done = run_send("--port", str(mute.getsockname()[1]), "--timeout", "0.5", "ping")
+        assert mute.recv(65536).startswith(b"/semeq/ping")  # it did ask
+    assert done.returncode == 4, (done.stdout, done.stderr)
+    assert "no answer" in done.stderr
+
+
+def test_error_reply_exits_5_with_message_on_stderr(server, tmp_path):
+    outside = tmp_path / "outside.wav"
+    done = run_send("--port", str(server.address[1]), "analyze", str(outside))
+    assert done.returncode == 5, (done.stdout, done.stderr)
+    assert "outside the folders" in done.stderr
+    assert json.loads(done.stdout)["code"] == "forbidden_path"
+
+
+def test_relative_paths_are_sent_absolute(server, tmp_path):
+    renders = tmp_path / "home" / "renders"
+    done = subprocess.run([*SEND, "--port", str(server.address[1]), "analyze", "x.wav"],
+                          capture_output=True, text=True, timeout=30, cwd=renders)
+    # The path reached the server as an absolute path inside renders/, so it passes the policy
+    # and fails only because the file does not exist.
+    assert json.loads(done.stdout)["code"] != "forbidden_path", done.stdout
+
+
+def test_usage_errors_exit_2():
+    assert run_send("eq").returncode == 2
+    assert run_send("eq", "warm", "--current", "{nope").returncode == 2
+    assert run_send("eq", "warm", "--push", "ardour").returncode == 2
+
+
+def test_client_library_raises_distinct_errors():
+    with Client(port=free_udp_port(), timeout_s=2) as client:
+        with pytest.raises(ServerNotRunning):
+            client.request("ping")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as mute:
+        mute.bind(("127.0.0.1", 0))
+        with Client(port=mute.getsockname()[1], timeout_s=0.2) as client:
+            with pytest.raises(RequestTimedOut):
+                client.request("ping")
+
+
+def test_send_does_not_import_numpy_torch_or_the_model():
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "daw_bridge", "send", "--port", str(free_udp_port()), "ping"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 3, done.stderr[-2000:]
+    modules = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "daw_bridge.client" in modules  # the check sees the client's imports
+    heavy = sorted(m for m in modules if m.split(".")[0] in {"numpy", "torch", "scipy", "sentence_transformers"}
+                   or m.startswith("daw_bridge.semantic") or m in {"daw_bridge.eq", "daw_bridge.service"})
+    assert heavy == [], heavy
