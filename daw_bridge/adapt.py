@@ -54,6 +54,10 @@ MAX_AMOUNT = 1.5
 RANGE_PERCENTILES = (5, 95)
 #: Tolerance (dB) when checking a fitted EQ against the per-band limits.
 LIMIT_TOLERANCE_DB = 0.25
+#: Safety margin (dB) the planner keeps inside the range (the measured result differs a little).
+PLAN_MARGIN_DB = 0.5
+#: Tolerance (dB) of the planner's own check (fits ripple a little where nothing should move).
+PLAN_TOLERANCE_DB = 0.1
 #: A move smaller than this (dB, largest band) is reported as nothing to do.
 NEGLIGIBLE_DB = 0.2
 #: Blend: at most this many words, each with at least this weight (intensity).
@@ -75,6 +79,8 @@ class Decision:
     the step taken, in units of the preset (adaptive) or the strength used (suggest). ``before`` and
     ``expected``: descriptor scores before and predicted after (strongest first).
     ``expected_deviation_db``: predicted deviation from the reference per band (dB, NaN above Nyquist).
+    Adaptive words only: ``position`` is the track's position along the request (in preset steps,
+    0 = typical music) and ``end_of_range`` real music's 95th percentile along it.
     """
 
     params: EQParams
@@ -87,6 +93,8 @@ class Decision:
     expected_deviation_db: np.ndarray
     blend: list[dict[str, Any]] | None = None
     limited_bands_hz: list[float] = field(default_factory=list)
+    position: float | None = None
+    end_of_range: float | None = None
 
     def to_dict(self, top: int | None = None) -> dict[str, Any]:
         """JSON-ready; ``top`` keeps only the strongest descriptor scores."""
@@ -105,6 +113,9 @@ class Decision:
             "expected_deviation_db": [None if not np.isfinite(v) else round(float(v), 2) for v in self.expected_deviation_db],
             "limited_bands_hz": [round(f, 1) for f in self.limited_bands_hz],
         }
+        if self.position is not None:
+            out["position"] = round(self.position, 3)
+            out["end_of_range"] = round(float(self.end_of_range), 3)
         if self.blend is not None:
             out["blend"] = self.blend
         return out
@@ -125,22 +136,24 @@ def predicted_deviation(analysis: Analysis, params: EQParams | None) -> np.ndarr
     return realign(analysis.deviation_db + band_response_db(params, analysis.sample_rate_hz, analysis.centres_hz))
 
 
-def outside_range(deviation_db: np.ndarray, analysis: Analysis) -> np.ndarray:
-    """Bands (bool) whose deviation lies outside the reference 5-95 % range."""
-    low, high = analysis.reference.range_db(*RANGE_PERCENTILES)
-    with np.errstate(invalid="ignore"):
-        return np.isfinite(deviation_db) & ((deviation_db < low) | (deviation_db > high))
-
-
-def pushed_outside(before_db: np.ndarray, after_db: np.ndarray, change_db: np.ndarray, analysis: Analysis) -> np.ndarray:
+def pushed_outside(
+    before_db: np.ndarray,
+    after_db: np.ndarray,
+    change_db: np.ndarray,
+    analysis: Analysis,
+    tolerance_db: float = LIMIT_TOLERANCE_DB,
+    margin_db: float = 0.0,
+) -> np.ndarray:
     """Bands (bool) an EQ pushed out of the reference 5-95 % range.
 
-    A band inside the range before is pushed out when its (re-aligned) deviation after lies outside;
-    a band already outside is pushed further out when the EQ itself (``change_db``, its band response)
-    moves it further in that direction. A tolerance of :data:`LIMIT_TOLERANCE_DB` applies.
+    A band inside the range before is pushed out when its (re-aligned) deviation after lies outside
+    by more than ``tolerance_db``; a band already outside is pushed further out when the EQ itself
+    (``change_db``, its band response) moves it further that way by more than ``tolerance_db``.
+    ``margin_db`` narrows the range on both sides (the planner keeps a safety margin).
     """
     low, high = analysis.reference.range_db(*RANGE_PERCENTILES)
-    tol = LIMIT_TOLERANCE_DB
+    low, high = low + margin_db, high - margin_db
+    tol = tolerance_db
     with np.errstate(invalid="ignore"):
         above, below = before_db > high, before_db < low
         inside = ~above & ~below
@@ -172,58 +185,81 @@ def _region_phrase(centres_hz: np.ndarray, change_db: np.ndarray) -> str:
     return ", ".join(parts) if parts else "no region changes by more than 0.3 dB"
 
 
-def _limited_fit(
-    analysis: Analysis,
-    before_db: np.ndarray,
-    move_db: np.ndarray,
-    current: EQParams | None,
-) -> tuple[EQParams, np.ndarray, list[float]]:
-    """Fit the (total) EQ for a per-band move, held inside the reference range.
+def _band_only(params: EQParams, index: int) -> EQParams:
+    """``params`` with every gain but the ``index``-th of :data:`GAIN_INDEX` set to 0 dB."""
+    return replace(params, **{PARAM_NAMES[g]: 0.0 for g in GAIN_INDEX if g != GAIN_INDEX[index]})
 
-    Returns (EQ params, predicted deviation after, centres of the bands that were limited).
+
+def _with_gain_factors(params: EQParams, factors: np.ndarray) -> EQParams:
+    return replace(params, **{PARAM_NAMES[g]: float(getattr(params, PARAM_NAMES[g]) * f) for g, f in zip(GAIN_INDEX, factors)})
+
+
+@dataclass(frozen=True)
+class _Move:
+    params: EQParams  # the EQ to set (total, if a current EQ was given)
+    after_db: np.ndarray  # predicted deviation after
+    change_db: np.ndarray  # band response of the move alone (dB)
+    factors: np.ndarray  # share of each preset band's gain kept (0..1)
+    limited_hz: list[float]  # bands at their limit
+    fit_rms_db: float | None  # error of combining with the current EQ into one 5-band EQ
+
+
+def _limited_move(analysis: Analysis, before_db: np.ndarray, move: EQParams, current: EQParams | None) -> _Move:
+    """The move (``move``: the preset at the chosen amount), each of its bands' gain reduced just
+    enough that no band of the spectrum leaves the reference range (a linear program over the five
+    gain factors, maximising progress along the move's own direction), then combined with ``current``.
     """
+    from scipy.optimize import linprog
+
     ref = analysis.reference
     sr = analysis.sample_rate_hz
     centres = analysis.centres_hz
-    ok = np.isfinite(before_db) & np.isfinite(move_db)
+    ok = np.isfinite(before_db)
     low, high = ref.range_db(*RANGE_PERCENTILES)
-    # Per-band room: a band may go up to the range's top (or stay where it is if already above).
-    room_up = np.maximum(high - before_db, 0.0)
-    room_down = np.minimum(low - before_db, 0.0)
-    target = np.clip(move_db, room_down, room_up)
-    limited = ok & (np.abs(target - move_db) > 0.05)
-    current_db = band_response_db(current, sr, centres) if current is not None else np.zeros_like(move_db)
+    low, high = low + PLAN_MARGIN_DB, high - PLAN_MARGIN_DB
+    singles = np.array([band_response_db(_band_only(move, i), sr, centres) for i in range(len(GAIN_INDEX))])
+    singles = np.where(np.isfinite(singles), singles, 0.0)
+    direction = singles.sum(axis=0)
+    w = ref.weights() * ok
+    gain = singles @ (w * direction)
+    above, below = ok & (before_db > high), ok & (before_db < low)
+    inside = ok & ~above & ~below
+    rows = [singles[:, inside].T, -singles[:, inside].T, singles[:, above].T, -singles[:, below].T]
+    limits = [
+        (high - before_db)[inside],
+        (before_db - low)[inside],
+        np.full(above.sum(), PLAN_TOLERANCE_DB),
+        np.full(below.sum(), PLAN_TOLERANCE_DB),
+    ]
+    result = linprog(-gain, A_ub=np.vstack(rows), b_ub=np.concatenate(limits), bounds=[(0.0, 1.0)] * len(GAIN_INDEX), method="highs")
+    factors = np.clip(result.x, 0.0, 1.0) if result.success else np.zeros(len(GAIN_INDEX))
+    current_db = band_response_db(current, sr, centres) if current is not None else np.zeros_like(before_db)
 
-    def evaluate(p: EQParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        change = band_response_db(p, sr, centres) - current_db
-        after = predicted_deviation(analysis, p)
-        return after, change, pushed_outside(before_db, after, change, analysis) & ok
+    def build(f: np.ndarray) -> tuple[EQParams, float | None]:
+        m = _with_gain_factors(move, f)
+        if current is None:
+            return m, None
+        fit = fit_eq(centres[ok], (current_db + band_response_db(m, sr, centres))[ok], sample_rate_hz=sr, initial=current)
+        return fit.params, fit.rms_db
 
-    params = _fit(centres[ok], (current_db + target)[ok], sr, initial=current)
-    after, change, bad = evaluate(params)
-    for _ in range(3):
+    for _ in range(12):
+        params, fit_rms = build(factors)
+        after = predicted_deviation(analysis, params)
+        change = band_response_db(params, sr, centres) - current_db
+        bad = pushed_outside(before_db, after, change, analysis, PLAN_TOLERANCE_DB, PLAN_MARGIN_DB) & ok
         if not np.any(bad):
             break
-        # Pull the target back by the excess in the offending bands and refit.
-        excess = np.where(
-            before_db > high, change, np.where(before_db < low, change, after - np.clip(after, low, high))
-        )
-        target = np.where(bad, target - 1.2 * excess, target)
-        limited |= bad
-        params = _fit(centres[ok], (current_db + target)[ok], sr, initial=current)
-        after, change, bad = evaluate(params)
-    if np.any(bad):
-        # Last resort: shrink the move (the part beyond the current EQ) until nothing is pushed out.
-        move_db, unscaled = change, params
-        for factor in np.linspace(0.9, 0.0, 10):
-            if current is None:
-                params = unscaled.scaled(factor)
-            else:
-                params = _fit(centres[ok], (current_db + factor * move_db)[ok], sr, initial=current)
-            after, change, bad = evaluate(params)
-            if not np.any(bad):
-                break
-    return params, after, [float(f) for f in centres[limited]]
+        factors = factors * 0.85  # the fit or the re-alignment went past a limit: shrink the whole move
+    else:
+        factors = np.zeros(len(GAIN_INDEX))
+        params, fit_rms = build(factors)
+        after = predicted_deviation(analysis, params)
+        change = band_response_db(params, sr, centres) - current_db
+    requested = direction
+    held = ok & (np.abs(change) < np.abs(requested) - 0.3)
+    at_limit = (inside & ((after >= high - 0.3) | (after <= low + 0.3))) | above | below
+    limited = [float(f) for f in centres[held & at_limit]]
+    return _Move(params, after, change, factors, limited, fit_rms)
 
 
 # --- adaptive words -------------------------------------------------------------------------------
@@ -274,21 +310,26 @@ def adapt_words(
             f"this direction and more would take it outside what real music sounds like."
         )
         warnings.append("already beyond the range of real music in the requested direction")
-        return Decision(params, explanation, 0.0, before, before, terms, warnings, state)
+        return Decision(params, explanation, 0.0, before, before, terms, warnings, state, None, [], position, end)
 
-    params, after, limited = _limited_fit(analysis, state, amount * direction, current)
-    change = after - state
+    move = _limited_move(analysis, state, preset.scaled(amount), current)
+    params, after, limited = move.params, move.after_db, move.limited_hz
     expected = descriptor_scores(after, sr, model, ref)
     size = "one step" if abs(amount - 1.0) < 0.005 else f"{amount:.2f} steps"
-    explanation = f"Applied {size} of '{label}' ({_region_phrase(centres, change)}): {where}."
-    if limited:
-        explanation += (
-            f" Held back at {_hz_list(limited)} so no band leaves the range of real music."
-        )
-        warnings.append("limited per band to stay inside the reference range: " + _hz_list(limited))
+    explanation = f"Applied {size} of '{label}' ({_region_phrase(centres, move.change_db)}): {where}."
+    reduced = [
+        f"the {b.kind.replace('_', ' ')} at {_hz_list([b.freq_hz])} to {round(100 * f)}%"
+        for b, f in zip(preset.bands(), move.factors)
+        if b.gain_db != 0.0 and f < 0.95
+    ]
+    if reduced:
+        explanation += f" Held back {', '.join(reduced)} so no band leaves the range of real music."
+        warnings.append("limited to stay inside the reference range" + (f" at {_hz_list(limited)}" if limited else ""))
     if amount < 0.999:
         warnings.append(f"reduced to {amount:.2f} of a step: the track is already near the end of real music")
-    return Decision(params, explanation, amount, before, expected, terms, warnings, after, None, limited)
+    if move.fit_rms_db is not None and move.fit_rms_db > 0.5:
+        warnings.append(f"the current EQ and the new move are combined into one 5-band EQ within {move.fit_rms_db:.1f} dB RMS")
+    return Decision(params, explanation, amount, before, expected, terms, warnings, after, None, limited, position, end)
 
 
 def _hz_list(freqs_hz: list[float]) -> str:
@@ -328,7 +369,7 @@ def suggest(analysis: Analysis, model: Any, strength: float = 0.5, max_gain_db: 
     params = replace(params, **gains)
     after = predicted_deviation(analysis, params)
     expected = descriptor_scores(after, sr, model, ref)
-    change = after - dev
+    change = band_response_db(params, sr, centres)
     blend = describe_as_blend(change, sr, model, ref.weights())
     words = ", ".join(f"{round(100 * b['weight'])}% {b['term']}" for b in blend) or "no single word fits"
     before_rms = _weighted_rms(dev, ref.weights())

@@ -477,9 +477,12 @@ def region_deviations_db(centres_hz: np.ndarray, deviation_db: np.ndarray) -> li
     return out
 
 
-def describe(descriptors: tuple[Descriptor, ...], regions: list[tuple[str, float]]) -> str:
-    """One plain sentence: the strongest words with their scores, and the regions that stand out."""
-    named = [d for d in descriptors[:2] if abs(d.score) >= SUMMARY_MIN_SCORE]
+def describe(salient: list[Descriptor], regions: list[tuple[str, float]]) -> str:
+    """One plain sentence: the most telling words with their scores, and the regions that stand out.
+
+    ``salient``: descriptors in the order they should be named (see :func:`salient_descriptors`).
+    """
+    named = [d for d in salient if abs(d.score) >= SUMMARY_MIN_SCORE][:2]
     notable = sorted((r for r in regions if abs(r[1]) >= 1.5), key=lambda r: -abs(r[1]))[:2]
     details = ", ".join(f"{name} {abs(v):.1f} dB {'above' if v > 0 else 'below'} typical music" for name, v in notable)
     if not named:
@@ -489,6 +492,26 @@ def describe(descriptors: tuple[Descriptor, ...], regions: list[tuple[str, float
     )
     words = words[0].upper() + words[1:]
     return f"{words}: {details}." if details else f"{words}."
+
+
+def salient_descriptors(
+    deviation_db: np.ndarray, sample_rate_hz: float, model: Any, reference: Reference, n: int = 2
+) -> list[Descriptor]:
+    """The ``n`` words that explain most of the deviation (score x the RMS of the word's curve, dB).
+
+    A word with a tiny curve can reach a large score from a small deviation; ranking by the dB a word
+    explains names the words a listener would use first.
+    """
+    curves = word_curves(model, sample_rate_hz)
+    weights = reference.weights()
+    scores = projection_scores(deviation_db, curves.responses_db, weights)
+    ok = np.isfinite(deviation_db) & np.all(np.isfinite(curves.responses_db), axis=0)
+    w = weights[ok] / weights[ok].sum()
+    c = curves.responses_db[:, ok]
+    c = c - (c @ w)[:, None]
+    explained = np.abs(scores) * np.sqrt((c**2) @ w)
+    order = np.argsort(-explained, kind="stable")[:n]
+    return [Descriptor(curves.terms[i], float(scores[i])) for i in order]
 
 
 def analyze(
@@ -516,7 +539,8 @@ def analyze(
     descriptors = descriptor_scores(deviation, sr, model, ref)
     latent_params = deviation_to_params(deviation, sr)
     latent = np.asarray(model.encode(latent_params), dtype=float).ravel()
-    summary = describe(descriptors, region_deviations_db(spectrum.centres_hz, deviation))
+    salient = salient_descriptors(deviation, sr, model, ref)
+    summary = describe(salient, region_deviations_db(spectrum.centres_hz, deviation))
     return Analysis(
         loudness_lufs=float(integrated_loudness_lufs(x, sr)),
         true_peak_dbtp=float(true_peak_dbtp(x)),

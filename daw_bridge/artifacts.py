@@ -31,6 +31,8 @@ from typing import Any, Mapping
 
 #: Name of the ReaEQ instance the script creates or reuses (the same name as the REAPER actions use).
 FX_NAME = "Semantic EQ"
+#: Labelled frequencies of the plot (Hz).
+_FREQ_TICKS_HZ = (20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000)
 #: matplotlib is not thread-safe (its text layout and mathtext parser share state): one plot at a time.
 _PLOT_LOCK = threading.Lock()
 #: Largest accepted difference between a normalized value set and the one read back.
@@ -68,9 +70,11 @@ def _plot(path: Path, answer: Mapping, before: Mapping | None, after: Mapping | 
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import NullFormatter
 
     fig = Figure(figsize=(9.0, 5.0), dpi=100)
     FigureCanvasAgg(fig)
+    fig.subplots_adjust(left=0.08, right=0.92, bottom=0.11, top=0.93)
     ax = fig.add_subplot(1, 1, 1)
     f_ref, lo = _band_arrays(before, "reference_p5_db")
     _, hi = _band_arrays(before, "reference_p95_db")
@@ -85,6 +89,8 @@ def _plot(path: Path, answer: Mapping, before: Mapping | None, after: Mapping | 
             ax.plot(f, level, color=style, lw=1.8, marker="o", ms=2.5, label=label)
     ax.set_xscale("log")
     ax.set_xlim(20, 20000)
+    ax.set_xticks(_FREQ_TICKS_HZ, [f"{f / 1000:g}k" if f >= 1000 else f"{f:g}" for f in _FREQ_TICKS_HZ])
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("frequency (Hz)")
     ax.set_ylabel("band level (dB, aligned to typical music)")
     ax.grid(True, which="both", alpha=0.3)
@@ -100,9 +106,8 @@ def _plot(path: Path, answer: Mapping, before: Mapping | None, after: Mapping | 
     eq_ax.set_ylabel("EQ gain (dB)", color="C3")
     handles = ax.get_legend_handles_labels()
     eq_handles = eq_ax.get_legend_handles_labels()
-    ax.legend(handles[0] + eq_handles[0], handles[1] + eq_handles[1], loc="lower left", fontsize=8)
+    ax.legend(handles[0] + eq_handles[0], handles[1] + eq_handles[1], loc="best", fontsize=8)
     ax.set_title(title, fontsize=10)
-    fig.tight_layout()
     fig.savefig(str(path), format="png")
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import errno
 import math
 import os
+import shutil
 import tempfile
 from collections import deque
 from dataclasses import asdict, dataclass, field, replace
@@ -64,6 +65,8 @@ _HOPS_PER_BLOCK = 4  # 400 ms gating blocks made of 100 ms hops (75 % overlap)
 _RESAMPLE_RADIUS = 12
 #: Subtypes whose samples cannot exceed full scale (written values beyond +-1.0 would clip).
 _FLOAT_SUBTYPES = {"FLOAT", "DOUBLE", "VORBIS", "OPUS", "MPEG_LAYER_III", "MPEG_LAYER_II", "MPEG_LAYER_I"}
+#: Free space (bytes) below which a failed write is reported as a full disk.
+_LOW_DISK_BYTES = 1 << 20
 _LOSSY_SUBTYPES = {"VORBIS", "OPUS", "MPEG_LAYER_III", "MPEG_LAYER_II", "MPEG_LAYER_I"}
 
 
@@ -205,14 +208,14 @@ def _atomic_write(path: Path, sample_rate_hz: int, channels: int, subtype: str, 
             for block in blocks:
                 out.write(block)
         os.replace(tmp, path)
-    except OSError as exc:
+    except (OSError, sf.LibsndfileError, AssertionError) as exc:
+        # libsndfile reports a full disk as "System error." (or a short write): check the space left
+        full = getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or shutil.disk_usage(folder).free < _LOW_DISK_BYTES
         tmp.unlink(missing_ok=True)
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise AudioError(f"not enough disk space to write {path}; nothing was written") from None
-        raise AudioError(f"cannot write {path}: {exc.strerror or exc}; nothing was written") from None
-    except (sf.LibsndfileError, RuntimeError) as exc:
-        tmp.unlink(missing_ok=True)
-        raise AudioError(f"cannot write {path}: {exc}; nothing was written") from None
+        if full:
+            raise AudioError(f"not enough disk space to write {path}; nothing was written", code="disk_full") from None
+        detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise AudioError(f"cannot write {path}: {detail}; nothing was written") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

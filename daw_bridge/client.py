@@ -15,7 +15,6 @@ import json
 import os
 import socket
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from daw_bridge.osc_server import (
@@ -53,7 +52,6 @@ class ErrorReply(ClientError):
         self.answer = answer
 
 
-@dataclass
 class Client:
     """Sends requests to a ``semeq serve`` at ``host:port`` and waits up to ``timeout_s`` seconds.
 
@@ -61,11 +59,12 @@ class Client:
     requests: a warm client answers in well under a millisecond plus the service's work.
     """
 
-    host: str = DEFAULT_HOST
-    port: int = DEFAULT_PORT
-    timeout_s: float = DEFAULT_TIMEOUT_S
-    _sock: socket.socket | None = field(default=None, init=False, repr=False)
-    _counter: int = field(default=0, init=False, repr=False)
+    def __init__(self, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        self.host = host
+        self.port = port
+        self.timeout_s = timeout_s
+        self._sock: socket.socket | None = None
+        self._counter = 0
 
     def _socket(self) -> socket.socket:
         if self._sock is None:

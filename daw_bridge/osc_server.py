@@ -21,12 +21,10 @@ numpy, no torch, no service import at module level.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import socket
 import sys
 import threading
-from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from pythonosc.osc_message import OscMessage
@@ -225,30 +223,28 @@ def reply_messages(answer: Mapping[str, Any], mode: str = "all") -> list[bytes]:
 # --- the server ---------------------------------------------------------------------------------
 
 
-@dataclass
 class ServerStats:
-    """Counters of the receive loop."""
+    """Counters of the receive loop (a plain class: dataclasses would slow the client's start)."""
 
-    datagrams: int = 0
-    undecodable: int = 0
-    ignored: int = 0
-    requests: int = 0
-    bad_requests: int = 0
-    replies: int = 0
-    send_errors: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    NAMES = ("datagrams", "undecodable", "ignored", "requests", "bad_requests", "replies", "send_errors")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts = dict.fromkeys(self.NAMES, 0)
 
     def add(self, name: str, n: int = 1) -> None:
-        with self.lock:
-            setattr(self, name, getattr(self, name) + n)
+        with self._lock:
+            self._counts[name] += n
 
     def to_dict(self) -> dict:
-        with self.lock:
-            return {k: v for k, v in vars(self).items() if k != "lock"}
+        with self._lock:
+            return dict(self._counts)
 
 
 def check_bind_host(host: str, allow_remote: bool) -> None:
     """Refuse a non-loopback bind address unless ``allow_remote``."""
+    import ipaddress
+
     try:
         infos = socket.getaddrinfo(host, None, type=socket.SOCK_DGRAM)
     except socket.gaierror as exc:

@@ -7,12 +7,16 @@ it). Errors are answers too: ``{"ok": false, "id", "op", "code", "message"}``.
 Ops:
 
 - ``ping``, ``status``: answered at once.
-- ``eq`` (text -> EQ, no audio): answered in the caller's thread; the model is loaded once.
-- ``analyze``, ``adapt``, ``suggest`` (they read audio): run in a bounded worker pool
-  (:class:`concurrent.futures.ThreadPoolExecutor`) with a bounded queue. When every worker is busy
-  and the queue is full the answer is the error ``busy`` at once; a request that is not answered
-  within its timeout gets the error ``timeout`` (a queued request is then cancelled). So a term
-  request never waits behind an analysis.
+- ``eq`` (text -> EQ, no audio): answered in the caller's thread (about a millisecond); the model
+  is loaded once. An ``eq`` with ``current`` (a least-squares fit, about 0.1-0.5 s) runs in the
+  *term lane*.
+- ``analyze``, ``adapt``, ``suggest`` (they read audio) run in the *audio lane*.
+
+A lane is a bounded worker pool (:class:`concurrent.futures.ThreadPoolExecutor`) with a bounded
+queue. When every worker of a lane is busy and its queue is full the answer is the error ``busy``
+at once; a request that is not answered within its timeout gets the error ``timeout`` (a queued
+request is then cancelled). The lanes are separate, so a term request never waits behind an
+analysis.
 
 Requests may carry ``current`` (the host EQ's state, 13 parameters) so that a repeated action builds
 on it, and ``push`` (``{"to": "ardour", "strip": N, "plugin": N}`` or ``{"to": "reaper",
@@ -45,6 +49,9 @@ RESPONSE_POINTS = 128
 QUICK_OPS = ("ping", "status", "eq")
 AUDIO_OPS = ("analyze", "adapt", "suggest")
 OPS = QUICK_OPS + AUDIO_OPS
+#: Workers and queue places of the term lane (``eq`` with ``current``).
+TERM_WORKERS = 2
+TERM_QUEUE = 32
 
 #: Longest request id and text accepted (characters).
 MAX_ID_CHARS = 128
@@ -88,6 +95,19 @@ class RequestTimeoutError(SemeqError):
     code = "timeout"
 
 
+class _Lane:
+    """A bounded worker pool: ``workers`` threads, at most ``queue_size`` requests waiting."""
+
+    def __init__(self, name: str, workers: int, queue_size: int) -> None:
+        self.name = name
+        self.workers = workers
+        self.queue_size = queue_size
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix=f"semeq-{name}")
+        self.slots = threading.BoundedSemaphore(workers + queue_size)
+        self.queued = 0  # guarded by the service's lock
+        self.running = 0
+
+
 @dataclass(frozen=True)
 class OscTarget:
     """A host's OSC surface: host name or address and UDP port."""
@@ -116,16 +136,21 @@ def error_answer(rid: Any, op: Any, code: str, message: str, **extra: Any) -> An
 
 
 def _terms_json(terms) -> list[dict]:
-    return [
-        {
-            "term": t.term,
-            "weight": round(float(t.weight), 4),
-            "source": t.source,
-            "similarity": None if t.similarity is None else round(float(t.similarity), 4),
-            "matched": t.matched,
-        }
-        for t in terms
-    ]
+    """Term uses (objects with term, weight, source, similarity, matched, or such dicts) as JSON."""
+    out = []
+    for t in terms:
+        get = t.get if isinstance(t, Mapping) else lambda name, t=t: getattr(t, name, None)
+        similarity = get("similarity")
+        out.append(
+            {
+                "term": get("term"),
+                "weight": round(float(get("weight")), 4),
+                "source": get("source"),
+                "similarity": None if similarity is None else round(float(similarity), 4),
+                "matched": get("matched"),
+            }
+        )
+    return out
 
 
 def describe_params(params) -> str:
@@ -158,11 +183,13 @@ def eq_answer(
     response in dB on :data:`RESPONSE_POINTS` log-spaced frequencies (Hz) at ``sample_rate_hz``.
     ``extra`` (analysis, expected, blend, ...) is merged in last.
     """
+    import numpy as np
+
     from daw_bridge.eq import log_freq_grid, response_db
     from daw_bridge.hosts import map_all
 
     mappings = map_all(params, sample_rate_hz)
-    freqs_hz = log_freq_grid(RESPONSE_POINTS)
+    freqs_hz = np.round(log_freq_grid(RESPONSE_POINTS), 2)  # the dB are exact at these rounded Hz
     db = response_db(params, freqs_hz, sample_rate_hz)
     answer: Answer = {
         "ok": True,
@@ -171,7 +198,7 @@ def eq_answer(
         "text": text,
         "intensity": intensity,
         "terms": _terms_json(terms),
-        "params": {k: round(v, 4) for k, v in params.to_dict().items()},
+        "params": params.to_dict(),
     }
     all_warnings = list(warnings)
     for name, mapping in mappings.items():
@@ -179,7 +206,7 @@ def eq_answer(
         all_warnings.extend(mapping.warnings)
     answer["response_db"] = {
         "sample_rate_hz": float(sample_rate_hz),
-        "freqs_hz": [round(float(f), 2) for f in freqs_hz],
+        "freqs_hz": [float(f) for f in freqs_hz],
         "db": [round(float(d), 3) for d in db],
     }
     answer["warnings"] = all_warnings
@@ -273,14 +300,11 @@ class Service:
         self.request_timeout_s = float(request_timeout_s)
         self.paths = paths if paths is not None else PathPolicy.for_home(self.home, allow)
         self.push_targets = {"ardour": ardour_osc, "reaper": reaper_osc}
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="semeq-audio")
-        self._slots = threading.BoundedSemaphore(workers + queue_size)
+        self._lanes = {"audio": _Lane("audio", workers, queue_size), "term": _Lane("term", TERM_WORKERS, TERM_QUEUE)}
         self._lock = threading.Lock()
         self._model = None
         self._model_lock = threading.Lock()
         self._started = time.monotonic()
-        self._queued = 0
-        self._running = 0
         self._counts = {"answered": 0, "errors": 0, "busy": 0, "timeouts": 0}
         self._closed = False
 
@@ -331,10 +355,11 @@ class Service:
                 raise BadRequestError(f"unknown op {op!r}; known: {', '.join(OPS)}")
             self._check_fields(op, request)
             timeout_s = _number(request, "timeout_s", self.request_timeout_s, 0.001, self.request_timeout_s)
-            if op in QUICK_OPS:
+            lane = self._lane_for(op, request)
+            if lane is None:
                 answer = self._run(op, rid, request)
             else:
-                self._submit(op, rid, request, timeout_s, _Once(self._finish(reply)))
+                self._submit(lane, op, rid, request, timeout_s, _Once(self._finish(reply)))
                 return
         except SemeqError as exc:
             answer = self._error(rid, op, exc)
@@ -345,14 +370,19 @@ class Service:
     def status(self) -> dict:
         """Version, model, uptime (s), queue depth and counters."""
         with self._lock:
-            queued, running, counts = self._queued, self._running, dict(self._counts)
+            lanes = {
+                name: {"queued": lane.queued, "running": lane.running, "workers": lane.workers, "queue_size": lane.queue_size}
+                for name, lane in self._lanes.items()
+            }
+            counts = dict(self._counts)
         model = self._model
         return {
             "version": __version__,
             "model": None if model is None else _model_info(model),
             "uptime_s": round(time.monotonic() - self._started, 3),
-            "queue_depth": queued,
-            "running": running,
+            "queue_depth": sum(lane["queued"] for lane in lanes.values()),
+            "running": sum(lane["running"] for lane in lanes.values()),
+            "lanes": lanes,
             "workers": self.workers,
             "queue_size": self.queue_size,
             "request_timeout_s": self.request_timeout_s,
@@ -365,7 +395,8 @@ class Service:
     def close(self) -> None:
         """Stop the worker pool; queued requests are cancelled, running ones finish."""
         self._closed = True
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        for lane in self._lanes.values():
+            lane.pool.shutdown(wait=True, cancel_futures=True)
 
     # --- internals ----------------------------------------------------------------------------
     def _finish(self, reply: Reply) -> Reply:
@@ -404,33 +435,41 @@ class Service:
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
         return error_answer(rid, op, "internal", f"internal error ({type(exc).__name__}: {exc}); see the server log")
 
-    def _submit(self, op: str, rid: str, request: Mapping, timeout_s: float, reply: "_Once") -> None:
+    def _lane_for(self, op: str, request: Mapping) -> _Lane | None:
+        """The lane an op runs in, or None to answer in the caller's thread."""
+        if op in AUDIO_OPS:
+            return self._lanes["audio"]
+        if op == "eq" and request.get("current") is not None:
+            return self._lanes["term"]
+        return None
+
+    def _submit(self, lane: _Lane, op: str, rid: str, request: Mapping, timeout_s: float, reply: "_Once") -> None:
         if self._closed:
             raise BusyError("the server is shutting down")
-        if not self._slots.acquire(blocking=False):
+        if not lane.slots.acquire(blocking=False):
             raise BusyError(
-                f"the server is busy ({self.workers} audio requests running, {self.queue_size} "
+                f"the server is busy ({lane.workers} {lane.name} requests running, {lane.queue_size} "
                 "waiting); try again in a moment"
             )
         with self._lock:
-            self._queued += 1
+            lane.queued += 1
 
         def work() -> Answer:
             with self._lock:
-                self._queued -= 1
-                self._running += 1
+                lane.queued -= 1
+                lane.running += 1
             try:
                 return self._run(op, rid, request)
             finally:
                 with self._lock:
-                    self._running -= 1
+                    lane.running -= 1
 
         try:
-            future = self._pool.submit(work)
+            future = lane.pool.submit(work)
         except RuntimeError:  # pool shut down between the check and the submit
             with self._lock:
-                self._queued -= 1
-            self._slots.release()
+                lane.queued -= 1
+            lane.slots.release()
             raise BusyError("the server is shutting down") from None
 
         def on_timeout() -> None:
@@ -442,12 +481,12 @@ class Service:
 
         def on_done(f: Future) -> None:
             timer.cancel()
-            self._slots.release()
+            lane.slots.release()
             try:
                 answer = f.result()
             except CancelledError:  # by the timeout or by close(): it never started
                 with self._lock:
-                    self._queued -= 1
+                    lane.queued -= 1
                 answer = error_answer(rid, op, "busy", "the server shut down before this request ran")
             except SemeqError as exc:
                 answer = self._error(rid, op, exc)
@@ -519,7 +558,8 @@ class Service:
 
     def _decision_answer(self, op, rid, path, analysis, decision, push, text=None, intensity=None) -> Answer:
         """An adapt/suggest answer: the EQ block plus the decision's own members (analysis, expected...)."""
-        extra = {k: v for k, v in decision.to_dict().items() if k not in _EQ_BLOCK_KEYS}
+        decided = decision.to_dict()
+        extra = {k: v for k, v in decided.items() if k not in _EQ_BLOCK_KEYS}
         sample_rate_hz = float(getattr(analysis, "sample_rate_hz", DEFAULT_SAMPLE_RATE_HZ))
         answer = eq_answer(
             op,
@@ -528,9 +568,9 @@ class Service:
             sample_rate_hz=sample_rate_hz,
             text=text,
             intensity=intensity,
-            terms=getattr(decision, "terms", ()) or (),
-            explanation=getattr(decision, "explanation", "") or "",
-            warnings=getattr(decision, "warnings", ()) or (),
+            terms=decided.get("terms") or (),
+            explanation=decided.get("explanation") or "",
+            warnings=decided.get("warnings") or (),
             extra={"path": str(path), **extra},
         )
         return self._push(answer, decision.params, sample_rate_hz, push)

@@ -28,9 +28,12 @@ When a file is taken
 What comes out (``<words>`` is a file-name-safe slug: ``warmer``, ``a-bit-less-harsh``,
 ``warmer-x0.5``, ``warmer-fixed``, ``suggest-50``)
     ``outbox/song.<words>.wav``: the render, same format, sample rate and bit depth as the input,
-    loudness-matched and true-peak safe; ``outbox/song.<words>.json``: the service's answer
-    (parameters, ReaEQ bands, analysis before, expected and measured after, explanation) and the
-    render report; ``outbox/song.<words>.png``: the EQ curve over the track's spectrum;
+    loudness-matched and true-peak safe; ``outbox/song.<words>.json``: the service's answer JSON
+    (``docs/architecture.md``: parameters, ReaEQ and Ardour blocks, response, ``analysis`` before,
+    ``expected`` after, explanation) with the watch folder's members added: ``analysis_before`` and
+    ``analysis_after`` (the full ``analyze`` answers of the input and of the render: band levels,
+    loudness, true peak, descriptors, summary), ``render`` (loudness and true peak in and out, gain, limiter),
+    ``input``, ``request`` and ``outputs``; ``outbox/song.<words>.png``: the EQ curve over the track's spectrum;
     ``outbox/song.<words>.lua``: a ReaScript that puts this EQ on ReaEQ (see
     :mod:`daw_bridge.artifacts`). When a name is taken, ``-2``, ``-3``, ... is added to the words;
     nothing in ``outbox/``, ``done/`` or ``failed/`` is ever overwritten. The ``.json`` is moved in
@@ -106,6 +109,10 @@ class WatchError(SemeqError):
     """A dropped file that cannot be processed as asked (bad sidecar, unreadable audio)."""
 
     code = "bad_request"
+
+
+class _Stopping(Exception):
+    """The watcher is stopping while a job waits for the service: the job resumes at the next start."""
 
 
 # --- what a file asks for -----------------------------------------------------------------------
@@ -373,7 +380,6 @@ class Watcher:
         self._reserved_dest: set[Path] = set()
         self._queue: queue.Queue[Path | None] = queue.Queue()
         self._in_flight = 0
-        self._idle = threading.Condition(self._lock)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -577,7 +583,6 @@ class Watcher:
             finally:
                 with self._lock:
                     self._in_flight -= 1
-                    self._idle.notify_all()
                 self._wake.set()
 
     def run_job(self, job_dir: Path) -> JobResult | None:
@@ -600,6 +605,10 @@ class Watcher:
             if not (self.outbox / f"{job['output']}{SIDECAR_SUFFIX}").exists():
                 self._make_outputs(job_dir, job)
             job["state"] = "done"
+        except _Stopping:  # not a crash: this attempt does not count
+            job["attempts"] -= 1
+            self._write_job(job_dir, job)
+            return None
         except SemeqError as exc:
             job.update(state="failed", error=str(exc))
         except Exception as exc:  # a bug: the file goes to failed/ with the reason, the watcher goes on
@@ -624,24 +633,25 @@ class Watcher:
         progress(1)
         report = audio.render_file(src, stage[suffix], params, force=True)
         progress(2)
-        before = answer.get("analysis")
-        if before is None:
-            before = _analysis_of(self._ask({"op": "analyze", "id": f"watch-{job['id']}-before", "path": str(src)}))
+        # the answer's own "analysis" holds descriptor scores only; the plot needs the band levels
+        before = _analysis_of(self._ask({"op": "analyze", "id": f"watch-{job['id']}-before", "path": str(src)}))
         after = _analysis_of(self._ask({"op": "analyze", "id": f"watch-{job['id']}-after", "path": str(stage[suffix])}))
         progress(3)
         title = f"{job['name']}: {request.describe()}"
         artifacts.plot_eq_over_spectrum(stage[".png"], answer, before, after, title)
         stage[".lua"].write_text(artifacts.reaeq_script(answer, title), encoding="utf-8")
+        # the answer JSON itself (what REAPER's folder transport and every client read), plus the watch
+        # folder's own members: what was dropped, what was written, the measured result, the render
         record = {
+            **answer,
+            "analysis_before": before,
+            "analysis_after": after,
+            "render": report.to_dict(),
             "input": job["source"],
             "request": request.to_dict(),
             "outputs": [f"{job['output']}{s}" for s in (suffix, *ARTIFACT_SUFFIXES)],
-            "answer": answer,
-            "analysis_before": before,
-            "analysis_after": after,
-            "render": report.to_dict() if hasattr(report, "to_dict") else _plain(report),
         }
-        stage[".json"].write_text(json.dumps(record, indent=2, default=_plain), encoding="utf-8")
+        stage[".json"].write_text(json.dumps(record, indent=2), encoding="utf-8")
         progress(4)
         for s in (suffix, *ARTIFACT_SUFFIXES):  # .json last: its presence marks a complete set
             os.replace(stage[s], self.outbox / f"{job['output']}{s}")
@@ -668,7 +678,9 @@ class Watcher:
             answer = self.service.handle(request)
             if answer.get("ok"):
                 return answer
-            if answer.get("code") == "busy" and not self._stop.is_set():
+            if answer.get("code") == "busy":
+                if self._stop.is_set():
+                    raise _Stopping()
                 time.sleep(self.config.busy_retry_s)
                 continue
             raise SemeqError(str(answer.get("message") or "the service refused the request"), code=answer.get("code"))
@@ -788,29 +800,6 @@ def _analysis_of(answer: dict) -> dict:
     return {k: v for k, v in answer.items() if k not in ("ok", "op", "id", "path")}
 
 
-def _plain(obj: Any) -> Any:
-    """JSON-ready view of a dataclass / numpy value (for the render report)."""
-    import dataclasses
-
-    import numpy as np
-
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {k: _plain(v) for k, v in dataclasses.asdict(obj).items()}
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, Path):
-        return str(obj)
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
 # --- entry points -------------------------------------------------------------------------------
 
 
@@ -822,7 +811,7 @@ class WatchHandle:
         self._observer = observer
         self._thread = thread
 
-    def stop(self, timeout_s: float | None = 30.0) -> None:
+    def stop(self, timeout_s: float | None = 10.0) -> None:
         self.watcher.stop_workers(timeout_s)
         self._thread.join(timeout_s)
         if self._observer is not None:

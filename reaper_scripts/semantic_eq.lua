@@ -958,6 +958,7 @@ M.folder = folder
 local POLL_INTERVAL_S = 0.2
 
 local function list_files(dir)
+  reaper.EnumerateFiles(dir, -1) -- REAPER caches listings; -1 forces a fresh read
   local names, i = {}, 0
   while true do
     local name = reaper.EnumerateFiles(dir, i)
@@ -969,6 +970,7 @@ local function list_files(dir)
 end
 
 local function has_subfolder(dir, name)
+  reaper.EnumerateSubdirectories(dir, -1)
   local i = 0
   while true do
     local sub = reaper.EnumerateSubdirectories(dir, i)
@@ -1012,7 +1014,8 @@ function folder.request(settings, wav_path, request, on_answer, on_error)
     folder.cleanup(settings, stem)
     return on_error("Could not write the request into the watch folder " .. inbox .. ": " .. tostring(err), "write")
   end
-  local deadline = reaper.time_precise() + (settings.timeout_seconds_number or 30) + 60
+  -- the timeout covers the watcher's settle time and the analysis as well
+  local deadline = reaper.time_precise() + (settings.timeout_seconds_number or 30)
   local next_look = 0
   local answer_pattern = "^" .. escape_pattern(stem) .. "%..+%.json$"
   local function poll()
@@ -1098,9 +1101,10 @@ local function request_for_track(settings, track, op, text, intensity, done, fai
   end
   local current = (op == "words") and reaeq.current_params(track) or nil
   if settings.transport == "folder" then
-    local request = ({ words = { text = text, intensity = intensity, current = current },
-      suggest = { suggest = true, strength = settings.suggest_strength_number },
-      analyze = { analyze = true } })[op]
+    -- the watch folder takes text/intensity or suggest/strength (no current EQ, no analyze):
+    -- a description comes from an auto-suggest answer's analysis there
+    local request = (op == "words") and { text = text, intensity = intensity }
+      or { suggest = true, strength = settings.suggest_strength_number }
     return folder.request(settings, wav, request, done, fail)
   end
   local args

@@ -163,6 +163,19 @@ def test_render_on_a_hot_master_keeps_its_own_ceiling(real_music_excerpt):
         assert r.limiter_gain_reduction_db > 0.0
 
 
+def test_render_on_several_real_tracks(real_music_tracks):
+    """Different tracks (different sizes = different music), 8 s from their middle, strongest boosts."""
+    by_size = sorted({p.stat().st_size: p for p in real_music_tracks}.items())
+    picks = [by_size[i][1] for i in np.linspace(len(by_size) // 3, len(by_size) - 1, 3).astype(int)]
+    for path in picks:
+        info = sf.info(str(path))
+        start = max(0, info.frames // 2 - 4 * info.samplerate)
+        x, sr = sf.read(str(path), start=start, frames=8 * info.samplerate, always_2d=True)
+        for name in ("all+9", "bass+9"):
+            r = render(x, sr, BOOSTS[name])
+            assert_safe(x, r.samples, sr)
+
+
 @pytest.mark.parametrize("name", list(BOOSTS))
 def test_render_keeps_loudness_and_true_peak_on_noise(name):
     sr = 48000
@@ -368,10 +381,56 @@ def test_full_disk_leaves_no_partial_output(tmp_path, monkeypatch):
 
     monkeypatch.setattr(audio, "BLOCK_FRAMES", 20000)
     monkeypatch.setattr(sf.SoundFile, "write", write_then_fail)
-    with pytest.raises(AudioError, match="disk space"):
+    with pytest.raises(AudioError, match="disk space") as info:
         render_file(src, out, BOOSTS["bass+9"], force=True)
+    assert info.value.code == "disk_full"
     with pytest.raises(AudioError, match="disk space"):
         write_audio_atomic(tmp_path / "new.wav", noise(3.0, 44100, 2), 44100, "PCM_16", "WAV")
     assert calls["n"] > 2
     assert out.read_bytes() == b"old output"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.wav", "out.wav"]
+
+
+def test_full_disk_reported_by_libsndfile(tmp_path, monkeypatch):
+    """libsndfile reports a full disk as a generic error or a short write; the free space tells."""
+    from collections import namedtuple
+
+    Usage = namedtuple("Usage", "total used free")
+    src = tmp_path / "in.wav"
+    write_audio_atomic(src, noise(1.0, 44100, 2, seed=15), 44100, "PCM_16", "WAV")
+
+    def short_write(self, data):
+        raise AssertionError
+
+    monkeypatch.setattr(sf.SoundFile, "write", short_write)
+    with pytest.raises(AudioError, match="cannot write") as info:  # plenty of space: some other failure
+        render_file(src, tmp_path / "out.wav", BOOSTS["bass+9"])
+    assert info.value.code == "bad_audio"
+    monkeypatch.setattr(audio.shutil, "disk_usage", lambda path: Usage(10**9, 10**9, 1000))
+    with pytest.raises(AudioError, match="disk space") as info:
+        render_file(src, tmp_path / "out.wav", BOOSTS["bass+9"])
+    assert info.value.code == "disk_full"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.wav"]
+
+
+def test_music_cache_unpacks_pk3_archives(tmp_path):
+    """benchmarks.debian_music lists tracks kept inside zip archives (nexuiz-music's music.pk3)."""
+    import zipfile
+
+    from benchmarks.debian_music import _extract_archives, list_tracks
+
+    data = tmp_path / "usr" / "share" / "games" / "data"
+    data.mkdir(parents=True)
+    ogg = tmp_path / "t.ogg"
+    sf.write(str(ogg), noise(0.5, 44100, 2), 44100, format="OGG", subtype="VORBIS")
+    with zipfile.ZipFile(data / "music.pk3", "w") as zf:
+        zf.write(ogg, "sound/cdtracks/track1.ogg")
+        zf.writestr("readme.txt", "not audio")
+        zf.writestr("../../escape.ogg", b"outside")
+    ogg.unlink()
+    _extract_archives(tmp_path)
+    tracks = list_tracks(tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in tracks] == [
+        "usr/share/games/data/music.pk3.d/sound/cdtracks/track1.ogg"
+    ]
+    assert read_audio(tracks[0]).channels == 2

@@ -98,3 +98,73 @@ def test_send_does_not_import_numpy_torch_or_the_model():
     heavy = sorted(m for m in modules if m.split(".")[0] in {"numpy", "torch", "scipy", "sentence_transformers"}
                    or m.startswith("daw_bridge.semantic") or m in {"daw_bridge.eq", "daw_bridge.service"})
     assert heavy == [], heavy
+
+
+# --- with the trained model: the same answer from every door ------------------------------------
+
+SEMEQ = [sys.executable, "-m", "daw_bridge"]
+
+
+@pytest.fixture(scope="module")
+def model_server(tmp_path_factory):
+    with running_server(tmp_path_factory.mktemp("cli"), request_timeout_s=60.0) as srv:
+        srv.service.warm()
+        yield srv
+
+
+def test_send_eq_and_local_eq_give_the_same_answer(model_server):
+    port = str(model_server.address[1])
+    sent = run_send("--port", port, "eq", "a bit warmer", "--intensity", "1.5")
+    assert sent.returncode == 0, sent.stderr
+    local = subprocess.run([*SEMEQ, "eq", "a bit warmer", "--intensity", "1.5", "--json"], capture_output=True, text=True, timeout=120)
+    assert local.returncode == 0, local.stderr
+    a, b = json.loads(sent.stdout), json.loads(local.stdout)
+    a.pop("id"), b.pop("id")
+    assert a == b
+
+
+def test_send_builds_on_a_whole_earlier_answer(model_server):
+    port = str(model_server.address[1])
+    first = run_send("--port", port, "eq", "warmer")
+    second = run_send("--port", port, "eq", "warmer", "--current", first.stdout)
+    assert second.returncode == 0, second.stderr
+    assert "Built on the current EQ" in json.loads(second.stdout)["explanation"]
+
+
+def test_send_unknown_word_exits_5(model_server):
+    done = run_send("--port", str(model_server.address[1]), "eq", "qzxqv blorfnik")
+    assert done.returncode == 5
+    assert json.loads(done.stdout)["code"] == "unknown_term" and "unknown_term" in done.stderr
+
+
+def test_local_eq_prints_terms_and_five_bands_and_plots(tmp_path):
+    out = tmp_path / "warm.png"
+    done = subprocess.run([*SEMEQ, "eq", "warmer", "--plot", str(out)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("'warmer' -> warm")
+    assert [l.split()[0] for l in lines[1:6]] == ["low", "peak", "peak", "peak", "high"]
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    bad = subprocess.run([*SEMEQ, "eq", "qzxqv blorfnik"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1 and "qzxqv" in bad.stderr
+
+
+def test_local_analyze_suggest_and_apply_with_text(tmp_path):
+    from test_service import pink_noise_file
+
+    song = pink_noise_file(tmp_path / "song.wav")
+    done = subprocess.run([*SEMEQ, "analyze", str(song), "--json"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["op"] == "analyze"
+    done = subprocess.run([*SEMEQ, "suggest", str(song), "--strength", "0.3"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "blend:" in done.stdout
+    for extra in ((), ("--fixed",)):
+        out = tmp_path / f"song.warm{len(extra)}.wav"
+        done = subprocess.run([*SEMEQ, "apply", str(song), "-o", str(out), "--text", "warmer", *extra],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert out.stat().st_size > 1000
+    both = subprocess.run([*SEMEQ, "apply", str(song), "-o", str(tmp_path / "x.wav"), "--text", "warm", "--params", "p.json"],
+                          capture_output=True, text=True, timeout=120)
+    assert both.returncode == 2

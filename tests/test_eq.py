@@ -291,6 +291,8 @@ def test_dtype_is_kept(dtype):
 def test_integer_audio_is_refused():
     with pytest.raises(EQError, match="floating point"):
         apply_eq(np.zeros((10, 2), dtype=np.int16), 48000.0, PROC)
+    with pytest.raises(EQError, match="floating point"):
+        EQStream(PROC, 48000.0, channels=2).process(np.zeros((10, 2), dtype=np.int32))
 
 
 @pytest.mark.parametrize("channels", [1, 2, 8])

@@ -285,6 +285,10 @@ def test_fuzz_ten_thousand_malformed_packets_then_requests_still_work(server, pe
     assert stats["datagrams"] == 10_000 + 500, stats
     assert stats["undecodable"] > 5000 and stats["bad_requests"] > 200, stats
     recv_messages(peer, 0.2)  # error replies to the fuzzing socket
+    # A flood: 5,000 requests as fast as the socket takes them, replies never read.
+    flood = build("/semeq/status", [("flood", "s")])
+    for _ in range(5000):
+        peer.sendto(flood, target)
     with Client(port=server.address[1], timeout_s=5) as client:
         for _ in range(20):
             assert client.request("ping")["ok"] is True
@@ -338,3 +342,59 @@ def test_serve_refuses_a_non_loopback_address_without_allow_remote(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert "--allow-remote" in done.stderr
+
+
+# --- EQ answers over OSC (trained model) --------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def model_server(tmp_path_factory):
+    with running_server(tmp_path_factory.mktemp("osc"), request_timeout_s=60.0) as srv:
+        srv.service.warm()
+        yield srv
+
+
+def test_eq_reply_json_and_flat_values_agree(model_server, peer):
+    from daw_bridge.eq import PARAM_NAMES
+
+    peer.sendto(build("/semeq/eq", [("w1", "s"), ("a bit warmer", "s"), ("intensity", "s"), (1.5, "f")]),
+                ("127.0.0.1", model_server.address[1]))
+    got = recv_messages(peer, 2.0)
+    assert [m.address for m in got] == [REPLY_JSON, "/semeq/reply/params", "/semeq/reply/reaeq"]
+    answer = json.loads(got[0].params[1])
+    assert answer["ok"] and answer["id"] == "w1" and answer["intensity"] == 1.5
+    assert got[1].params[0] == "w1" and got[1].params[1:] == pytest.approx([answer["params"][n] for n in PARAM_NAMES], rel=1e-6)
+    flat = got[2].params[1:]
+    for b, band in enumerate(answer["reaeq"]["bands"]):
+        assert flat[5 * b : 5 * b + 5] == pytest.approx(
+            [band["eq_bandtype"], band["eq_bandidx"], band["freq_hz"], band["gain_db"], band["bw_oct"]], rel=1e-6, abs=1e-6)
+
+
+def test_liblo_peer_gets_an_eq_answer_at_its_reply_port(model_server):
+    dump_port = free_udp_port()
+    dump = subprocess.Popen(["oscdump", "-L", str(dump_port)], stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.3)
+        subprocess.run(["oscsend", "127.0.0.1", str(model_server.address[1]), "/semeq/eq", "sssi",
+                        "lo-eq", "brighter", "reply_port", str(dump_port)], check=True, timeout=10)
+        lines = _read_lines(dump, 3, timeout_s=5.0)
+    finally:
+        dump.terminate()
+        dump.wait(5)
+    assert "/semeq/reply/json" in lines[0] and '"op":"eq"' in lines[0]
+    assert re.search(r"/semeq/reply/params s" + "f" * 13 + ' "lo-eq"', lines[1]), lines[1]
+    assert re.search(r"/semeq/reply/reaeq s" + "iifff" * 5 + ' "lo-eq"', lines[2]), lines[2]
+
+
+def test_examples_talk_to_the_server(model_server):
+    port = str(model_server.address[1])
+    done = subprocess.run([sys.executable, str(REPO / "examples" / "python_osc_client.py"), "warmer", "--port", port],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert len([l for l in done.stdout.splitlines() if l.startswith("band ")]) == 5
+    done = subprocess.run(["sh", str(REPO / "examples" / "liblo_pair.sh"), "less harsh", port, str(free_udp_port())],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert "/semeq/reply/json" in done.stdout and "/semeq/reply/reaeq" in done.stdout

@@ -84,8 +84,9 @@ class FakeService:
         if op == "analyze":
             return {"ok": True, "op": op, "id": rid, "path": request["path"], **self._analysis(request["path"])}
         extra = {}
-        if op in ("adapt", "suggest"):
-            extra["analysis"] = self._analysis(request["path"])
+        if op in ("adapt", "suggest"):  # like the real decisions: descriptor scores before
+            self._analysis(request["path"])
+            extra["analysis"] = [{"term": "warm", "score": 0.1}]
         if op == "suggest":
             params = FAKE_WORDS["warmer"].scaled(request["strength"])
         else:
@@ -247,9 +248,11 @@ def test_one_pass_processes_every_kind_of_drop(tmp_path):
     assert sf.info(str(outbox / "song.suggest-50.wav")).frames == x_plain.shape[0]
     record = json.loads((outbox / "mix.a-bit-less-harsh-x0.5.json").read_text())
     assert record["request"]["op"] == "adapt" and record["request"]["intensity"] == 0.5
-    assert record["answer"]["params"] == {k: round(v, 4) for k, v in FAKE_WORDS["a bit less harsh"].scaled(0.5).to_dict().items()}
-    assert len(record["answer"]["reaeq"]["bands"]) == 5
+    assert record["ok"] is True and record["op"] == "adapt"
+    assert record["params"] == {k: round(v, 4) for k, v in FAKE_WORDS["a bit less harsh"].scaled(0.5).to_dict().items()}
+    assert len(record["reaeq"]["bands"]) == 5
     assert abs(record["render"]["loudness_out_lufs"] - record["render"]["loudness_in_lufs"]) <= 0.5
+    assert record["analysis"] == [{"term": "warm", "score": 0.1}]  # the answer's own member, untouched
     assert record["analysis_before"]["bands"] and record["analysis_after"]["bands"]
     # inputs moved with their sidecar and words folder; ignored files untouched; the orphan sidecar waits
     assert files_under(home / "done") == ["mix.json", "mix.wav", "song.wav", "warmer/take.flac"]
@@ -309,6 +312,22 @@ def test_busy_service_is_asked_again_not_failed(tmp_path):
     results = watch.process_pending(service, home, FAST, log=lambda line: None)
     assert [r.status for r in results] == ["done"]
     assert service.busy_left == 0
+
+
+def test_stopping_while_the_service_is_busy_keeps_the_file_for_the_next_start(tmp_path):
+    home = tmp_path / "home"
+    write_tone(home / "inbox" / "warmer" / "a.wav")
+    busy = FakeService(busy_first=10**9)
+    handle = watch.start_watcher(busy, home, FAST, log=lambda line: None)
+    deadline = time.monotonic() + 10
+    while not busy.calls and time.monotonic() < deadline:
+        time.sleep(0.01)
+    handle.stop()
+    jobs = list((home / "inbox" / watch.PROCESSING_DIR).iterdir())
+    assert len(jobs) == 1 and json.loads((jobs[0] / watch.JOB_FILE).read_text())["attempts"] == 0
+    assert files_under(home / "failed") == []
+    results = watch.process_pending(FakeService(), home, FAST, log=lambda line: None)
+    assert [(r.source, r.status) for r in results] == [("warmer/a.wav", "done")]
 
 
 def test_a_file_still_being_written_is_not_taken(tmp_path):
@@ -396,7 +415,8 @@ if crash != "none":
             os.kill(os.getpid(), signal.SIGKILL)
         return real(*args, **kwargs)
     setattr(owner, name, wrapped)
-handle = watch.start_watcher(FakeService(delay_s=delay), home, watch.WatchConfig(settle_s=0.2, poll_s=0.05))
+config = watch.WatchConfig(settle_s=0.2, corrupt_after_s=0.6, poll_s=0.05)
+handle = watch.start_watcher(FakeService(delay_s=delay), home, config)
 while True:
     time.sleep(1)
 """
@@ -518,3 +538,52 @@ def test_killed_at_each_journal_step_restart_finishes_exactly_once(tmp_path, run
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     _check_exactly_once(home, inputs)
+
+
+# --- end to end with the real service, on real music --------------------------------------------
+
+
+def test_real_service_on_real_music_end_to_end(tmp_path, real_music_excerpt):
+    """The real Service (trained model, analysis, adaptive decisions) behind the watcher, on real music:
+    the render is the EQ the answer describes (measured band change = the EQ's response), keeps the
+    format, loudness and true-peak limits, and the ReaScript carries the answer's bands."""
+    from daw_bridge.eq import EQParams, response_db
+    from daw_bridge.service import Service
+
+    samples, sr = real_music_excerpt
+    home = tmp_path / "home"
+    clip = samples[: 6 * sr]
+    (home / "inbox" / "warmer").mkdir(parents=True)
+    sf.write(str(home / "inbox" / "warmer" / "song.wav"), clip, sr, subtype="PCM_24")
+    sf.write(str(home / "inbox" / "mix.flac"), clip[::-1].copy(), sr, subtype="PCM_16")
+    (home / "inbox" / "mix.json").write_text('{"suggest": true, "strength": 0.8}')
+    service = Service(home)
+    try:
+        results = watch.process_pending(service, home, FAST, log=lambda line: None)
+    finally:
+        service.close()
+    assert sorted((r.source, r.status, r.message) for r in results) == [
+        ("mix.flac", "done", ""), ("warmer/song.wav", "done", "")]
+    sets = output_sets(home / "outbox")
+    assert sorted(sets) == ["mix.flac", "warmer/song.wav"]
+    for name, record in sets.items():
+        assert record["ok"] is True and record["op"] == ("adapt" if name.startswith("warmer") else "suggest")
+        out = home / "outbox" / record["outputs"][0]
+        src = home / "done" / name
+        assert (sf.info(str(out)).subtype, sf.info(str(out)).samplerate, sf.info(str(out)).frames) == (
+            sf.info(str(src)).subtype, sr, sf.info(str(src)).frames)
+        render = record["render"]
+        assert abs(render["loudness_out_lufs"] - render["loudness_in_lufs"]) <= 0.5
+        assert render["true_peak_out_dbtp"] <= max(-1.0, render["true_peak_in_dbtp"]) + 0.01
+        # the measured change of the band levels is the answer's EQ (up to the level alignment)
+        before = {b["centre_hz"]: b["level_db"] for b in record["analysis_before"]["bands"] if b["level_db"] is not None}
+        after = {b["centre_hz"]: b["level_db"] for b in record["analysis_after"]["bands"] if b["level_db"] is not None}
+        centres = np.array([f for f in before if f in after and 60 <= f <= 12000])
+        measured = np.array([after[f] - before[f] for f in centres])
+        expected = response_db(EQParams.from_dict(record["params"]), centres, sr)
+        residual = (measured - measured.mean()) - (expected - expected.mean())
+        assert np.sqrt(np.mean(residual**2)) < 1.0, residual
+        assert np.ptp(expected) > 0.5, "the EQ did nothing: the check above would be empty"
+        script = (home / "outbox" / record["outputs"][2]).read_text()
+        for band in record["reaeq"]["bands"]:
+            assert f"freq_hz = {float(band['freq_hz'])!r}" in script

@@ -186,6 +186,23 @@ def _region_attributes(name: str, length: str, region_id: int, sources: list[int
     return attributes
 
 
+def _connect_to_master(root: ET.Element, track: str) -> None:
+    """Connect the track's outputs to the master bus's inputs in the XML (1 to 1, both sides).
+
+    Ardour auto-connects a new track in a background thread; a session saved right after
+    ``new_audio_track`` may miss those connections, and the track then exports as silence.
+    """
+    routes = {r.get("name"): r for r in root.iter("Route")}
+    outputs = next(io for io in routes[track].findall("IO") if io.get("direction") == "Output")
+    master_name = next(r.get("name") for r in routes.values()
+                       if "MasterOut" in (r.find("PresentationInfo").get("flags", "")))
+    inputs = next(io for io in routes[master_name].findall("IO") if io.get("direction") == "Input")
+    for out_port, in_port in zip(outputs.findall("Port"), inputs.findall("Port")):
+        for port, other in ((out_port, in_port), (in_port, out_port)):
+            if not any(c.get("other") == other.get("name") for c in port.findall("Connection")):
+                ET.SubElement(port, "Connection", {"other": other.get("name")})
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
@@ -196,7 +213,8 @@ def put_audio_on_track(session: ArdourSession, audio: np.ndarray, track: str = T
     """Write ``audio`` ``(frames, channels)`` as the only region of ``track`` and enable OSC.
 
     One mono float WAV per channel goes into ``interchange/<name>/audiofiles/``; the snapshot XML
-    gains the sources, the regions and the session range, and its OSC surface is switched on.
+    gains the sources, the regions and the session range, its OSC surface is switched on and the
+    track's outputs are connected to the master bus.
     """
     tree = ET.parse(session.snapshot_path)
     root = tree.getroot()
@@ -229,6 +247,7 @@ def put_audio_on_track(session: ArdourSession, audio: np.ndarray, track: str = T
         "flags": "IsSessionRange", "locked": "0", "cue": "0",
     })
     root.set("id-counter", str(next_id + 3))
+    _connect_to_master(root, track)
     for protocol in root.find("ControlProtocols"):
         if protocol.get("name") == OSC_PROTOCOL:
             protocol.set("active", "1")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 
-from daw_bridge.eq import FREQ_RANGE_HZ, EQParams
+from daw_bridge.eq import EQParams
 from daw_bridge.errors import SemeqError
 from daw_bridge.hosts import HostMapping
 

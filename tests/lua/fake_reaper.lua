@@ -465,8 +465,16 @@ function Fake.new(opts)
     p:close()
     return names
   end
-  function r.EnumerateFiles(path, idx) return list(path, false)[idx + 1] end
-  function r.EnumerateSubdirectories(path, idx) return list(path, true)[idx + 1] end
+  -- REAPER caches directory listings: index -1 invalidates the cache (and returns nil)
+  local listing_cache = {}
+  local function cached(path, dirs, idx)
+    local key = (dirs and "d\0" or "f\0") .. path
+    if idx == -1 then listing_cache[key] = nil return nil end
+    listing_cache[key] = listing_cache[key] or list(path, dirs)
+    return listing_cache[key][idx + 1]
+  end
+  function r.EnumerateFiles(path, idx) return cached(path, false, idx) end
+  function r.EnumerateSubdirectories(path, idx) return cached(path, true, idx) end
   function r.file_exists(path)
     local f = io.open(path, "rb")
     if f then f:close() return true end
@@ -476,16 +484,18 @@ function Fake.new(opts)
   --- Runs the command line for real (through /bin/sh, as io.popen does) and returns
   --- "<exit code>\n<output>" like REAPER; nil when the process cannot be started at all.
   function r.ExecProcess(cmdline, timeout_ms)
-    state.exec_log[#state.exec_log + 1] = { cmd = cmdline, timeout_ms = timeout_ms }
+    local entry = { cmd = cmdline, timeout_ms = timeout_ms }
+    state.exec_log[#state.exec_log + 1] = entry
     if opts.exec_hook then
       local result = opts.exec_hook(cmdline, timeout_ms)
-      if result ~= false then return result end
+      if result ~= false then entry.result = result return result end
     end
     local p = io.popen(cmdline .. (opts.exec_stderr == false and " 2>/dev/null" or " 2>&1"), "r")
     if not p then return nil end
     local out = p:read("a")
     local _, _, code = p:close()
-    return tostring(code) .. "\n" .. out
+    entry.result = tostring(code) .. "\n" .. out
+    return entry.result
   end
 
   setmetatable(r, { __index = function(_, key)
@@ -500,7 +510,7 @@ function Fake.new(opts)
       state.deferred = {}
       for _, fn in ipairs(queue) do fn() end
       if os.time() > t_end then error("fake: deferred functions still running after " .. (max_s or 60) .. " s") end
-      if #state.deferred > 0 then os.execute("sleep 0.05") end
+      if #state.deferred > 0 then os.execute("sleep 0.05"); state.time = state.time + 0.05 end
     end
   end
 

