@@ -187,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
 
     say(f"bench_watch  {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}")
     say(f"machine: {machine()}")
+    say(f"load average at start (1/5/15 min): {' '.join(f'{v:.2f}' for v in os.getloadavg())} "
+        "(other work on the machine slows both runs below alike)")
     tracks = fetch_packages([PACKAGE])[PACKAGE]
     with tempfile.TemporaryDirectory(prefix="semeq-bench-watch-") as tmp:
         tmp_path = Path(tmp)
@@ -227,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
             "and writes the ReaScript and the answer JSON)")
         ok = not (w["lost"] or w["doubles"] or w["changed"] or w["incomplete_sets"] or w["left_in_inbox"]) and w["finished"] == args.files
         say(f"none lost: {'yes' if ok else 'NO'}")
+        say(f"load average at end (1/5/15 min): {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text("\n".join(report) + "\n")

@@ -293,8 +293,15 @@ def log_freq_grid(n: int = 256, low_hz: float = 20.0, high_hz: float = 20000.0) 
 
 
 def third_octave_centres_hz(low_hz: float = 20.0, high_hz: float = 20000.0) -> np.ndarray:
-    """Base-2 one-third-octave centre frequencies (Hz, 1 kHz reference) from ``low_hz`` to ``high_hz``."""
-    k = np.arange(math.ceil(3 * math.log2(low_hz / 1000.0)), math.floor(3 * math.log2(high_hz / 1000.0)) + 1)
+    """Base-2 one-third-octave centre frequencies (Hz, 1 kHz reference) covering ``low_hz`` to ``high_hz``.
+
+    A band is included when its centre lies within half a band (1/6 octave) of the range, so the
+    default range gives the 31 nominal bands "20 Hz" (19.7 Hz) to "20 kHz" (20.2 kHz).
+    """
+    k = np.arange(
+        math.ceil(3 * math.log2(low_hz / 1000.0) - 0.5),
+        math.floor(3 * math.log2(high_hz / 1000.0) + 0.5) + 1,
+    )
     return 1000.0 * 2.0 ** (k / 3.0)
 
 

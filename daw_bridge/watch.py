@@ -37,7 +37,7 @@ What comes out (``<words>`` is a file-name-safe slug: ``warmer``, ``a-bit-less-h
     ``outbox/song.<words>.lua``: a ReaScript that puts this EQ on ReaEQ (see
     :mod:`daw_bridge.artifacts`). When a name is taken, ``-2``, ``-3``, ... is added to the words;
     nothing in ``outbox/``, ``done/`` or ``failed/`` is ever overwritten. The ``.json`` is moved in
-    last: when it is there, the set is complete.
+    last, after the input has moved to ``done/``: when it is there, everything for that file is finished.
 
 Afterwards
     The input (and its sidecar) moves to ``done/``, keeping its words folder
@@ -47,14 +47,24 @@ Afterwards
 Journal (kill it at any moment, restart, nothing lost and nothing twice)
     A file is claimed by moving it into its own job folder ``inbox/.processing/<job>/`` after the
     job's ``job.json`` (request, original place, the reserved output name) has been written
-    atomically; everything is made inside the job folder and renamed into ``outbox/`` when complete;
-    the end (``done``/``failed`` with the destination names) is written to ``job.json`` before the
-    input moves, and the job folder is removed last. On start, every job folder is resumed from
+    atomically; everything is made inside the job folder and renamed into ``outbox/`` when complete
+    (a rerun after a crash replaces only its own reserved names); the end (``done``/``failed`` with
+    the destination names) is written to ``job.json`` before the input moves, the answer ``.json``
+    follows, and the job folder is removed last. On start, every job folder is resumed from
     where its journal says it was, then everything already in ``inbox/`` is processed. The job
     folder lives inside ``inbox/`` (hidden) so the service's path policy lets it read the files and
     every rename stays on one file system. A file that was being processed when the watcher died
     :data:`MAX_ATTEMPTS` times goes to ``failed/`` instead of stopping the watcher again and again.
     Only one watcher may use a home folder at a time (a lock file, released by the kernel on death).
+
+Concurrency and console
+    As many files at a time as the service has audio workers (the inbox is the queue: a file is only
+    claimed when a worker is free, so 200 files dropped at once wait there safely); a ``busy``
+    answer from the service is asked again, not failed. One line per finished file
+    (``watch: done warmer/song.wav -> outbox/song.warmer.wav (1.2 s) [12 done, 0 failed]``), and
+    for files of :data:`LONG_FILE_S` seconds or more a text bar per stage (deciding, rendering,
+    measuring, plot and ReaScript, outbox): ``render_file`` offers no block callback, so the bar
+    moves by stage, not by block.
 """
 
 from __future__ import annotations
@@ -602,8 +612,7 @@ class Watcher:
                 raise WatchError(
                     f"the watcher stopped {MAX_ATTEMPTS} times while processing this file, so it was set aside"
                 )
-            if not (self.outbox / f"{job['output']}{SIDECAR_SUFFIX}").exists():
-                self._make_outputs(job_dir, job)
+            self._make_outputs(job_dir, job)
             job["state"] = "done"
         except _Stopping:  # not a crash: this attempt does not count
             job["attempts"] -= 1
@@ -651,9 +660,10 @@ class Watcher:
             "request": request.to_dict(),
             "outputs": [f"{job['output']}{s}" for s in (suffix, *ARTIFACT_SUFFIXES)],
         }
+        record.pop("path", None)  # the job folder's copy, gone once the input moves to done/
         stage[".json"].write_text(json.dumps(record, indent=2), encoding="utf-8")
         progress(4)
-        for s in (suffix, *ARTIFACT_SUFFIXES):  # .json last: its presence marks a complete set
+        for s in (suffix, ".png", ".lua"):  # the .json follows the input's move to done/ (see _finish)
             os.replace(stage[s], self.outbox / f"{job['output']}{s}")
 
     def _progress(self, job: dict, src: Path) -> Callable[[int], None]:
@@ -718,6 +728,9 @@ class Watcher:
             _move(sidecar, self.home / job["dest_sidecar"])
         elif job.get("sidecar") is not None and not (self.home / job["dest_sidecar"]).exists():
             write_text_atomic(self.home / job["dest_sidecar"], json.dumps(job["sidecar"], indent=2))
+        staged_answer = job_dir / f"out{SIDECAR_SUFFIX}"
+        if state == "done" and staged_answer.exists():  # last: when the answer is there, all is finished
+            os.replace(staged_answer, self.outbox / f"{job['output']}{SIDECAR_SUFFIX}")
         shutil.rmtree(job_dir, ignore_errors=True)
         suffix = Path(job["name"]).suffix
         outputs = [f"{job['output']}{s}" for s in (suffix, *ARTIFACT_SUFFIXES)] if state == "done" else []

@@ -8,18 +8,13 @@ skips) when the package cannot be fetched: CI has network access to Debian and m
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-# benchmarks/ is a top-level folder of the repository, not part of the installed package.
-_REPO_ROOT = str(Path(__file__).resolve().parents[1])
-if _REPO_ROOT not in sys.path:
-    sys.path.insert(0, _REPO_ROOT)
-
-from benchmarks.debian_music import fetch_packages  # noqa: E402
+# benchmarks/ is a top-level folder of the repository (on the path through pytest's `pythonpath`).
+from benchmarks.debian_music import fetch_packages
 
 #: The package the tests use (the smallest of benchmarks.debian_music.MUSIC_PACKAGES).
 TEST_MUSIC_PACKAGE = "drascula-music"

@@ -107,9 +107,11 @@ def test_beyond_the_warm_end_gets_nothing_and_says_why(excerpt, model):
 
 def test_opposite_direction(excerpt, model):
     x, sr = excerpt
-    a = analyze(x, sr, model=model)
+    _, warm_muddy = versions(x, sr, model)
+    a = analyze(warm_muddy, sr, model=model)
     d = adapt_words(a, "less warm", model)
-    after = after_render(x, sr, d.params, model)
+    assert low_mid_boost_db(d.params, sr) < -0.5
+    after = after_render(warm_muddy, sr, d.params, model)
     assert after.score("warm") < a.score("warm") - 0.3
 
 
@@ -122,10 +124,14 @@ def test_current_eq_is_built_on(excerpt, model):
     second = adapt_words(a, "a bit warmer", model, current=first.params)
     after_first = after_render(thin_bright, sr, first.params, model)
     after_second = after_render(thin_bright, sr, second.params, model)
-    assert after_second.score("warm") > after_first.score("warm") + 0.2
-    # The second answer's expected state starts where the first one ended.
+    # The second answer starts where the first one ended, and goes further.
     before_second = dict((d.term, d.score) for d in second.before)["warm"]
     assert before_second == pytest.approx(after_first.score("warm"), abs=0.25)
+    assert after_second.score("warm") > after_first.score("warm") + 0.05
+    assert low_mid_boost_db(second.params, sr) > low_mid_boost_db(first.params, sr)
+    # Without the current EQ, the same request would have answered the first move again.
+    again = adapt_words(a, "a bit warmer", model)
+    assert again.params == first.params
 
 
 def test_suggest_moves_toward_the_reference_within_limits(excerpt, model):

@@ -434,3 +434,12 @@ def test_music_cache_unpacks_pk3_archives(tmp_path):
         "usr/share/games/data/music.pk3.d/sound/cdtracks/track1.ogg"
     ]
     assert read_audio(tracks[0]).channels == 2
+
+
+def test_lossy_output_warns_that_its_encoder_may_add_peaks(tmp_path):
+    src = tmp_path / "in.wav"
+    write_audio_atomic(src, noise(2.0, 44100, 2, seed=16), 44100, "PCM_16", "WAV")
+    r = render_file(src, tmp_path / "out.ogg", BOOSTS["presence+9"])
+    b = read_audio(tmp_path / "out.ogg")
+    assert (b.format, b.subtype, b.channels, b.sample_rate_hz) == ("OGG", "VORBIS", 2, 44100)
+    assert any("lossy" in w for w in r.warnings)

@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from daw_bridge.eq import (
     PARAM_NAMES,
@@ -315,3 +317,19 @@ def test_mono_1d_and_shape_errors():
         EQStream(PROC, 48000.0, channels=0)
     with pytest.raises(EQError, match="sample rate"):
         design_sos(PROC, 0.0)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    fs=st.sampled_from([44100.0, 48000.0, 96000.0]),
+    gains=st.lists(st.floats(-12.0, 12.0), min_size=5, max_size=5),
+    freqs=st.lists(st.floats(20.0, 20000.0), min_size=5, max_size=5),
+    qs=st.lists(st.floats(0.1, 10.0), min_size=3, max_size=3),
+)
+def test_any_eq_matches_the_rbj_reference(fs, gains, freqs, qs):
+    p = EQParams(gains[0], freqs[0], gains[1], freqs[1], qs[0], gains[2], freqs[2], qs[1], gains[3], freqs[3], qs[2], gains[4], freqs[4])
+    want = np.zeros_like(AUDIBLE)
+    for band in p.bands():
+        if band.gain_db != 0.0:
+            want += rbj_reference_db(band.kind, band.freq_hz, band.gain_db, band.q, fs, AUDIBLE)
+    assert np.max(np.abs(response_db(p, AUDIBLE, fs) - want)) <= 0.01

@@ -421,11 +421,11 @@ while True:
     time.sleep(1)
 """
 
-N_KILL_FILES = 10
+N_KILL_FILES = 8
 
 
 def _drop_batch(home: Path) -> dict[str, bytes]:
-    """Ten inputs: words folders, sidecars, a corrupt file; returns their bytes by inbox path."""
+    """Eight inputs: words folders, sidecars, a corrupt file; returns their bytes by inbox path."""
     inbox = home / "inbox"
     for i in range(N_KILL_FILES - 1):
         folder = ("warmer", "brighter", "")[i % 3]
@@ -452,7 +452,7 @@ def _all_settled(home: Path) -> bool:
     return _settled(home) >= N_KILL_FILES and jobs.is_dir() and not any(jobs.iterdir())
 
 
-def _wait(proc: subprocess.Popen, home: Path, until, timeout_s: float = 60.0) -> None:
+def _wait(proc: subprocess.Popen, home: Path, until, timeout_s: float = 45.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not until() and proc.poll() is None:
         assert time.monotonic() < deadline, "the watcher did not get there in time"
@@ -495,7 +495,7 @@ def test_sigkill_mid_batch_and_restart_loses_nothing(tmp_path, runner_script):
     """SIGKILL the watcher process twice while it works through a batch; the third run finishes it."""
     home = tmp_path / "home"
     inputs = _drop_batch(home)
-    for kill_after in (2, 6):
+    for kill_after in (2, 5):
         proc = _start(home, runner_script, delay_s=0.15)
         _wait(proc, home, lambda: _settled(home) >= kill_after)
         proc.send_signal(signal.SIGKILL)
@@ -514,10 +514,10 @@ def test_sigkill_mid_batch_and_restart_loses_nothing(tmp_path, runner_script):
     "crash",
     [
         "Watcher._claim_moves:3",  # journal written, input not yet moved in
-        "os.replace:12",  # somewhere among job.json writes and output renames
-        "os.replace:25",
+        "os.replace:9",  # somewhere among job.json writes and output renames
+        "os.replace:21",
         "_move:2",  # outputs complete and the end journaled; input half moved out
-        "write_text_atomic:20",  # a journal write of a later job, or the error text
+        "write_text_atomic:16",  # a journal write of a later job, or the error text
     ],
 )
 def test_killed_at_each_journal_step_restart_finishes_exactly_once(tmp_path, runner_script, crash):

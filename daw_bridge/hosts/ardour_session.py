@@ -8,9 +8,15 @@ Ardour 7.3 has no headless audio import, so audio goes onto the track the way Ar
 a recording: one mono float WAV per channel in ``interchange/<session>/audiofiles/`` plus
 ``<Source>``, a whole-file ``<Region>``, a playlist ``<Region>`` and the session-range
 ``<Location>`` in the ``.ardour`` XML (times in Ardour's ticks, :data:`TICKS_PER_SECOND`). The OSC
-surface is switched on in the same XML. Ardour's configuration and cache are isolated under the
-working folder (``XDG_CONFIG_HOME``, ``XDG_CACHE_HOME``), where a float32 WAV export preset is
-written.
+surface is switched on, and the track's outputs are connected to the master bus, in the same XML
+(Ardour auto-connects a new track in the background and may save before it did). Ardour's
+configuration and cache are isolated under the working folder (``XDG_CONFIG_HOME``,
+``XDG_CACHE_HOME``), where a float32 WAV export preset is written.
+
+Measured pitfalls of Ardour 7.3 handled here: a second ``simple_export`` in one ``ardour7-lua``
+process corrupts its heap now and then, so :class:`LiveArdour` exports once per run; the OSC
+surface takes 3819 or the next free port and writes its URL to ``$XDG_CONFIG_HOME/ardour7/osc_url``
+when that file exists, which is how :attr:`LiveArdour.osc_port` is found.
 """
 
 from __future__ import annotations

@@ -51,9 +51,10 @@ _DB_SCALE = 6.0  # responses are compared in units of 6 dB
 @dataclass(frozen=True)
 class TrainConfig:
     seed: int = 0
-    steps: int = 2500
+    steps: int = 2000
     learning_rate: float = 3e-3
     random_eqs: int = 2048
+    autoencoder_batch: int = 384
     weight_response: float = 1.0
     weight_params: float = 0.3
     weight_tie: float = 0.3
@@ -134,6 +135,8 @@ def train_model(safe_rows: list[SafeRow], audealize: list[AudealizeWord],
     """Train a fresh network on the given rows and words (deterministic for a given config)."""
     start = time.perf_counter()
     torch.manual_seed(config.seed)
+    torch.set_num_threads(1)  # small tensors: one thread is fastest and bit-reproducible
+    gen = torch.Generator().manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     vocab = build_vocabulary(safe_rows, audealize)
     index = {e.term: i for i, e in enumerate(vocab)}
@@ -167,6 +170,7 @@ def train_model(safe_rows: list[SafeRow], audealize: list[AudealizeWord],
     w_weight = torch.cat([s_w, a_w])
     w_weight = w_weight / w_weight.sum()
     w_rel = _relevance(w_norm)
+    ae_rel = _relevance(ae_norm)
 
     net = SemanticNet(len(vocab))
     opt = torch.optim.Adam(net.parameters(), lr=config.learning_rate)
@@ -183,13 +187,14 @@ def train_model(safe_rows: list[SafeRow], audealize: list[AudealizeWord],
         loss_resp = (w_weight * err_resp).sum()
         loss_par = (w_weight * err_par).sum()
         # encoder tie and cycle
-        z_real = net.encode(w_norm)
-        loss_tie = (w_weight * (z_real - z_terms[w_term]).pow(2).sum(dim=1)).sum()
+        tied = torch.multinomial(w_weight, config.autoencoder_batch, replacement=True, generator=gen)
+        loss_tie = (net.encode(w_norm[tied]) - z_terms[w_term[tied]]).pow(2).sum(dim=1).mean()
         loss_cycle = (net.encode(dec_terms) - z_terms).pow(2).sum(dim=1).mean()
         # autoencoder
-        recon = net.decode(net.encode(ae_norm))
-        loss_ae = ((magnitude_db(denormalise(recon), grid) - ae_resp) / _DB_SCALE).pow(2).mean() + \
-            (_relevance(ae_norm) * (recon - ae_norm).pow(2)).mean()
+        batch = torch.randint(0, ae_norm.shape[0], (config.autoencoder_batch,), generator=gen)
+        recon = net.decode(net.encode(ae_norm[batch]))
+        loss_ae = ((magnitude_db(denormalise(recon), grid) - ae_resp[batch]) / _DB_SCALE).pow(2).mean() + \
+            (ae_rel[batch] * (recon - ae_norm[batch]).pow(2)).mean()
         loss_norm = z_terms.pow(2).sum(dim=1).mean()
         loss = (config.weight_response * loss_resp + config.weight_params * loss_par
                 + config.weight_tie * loss_tie + config.weight_cycle * loss_cycle

@@ -95,3 +95,18 @@ describe("scripts", function()
     end
   end)
 end)
+
+describe("the shared module", function()
+  it("sets no global variable (local everywhere), also when an action runs", function()
+    local _, state = H.new()
+    local before = {}
+    for k in pairs(_G) do before[k] = true end
+    H.module()
+    state.add_track({ selected = false })
+    H.run_action(state, "warmer") -- no track selected: a dialog, nothing else
+    local added = {}
+    for k in pairs(_G) do if not before[k] then added[#added + 1] = tostring(k) end end
+    assert.are.same({}, added)
+    assert.matches("Select a track", state.dialogs[1].msg)
+  end)
+end)
