@@ -249,7 +249,9 @@ def test_grids():
     g = log_freq_grid(10)
     assert g[0] == pytest.approx(20.0) and g[-1] == pytest.approx(20000.0) and np.allclose(np.diff(np.log(g)), np.log(1000) / 9)
     c = third_octave_centres_hz()
-    assert c[0] >= 20.0 and c[-1] <= 20000.0 and 1000.0 in c and len(c) == 29  # 2^(k/3) kHz, k = -16 .. 12
+    # the 31 nominal bands "20 Hz" .. "20 kHz": 2^(k/3) kHz, k = -17 .. 13
+    assert len(c) == 31 and 1000.0 in c
+    assert c[0] == pytest.approx(1000 * 2 ** (-17 / 3)) and c[-1] == pytest.approx(1000 * 2 ** (13 / 3))
     assert np.allclose(c[1:] / c[:-1], 2 ** (1 / 3))
 
 
