@@ -33,7 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.debian_music import fetch_packages
-from daw_bridge.analysis import REFERENCE_FILE, band_spectrum, models_dir
+from daw_bridge.analysis import REFERENCE_FILE, band_spectrum
+from daw_bridge.semantic.model import models_dir
 from daw_bridge.audio import read_audio
 from daw_bridge.eq import third_octave_centres_hz
 

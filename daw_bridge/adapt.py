@@ -137,7 +137,6 @@ def predicted_deviation(analysis: Analysis, params: EQParams | None) -> np.ndarr
 
 
 def pushed_outside(
-    before_db: np.ndarray,
     after_db: np.ndarray,
     change_db: np.ndarray,
     analysis: Analysis,
@@ -146,20 +145,17 @@ def pushed_outside(
 ) -> np.ndarray:
     """Bands (bool) an EQ pushed out of the reference 5-95 % range.
 
-    A band inside the range before is pushed out when its (re-aligned) deviation after lies outside
-    by more than ``tolerance_db``; a band already outside is pushed further out when the EQ itself
-    (``change_db``, its band response) moves it further that way by more than ``tolerance_db``.
+    A band is pushed out when the EQ raises it (``change_db``, the EQ's band response, above
+    ``tolerance_db``) and its deviation after (re-aligned) lies above the range, or the EQ cuts it and
+    it ends below; a band the EQ leaves alone but that drifts with the re-alignment is not "pushed".
     ``margin_db`` narrows the range on both sides (the planner keeps a safety margin).
     """
     low, high = analysis.reference.range_db(*RANGE_PERCENTILES)
     low, high = low + margin_db, high - margin_db
     tol = tolerance_db
     with np.errstate(invalid="ignore"):
-        above, below = before_db > high, before_db < low
-        inside = ~above & ~below
-        out = inside & ((after_db > high + tol) | (after_db < low - tol))
-        out |= (above & (change_db > tol)) | (below & (change_db < -tol))
-    return np.isfinite(after_db) & np.isfinite(before_db) & out
+        out = ((change_db > tol) & (after_db > high + tol)) | ((change_db < -tol) & (after_db < low - tol))
+    return np.isfinite(after_db) & out
 
 
 def _terms_of(interpretation: Any) -> list[dict[str, Any]]:
@@ -222,17 +218,26 @@ def _limited_move(analysis: Analysis, before_db: np.ndarray, move: EQParams, cur
     direction = singles.sum(axis=0)
     w = ref.weights() * ok
     gain = singles @ (w * direction)
-    above, below = ok & (before_db > high), ok & (before_db < low)
-    inside = ok & ~above & ~below
-    rows = [singles[:, inside].T, -singles[:, inside].T, singles[:, above].T, -singles[:, below].T]
-    limits = [
-        (high - before_db)[inside],
-        (before_db - low)[inside],
-        np.full(above.sum(), PLAN_TOLERANCE_DB),
-        np.full(below.sum(), PLAN_TOLERANCE_DB),
-    ]
-    result = linprog(-gain, A_ub=np.vstack(rows), b_ub=np.concatenate(limits), bounds=[(0.0, 1.0)] * len(GAIN_INDEX), method="highs")
-    factors = np.clip(result.x, 0.0, 1.0) if result.success else np.zeros(len(GAIN_INDEX))
+    # The analysis re-aligns by the median: estimate each band's share of that shift (linearised).
+    base_median = np.nanmedian(before_db)
+    shifts = np.array([np.nanmedian(before_db + r) - base_median for r in singles])
+    relative = singles - shifts[:, None]
+    raised, cut = ok & (direction > PLAN_TOLERANCE_DB), ok & (direction < -PLAN_TOLERANCE_DB)
+    # A raised band must end below the top of the range, or (already above it) not be raised.
+    up_room = high - before_db
+    up_rows = np.where((up_room >= 0)[None, :], relative, singles)[:, raised].T
+    up_limits = np.where(up_room >= 0, up_room, PLAN_TOLERANCE_DB)[raised]
+    down_room = before_db - low
+    down_rows = -np.where((down_room >= 0)[None, :], relative, singles)[:, cut].T
+    down_limits = np.where(down_room >= 0, down_room, PLAN_TOLERANCE_DB)[cut]
+    rows = [up_rows, down_rows]
+    limits = [up_limits, down_limits]
+    a_ub, b_ub = np.vstack(rows), np.concatenate(limits)
+    if b_ub.size:
+        result = linprog(-gain, A_ub=a_ub, b_ub=b_ub, bounds=[(0.0, 1.0)] * len(GAIN_INDEX), method="highs")
+        factors = np.clip(result.x, 0.0, 1.0) if result.success else np.zeros(len(GAIN_INDEX))
+    else:
+        factors = np.ones(len(GAIN_INDEX))
     current_db = band_response_db(current, sr, centres) if current is not None else np.zeros_like(before_db)
 
     def build(f: np.ndarray) -> tuple[EQParams, float | None]:
@@ -246,7 +251,7 @@ def _limited_move(analysis: Analysis, before_db: np.ndarray, move: EQParams, cur
         params, fit_rms = build(factors)
         after = predicted_deviation(analysis, params)
         change = band_response_db(params, sr, centres) - current_db
-        bad = pushed_outside(before_db, after, change, analysis, PLAN_TOLERANCE_DB, PLAN_MARGIN_DB) & ok
+        bad = pushed_outside(after, change, analysis, PLAN_TOLERANCE_DB, PLAN_MARGIN_DB) & ok
         if not np.any(bad):
             break
         factors = factors * 0.85  # the fit or the re-alignment went past a limit: shrink the whole move
@@ -257,7 +262,7 @@ def _limited_move(analysis: Analysis, before_db: np.ndarray, move: EQParams, cur
         change = band_response_db(params, sr, centres) - current_db
     requested = direction
     held = ok & (np.abs(change) < np.abs(requested) - 0.3)
-    at_limit = (inside & ((after >= high - 0.3) | (after <= low + 0.3))) | above | below
+    at_limit = (after >= high - 0.3) | (after <= low + 0.3)
     limited = [float(f) for f in centres[held & at_limit]]
     return _Move(params, after, change, factors, limited, fit_rms)
 
@@ -391,12 +396,13 @@ def _weighted_rms(deviation_db: np.ndarray, weights: np.ndarray) -> float:
 
 
 def describe_as_blend(change_db: np.ndarray, sample_rate_hz: float, model: Any, weights: np.ndarray) -> list[dict[str, Any]]:
-    """A change (dB per band) as up to :data:`BLEND_WORDS` words with non-negative intensities."""
+    """A change (dB per band) as up to :data:`BLEND_WORDS` common words with non-negative intensities."""
     curves = word_curves(model, sample_rate_hz)
+    names = [t for t, c in zip(curves.terms, curves.common) if c]
     ok = np.isfinite(change_db) & np.all(np.isfinite(curves.responses_db), axis=0)
     w = weights[ok] / weights[ok].sum()
     sw = np.sqrt(w)
-    a = curves.responses_db[:, ok]
+    a = curves.responses_db[curves.common][:, ok]
     a = a - (a @ w)[:, None]
     b = change_db[ok] - change_db[ok] @ w
     coef, _ = nnls((a * sw).T, b * sw)
@@ -405,7 +411,7 @@ def describe_as_blend(change_db: np.ndarray, sample_rate_hz: float, model: Any, 
         return []
     coef_top, _ = nnls((a[top] * sw).T, b * sw)
     blend = [
-        {"term": curves.terms[i], "weight": round(float(c), 2)}
+        {"term": names[i], "weight": round(float(c), 2)}
         for i, c in sorted(zip(top, coef_top), key=lambda ic: -ic[1])
         if c >= BLEND_MIN_WEIGHT
     ]

@@ -49,7 +49,6 @@ import numpy as np
 import scipy.fft
 from scipy import signal
 
-import daw_bridge
 from daw_bridge.audio import AudioError, integrated_loudness_lufs, read_audio, true_peak_dbtp
 from daw_bridge.eq import EQParams, response_db, third_octave_centres_hz
 from daw_bridge.errors import SemeqError
@@ -67,6 +66,9 @@ FRAMES_PER_CHUNK = 32
 RESPONSE_POINTS_PER_BAND = 9
 #: Descriptor scores below this magnitude are not named in the summary.
 SUMMARY_MIN_SCORE = 0.25
+#: Words need this many examples (SAFE settings + Audealize contributors) to be named in a summary
+#: or a blend (the long tail of the vocabulary has one or two contributors each).
+MIN_NAMED_EXAMPLES = 8
 #: Smallest RMS (dB) of a word's response counted as a real direction (flatter words score 0).
 MIN_WORD_RMS_DB = 0.5
 
@@ -87,12 +89,6 @@ class AnalysisError(SemeqError):
     """The analysis cannot run (missing or broken reference statistics)."""
 
     code = "analysis"
-
-
-def models_dir() -> Path:
-    """``$SEMEQ_MODELS_DIR`` if set, else ``models/`` at the top of the repository."""
-    env = os.environ.get("SEMEQ_MODELS_DIR")
-    return Path(env).expanduser() if env else Path(daw_bridge.__file__).resolve().parents[1] / "models"
 
 
 # --- long-term spectrum -------------------------------------------------------------------------
@@ -310,6 +306,8 @@ _reference_cache: dict[Path, Reference] = {}
 
 def load_reference(path: Path | str | None = None) -> Reference:
     """Load ``reference_balance.json`` (default: the models folder); cached per path."""
+    from daw_bridge.semantic.model import models_dir
+
     p = Path(path) if path is not None else models_dir() / REFERENCE_FILE
     if p not in _reference_cache:
         try:
@@ -342,6 +340,12 @@ class WordCurves:
 
     terms: tuple[str, ...]
     responses_db: np.ndarray  # (words, bands), NaN above Nyquist
+    examples: np.ndarray  # how many settings / contributors stand behind each word
+
+    @property
+    def common(self) -> np.ndarray:
+        """Words with enough data to be named in sentences and blends (bool per word)."""
+        return self.examples >= MIN_NAMED_EXAMPLES
 
 
 _curve_cache: "weakref.WeakKeyDictionary[Any, dict[float, WordCurves]]" = weakref.WeakKeyDictionary()
@@ -361,7 +365,8 @@ def word_curves(model: Any, sample_rate_hz: float) -> WordCurves:
         if sr not in per_model:
             terms = vocabulary_terms(model)
             params = [model.params_for(t, 1.0) for t in terms]
-            per_model[sr] = WordCurves(terms, band_responses_db(params, sr, third_octave_centres_hz()))
+            examples = np.array([getattr(v, "example_count", MIN_NAMED_EXAMPLES) for v in model.vocabulary])
+            per_model[sr] = WordCurves(terms, band_responses_db(params, sr, third_octave_centres_hz()), examples)
         return per_model[sr]
 
 
@@ -497,9 +502,9 @@ def describe(salient: list[Descriptor], regions: list[tuple[str, float]]) -> str
 def salient_descriptors(
     deviation_db: np.ndarray, sample_rate_hz: float, model: Any, reference: Reference, n: int = 2
 ) -> list[Descriptor]:
-    """The ``n`` words that explain most of the deviation (score x the RMS of the word's curve, dB).
+    """The ``n`` common words that explain most of the deviation (score x RMS of the word's curve, dB).
 
-    A word with a tiny curve can reach a large score from a small deviation; ranking by the dB a word
+    Only words with :data:`MIN_NAMED_EXAMPLES` examples are named. A word with a tiny curve can reach a large score from a small deviation; ranking by the dB a word
     explains names the words a listener would use first.
     """
     curves = word_curves(model, sample_rate_hz)
@@ -509,7 +514,7 @@ def salient_descriptors(
     w = weights[ok] / weights[ok].sum()
     c = curves.responses_db[:, ok]
     c = c - (c @ w)[:, None]
-    explained = np.abs(scores) * np.sqrt((c**2) @ w)
+    explained = np.abs(scores) * np.sqrt((c**2) @ w) * curves.common
     order = np.argsort(-explained, kind="stable")[:n]
     return [Descriptor(curves.terms[i], float(scores[i])) for i in order]
 

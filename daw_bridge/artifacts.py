@@ -4,17 +4,14 @@
 the analysis) against the reference range of real music, with the EQ's magnitude response on a
 second axis (matplotlib's Agg canvas, no display; one plot at a time, as matplotlib is not thread-safe).
 
-``reaeq_script`` writes a self-contained Lua 5.4 ReaScript a REAPER user loads directly (Actions >
-Show action list > New action > Load ReaScript..., then run it with the track selected). It finds the
-selected track's ReaEQ named "Semantic EQ" or inserts one, sets the five band types with the
-``BANDTYPEx``/``BANDENABLEDx`` named config parameters (SDK, codes from Cockos), sets frequency in Hz
-and bandwidth in octaves with ``TrackFX_SetEQParam`` (SDK, all sources agree) and gain as ReaEQ's
-normalized value (community formula), then reads every band back (``TrackFX_GetEQParam``: band type,
-band index and normalized frequency and gain). If REAPER disagrees, or the ReaEQ has fewer than five
-bands (no API adds bands), it puts the track back as it was (values saved before, an inserted ReaEQ
-removed) and says why. Bandwidth cannot be read back (its
-normalization is unknown) and is trusted as set. The header comment of the script is also the recipe
-for setting the same EQ by hand.
+``reaeq_script`` writes a small Lua ReaScript a REAPER user loads directly (Actions > Show action
+list > New action > Load ReaScript..., then run it with the track selected). It holds the answer's
+five ReaEQ bands and hands them to the Semantic EQ ReaScripts' shared module
+(``reaper_scripts/semantic_eq.lua``, found where ``semeq install-reaper`` or ReaPack put it), whose
+``reaeq.apply`` finds or inserts the track's ReaEQ named "Semantic EQ", sets the band types and
+values, checks every value REAPER shows and restores the track when anything disagrees: one way to
+put an EQ on ReaEQ, shared with the REAPER actions. Without the module installed, the script says
+how to install it; its header comment lists the five bands for setting them by hand.
 
 No ``.RfxChain`` / preset file is written: the only route to a five-band ReaEQ state is the
 ``vst_chunk`` layout in ``../shared/docs/reaper-and-osc-facts.md``, which is reverse-engineered and
@@ -29,14 +26,12 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
-#: Name of the ReaEQ instance the script creates or reuses (the same name as the REAPER actions use).
+#: Name of the ReaEQ instance the REAPER actions (and so this script) create or reuse.
 FX_NAME = "Semantic EQ"
 #: Labelled frequencies of the plot (Hz).
 _FREQ_TICKS_HZ = (20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000)
 #: matplotlib is not thread-safe (its text layout and mathtext parser share state): one plot at a time.
 _PLOT_LOCK = threading.Lock()
-#: Largest accepted difference between a normalized value set and the one read back.
-READBACK_TOLERANCE = 0.002
 
 
 # --- the plot -----------------------------------------------------------------------------------
@@ -113,8 +108,12 @@ def _plot(path: Path, answer: Mapping, before: Mapping | None, after: Mapping | 
 
 # --- the ReaScript ------------------------------------------------------------------------------
 
-_BAND_KEYS = ("name", "eq_bandtype", "eq_bandidx", "bandtype_code", "freq_hz", "gain_db", "bw_oct", "freq_norm", "gain_norm")
-_INT_KEYS = ("eq_bandtype", "eq_bandidx", "bandtype_code")
+#: Where the Semantic EQ ReaScripts' shared module lives under REAPER's resource path: as copied by
+#: ``semeq install-reaper``, and as ReaPack installs the index (index name / category).
+MODULE_PATHS = ("Scripts/Semantic EQ/semantic_eq.lua", "Scripts/Semantic EQ Bridge/FX/semantic_eq.lua")
+#: Band members the shared module's ``reaeq.apply`` reads (the answer's ReaEQ block, unchanged).
+_BAND_KEYS = ("band", "name", "kind", "eq_bandtype", "eq_bandidx", "bandtype_code", "freq_hz", "gain_db",
+              "bw_oct", "q", "freq_norm", "gain_norm", "bw_norm")
 
 
 def lua_string(text: str) -> str:
@@ -131,15 +130,17 @@ def lua_string(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
-def _lua_number(value: Any, integer: bool = False) -> str:
-    if integer:
-        if float(value) != int(value):
-            raise ValueError(f"a ReaEQ band code or index must be a whole number, got {value}")
-        return str(int(value))
-    value = float(value)
-    if not math.isfinite(value):
+def _lua_value(value: Any) -> str:
+    if isinstance(value, str):
+        return lua_string(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    number = float(value)
+    if not math.isfinite(number):
         raise ValueError(f"a ReaEQ band value must be finite, got {value}")
-    return repr(value)
+    return repr(number)
 
 
 def _comment(text: str) -> str:
@@ -147,139 +148,71 @@ def _comment(text: str) -> str:
 
 
 def reaeq_script(answer: Mapping, title: str) -> str:
-    """Lua source of a ReaScript that applies ``answer['reaeq']['bands']`` to the selected track.
+    """Lua source of a ReaScript that applies ``answer['reaeq']['bands']`` to the selected tracks.
 
-    Raises ``ValueError`` if the answer has no five complete ReaEQ bands.
+    Raises ``ValueError`` if the answer has no five ReaEQ bands.
     """
     bands = list((answer.get("reaeq") or {}).get("bands") or [])
-    if len(bands) != 5 or any(k not in b or b[k] is None for b in bands for k in _BAND_KEYS):
-        raise ValueError("the answer has no five complete ReaEQ bands")
+    if len(bands) != 5 or any(not isinstance(b, Mapping) for b in bands):
+        raise ValueError("the answer has no five ReaEQ bands")
     recipe = "\n".join(
         f"--   {i + 1}. {b['name']:<11} {float(b['freq_hz']):8.1f} Hz  {float(b['gain_db']):+6.2f} dB  "
         f"bandwidth {float(b['bw_oct']):.2f} oct"
         for i, b in enumerate(bands)
     )
     rows = "\n".join(
-        "  {"
-        + ", ".join(
-            f"{k} = {lua_string(str(b[k])) if k == 'name' else _lua_number(b[k], k in _INT_KEYS)}"
-            for k in _BAND_KEYS
-        )
-        + "},"
+        "  { " + ", ".join(f"{k} = {_lua_value(b[k])}" for k in _BAND_KEYS if b.get(k) is not None) + " },"
         for b in bands
     )
-    explanation = _comment(answer.get("explanation") or "")
-    undo = lua_string(f"Semantic EQ: {_comment(title)}")
+    paths = ", ".join(lua_string(p) for p in MODULE_PATHS)
     return f"""-- Semantic EQ Bridge: ReaEQ settings for {_comment(title)}
 -- Written {time.strftime('%Y-%m-%d %H:%M')} by the Semantic EQ watch folder.
--- {explanation}
+-- {_comment(answer.get("explanation") or "")}
 --
--- Run it in REAPER: Actions > Show action list > New action > Load ReaScript..., choose this file,
--- select the track to EQ and run the action. It sets the five bands of the track's ReaEQ named
--- "{FX_NAME}" (inserted if missing) in one undo step, reads them back, and if REAPER disagrees puts
--- everything back as it was and says so. The same EQ by hand (ReaEQ, band types as named):
+-- In REAPER: Actions > Show action list > New action > Load ReaScript..., choose this file, select
+-- the track(s) and run it. It sets the ReaEQ named "{FX_NAME}" on each selected track (inserted if
+-- missing) through the Semantic EQ ReaScripts' own module (install them once with
+-- `semeq install-reaper` or ReaPack), checks every value REAPER shows, and leaves a track as it was
+-- if anything disagrees; one undo step. No FX chain chunk is used: ReaEQ's chunk layout is unverified.
+-- The same EQ by hand (ReaEQ, band types as named):
 {recipe}
--- REAPER facts used: TrackFX_SetEQParam with frequency in Hz and bandwidth in octaves (SDK);
--- gain as ReaEQ's normalized value (community formula, read back); band types through the
--- BANDTYPEx / BANDENABLEDx named config parameters (SDK; codes from Cockos). Bandwidth is not read
--- back (its normalization is unknown). No FX chain chunk is used: its layout is unverified.
 
-local FX_NAME = {lua_string(FX_NAME)}
-local UNDO_LABEL = {undo}
-local TOLERANCE = {_lua_number(READBACK_TOLERANCE)}
 local BANDS = {{
 {rows}
 }}
+local UNDO_LABEL = {lua_string("Semantic EQ: " + _comment(title))}
+local TITLE = "Semantic EQ"
 
-local function find_or_insert(track)
-  for fx = 0, reaper.TrackFX_GetCount(track) - 1 do
-    local _, name = reaper.TrackFX_GetFXName(track, fx, "")
-    if name == FX_NAME then return fx, false end
-  end
-  local fx = reaper.TrackFX_AddByName(track, "ReaEQ", false, -1)
-  if fx >= 0 then reaper.TrackFX_SetNamedConfigParm(track, fx, "renamed_name", FX_NAME) end
-  return fx, true
+local module_path
+for _, rel in ipairs({{ {paths} }}) do
+  local path = reaper.GetResourcePath() .. "/" .. rel
+  if reaper.file_exists(path) then module_path = path break end
 end
-
-local function band_count(track, fx)
-  local n = 0
-  while reaper.TrackFX_GetNamedConfigParm(track, fx, "BANDENABLED" .. n) do n = n + 1 end
-  return n
-end
-
-local function snapshot(track, fx, count)
-  local s = {{params = {{}}, types = {{}}, enabled = {{}}}}
-  for n = 0, count - 1 do
-    s.types[n] = select(2, reaper.TrackFX_GetNamedConfigParm(track, fx, "BANDTYPE" .. n))
-    s.enabled[n] = select(2, reaper.TrackFX_GetNamedConfigParm(track, fx, "BANDENABLED" .. n))
-  end
-  for p = 0, reaper.TrackFX_GetNumParams(track, fx) - 1 do
-    s.params[p] = reaper.TrackFX_GetParamNormalized(track, fx, p)
-  end
-  return s
-end
-
-local function restore(track, fx, s)
-  for n, v in pairs(s.types) do reaper.TrackFX_SetNamedConfigParm(track, fx, "BANDTYPE" .. n, v) end
-  for n, v in pairs(s.enabled) do reaper.TrackFX_SetNamedConfigParm(track, fx, "BANDENABLED" .. n, v) end
-  for p, v in pairs(s.params) do reaper.TrackFX_SetParamNormalized(track, fx, p, v) end
-end
-
-local function set_bands(track, fx, count)
-  for i, b in ipairs(BANDS) do
-    reaper.TrackFX_SetNamedConfigParm(track, fx, "BANDTYPE" .. (i - 1), tostring(b.bandtype_code))
-    reaper.TrackFX_SetNamedConfigParm(track, fx, "BANDENABLED" .. (i - 1), "1")
-  end
-  for n = #BANDS, count - 1 do reaper.TrackFX_SetNamedConfigParm(track, fx, "BANDENABLED" .. n, "0") end
-  for _, b in ipairs(BANDS) do
-    reaper.TrackFX_SetEQParam(track, fx, b.eq_bandtype, b.eq_bandidx, 0, b.freq_hz, false)
-    reaper.TrackFX_SetEQParam(track, fx, b.eq_bandtype, b.eq_bandidx, 1, b.gain_norm, true)
-    reaper.TrackFX_SetEQParam(track, fx, b.eq_bandtype, b.eq_bandidx, 2, b.bw_oct, false)
-  end
-  for i, b in ipairs(BANDS) do
-    for paramtype, want in pairs({{[0] = b.freq_norm, [1] = b.gain_norm}}) do
-      local ok, bandtype, bandidx, got_type, normval = reaper.TrackFX_GetEQParam(track, fx, (i - 1) * 3 + paramtype)
-      if not ok or bandtype ~= b.eq_bandtype or bandidx ~= b.eq_bandidx or got_type ~= paramtype
-          or math.abs(normval - want) > TOLERANCE then
-        return ("REAPER did not take band %d (%s) as asked, so nothing was changed. " ..
-          "Set it by hand from the recipe at the top of this script."):format(i, b.name)
-      end
-    end
-  end
-  return nil
-end
-
--- Returns nil when the EQ is set, else a message (and the track is as it was).
-local function apply(track)
-  local fx, inserted = find_or_insert(track)
-  if fx < 0 then return "ReaEQ could not be inserted on the selected track." end
-  local count = band_count(track, fx)
-  local problem
-  if count < #BANDS then
-    problem = ("The ReaEQ named '%s' has %d bands and this EQ needs %d. Add bands in ReaEQ " ..
-      "(right-click the graph > Add band) and run the script again."):format(FX_NAME, count, #BANDS)
-  else
-    local before = snapshot(track, fx, count)
-    problem = set_bands(track, fx, count)
-    if problem then restore(track, fx, before) end
-  end
-  if problem and inserted then reaper.TrackFX_Delete(track, fx) end
-  return problem
-end
-
-local track = reaper.GetSelectedTrack(0, 0)
-if not track then
-  reaper.MB("Select the track to EQ first.", "Semantic EQ", 0)
+if not module_path then
+  reaper.ShowMessageBox("This script uses the Semantic EQ ReaScripts, which are not installed. Install them "
+    .. "with 'semeq install-reaper' (or ReaPack), or set the five bands by hand from the list at the top "
+    .. "of this file.", TITLE, 0)
   return
 end
-reaper.Undo_BeginBlock()
+local semeq = dofile(module_path)
+
+local count = reaper.CountSelectedTracks(0)
+if count == 0 then
+  reaper.ShowMessageBox("Select the track(s) to EQ first.", TITLE, 0)
+  return
+end
+local problems, applied = {{}}, 0
 reaper.PreventUIRefresh(1)
-local problem = apply(track)
+reaper.Undo_BeginBlock()
+for i = 0, count - 1 do
+  local track = reaper.GetSelectedTrack(0, i)
+  local ok, err = semeq.reaeq.apply(track, BANDS)
+  if ok then applied = applied + 1 else problems[#problems + 1] = err end
+end
+reaper.Undo_EndBlock(applied > 0 and UNDO_LABEL or (UNDO_LABEL .. " (nothing changed)"), -1)
 reaper.PreventUIRefresh(-1)
-if problem then
-  reaper.Undo_EndBlock(UNDO_LABEL .. " (nothing changed)", -1)
-  reaper.MB(problem, "Semantic EQ", 0)
-else
-  reaper.Undo_EndBlock(UNDO_LABEL, -1)
+reaper.UpdateArrange()
+if #problems > 0 then
+  reaper.ShowMessageBox(table.concat(problems, "\\n\\n") .. "\\n\\nThat track's EQ was left as it was.", TITLE, 0)
 end
 """

@@ -571,7 +571,7 @@ class Service:
             terms=decided.get("terms") or (),
             explanation=decided.get("explanation") or "",
             warnings=decided.get("warnings") or (),
-            extra={"path": str(path), **extra},
+            extra={"path": str(path), "summary": analysis.summary, **extra},
         )
         return self._push(answer, decision.params, sample_rate_hz, push)
 

@@ -5,7 +5,7 @@ A transport like the OSC server: the decision comes from :meth:`Service.handle` 
 module only moves files, names them and keeps a journal so that nothing is lost.
 
 What to drop (the request of a file)
-    ``inbox/song.wav`` with an optional sidecar ``inbox/song.json``:
+    ``inbox/song.wav`` with an optional sidecar ``inbox/song.json`` (or ``inbox/song.wav.json``):
     ``{"text": "warmer"}`` (adaptive: sized to the track), ``{"text": "warmer", "fixed": true}``
     (the plain preset), ``{"suggest": true, "strength": 0.5}`` (auto-suggest, strength 0..1), and
     ``"intensity"`` (-2..2) with a text. Or drop into a words folder ``inbox/<words>/song.wav``:
@@ -14,6 +14,7 @@ What to drop (the request of a file)
     ``text`` or ``suggest`` replaces the folder's words; its other keys are added.
     **Neither a sidecar nor a words folder: auto-suggest at strength 0.5.** Any format soundfile
     reads (WAV, FLAC, Ogg, AIFF, ...). Write a sidecar before (or within the settle time of) its audio.
+    ``song.json`` shared by ``song.wav`` and ``song.flac`` applies to both (each keeps a copy).
 
 What is ignored
     Hidden files and folders (``.name``), temporary files (``*.tmp``, ``*.part``, ``*.partial``,
@@ -510,8 +511,9 @@ class Watcher:
                 if is_ignored(name) or name.lower().endswith(SIDECAR_SUFFIX):
                     continue
                 audio = Path(dirpath) / name
-                sidecar_name = Path(name).stem + SIDECAR_SUFFIX
-                sidecar = Path(dirpath) / sidecar_name if sidecar_name in names else None
+                # song.wav.json (this file only) or song.json (every audio file named song.*)
+                sidecar_name = next((n for n in (name + SIDECAR_SUFFIX, Path(name).stem + SIDECAR_SUFFIX) if n in names), None)
+                sidecar = Path(dirpath) / sidecar_name if sidecar_name else None
                 found.append((audio, sidecar))
 
         def age(item):
@@ -534,10 +536,10 @@ class Watcher:
         except WatchError as exc:
             error = str(exc)
         # a sidecar shared by two audio files with the same stem (song.wav, song.flac) stays for the other
-        siblings = [
-            p for p in audio.parent.iterdir()
-            if p.stem == audio.stem and p not in (audio, sidecar) and not is_ignored(p.name)
-        ]
+        siblings = sidecar is not None and sidecar.name == audio.stem + SIDECAR_SUFFIX and any(
+            p.stem == audio.stem and p not in (audio, sidecar) and not is_ignored(p.name)
+            for p in audio.parent.iterdir()
+        )
         slug = request.slug() if request else "error"
         with self._lock:
             output = unique_name(self.outbox, f"{audio.stem}.{slug}", (audio.suffix, *ARTIFACT_SUFFIXES), self._reserved_outputs)

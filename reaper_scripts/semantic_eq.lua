@@ -464,6 +464,9 @@ function reaeq.param_index(track, fx, band, what)
     index, name, what == "bw" and "bandwidth" or what, band + 1)
 end
 
+local WHAT_UNIT = { freq = "Hz", gain = "dB", bw = "octaves" }
+local WHAT_NAME = { freq = "frequency", gain = "gain", bw = "bandwidth" }
+
 local function display_of(track, fx, param, norm)
   local ok, text = reaper.TrackFX_FormatParamValueNormalized(track, fx, param, norm, "")
   if not ok then return nil end
@@ -506,8 +509,8 @@ function reaeq.solve_norm(track, fx, param, kind, target, guess)
   local increasing = v1 > v0
   local lo_v, hi_v = math.min(v0, v1), math.max(v0, v1)
   if target < lo_v or target > hi_v then
-    return nil, string.format("%s is outside what this ReaEQ parameter can hold (%s to %s)",
-      fmt_num(target, 2), fmt_num(lo_v, 2), fmt_num(hi_v, 2))
+    return nil, string.format("%s %s is outside what this ReaEQ can hold (%s to %s), so REAPER cannot "
+      .. "play this EQ as the server designed it", fmt_num(target, 2), WHAT_UNIT[kind], fmt_num(lo_v, 2), fmt_num(hi_v, 2))
   end
   local res = math.max(res0 or 0, res1 or 0)
   local _, res_mid = display_of(track, fx, param, guess or 0.5)
@@ -616,8 +619,6 @@ local function check_eq_param(track, fx, param, kind, what)
   return true
 end
 
-local WHAT_UNIT = { freq = "Hz", gain = "dB", bw = "oct" }
-
 --- Set the five bands of the answer on the FX, checking each step. Returns true or nil, reason.
 function reaeq.write_bands(track, fx, bands, fresh)
   local count = reaeq.count_bands(track, fx)
@@ -660,13 +661,13 @@ function reaeq.write_bands(track, fx, bands, fresh)
       local target, guess = targets[what][1], targets[what][2]
       local norm, how = reaeq.solve_norm(track, fx, param, what, target, guess)
       if not norm then
-        return nil, string.format("Band %d %s: %s.", b + 1, what, how)
+        return nil, string.format("Band %d %s: %s.", b + 1, WHAT_NAME[what], how)
       end
       reaper.TrackFX_SetParamNormalized(track, fx, param, norm)
       local shown, res, text = formatted_now(track, fx, param)
       if shown == nil or math.abs(shown - target) > reaeq.tolerance(what, math.abs(target), res) then
         return nil, string.format("REAPER shows band %d %s as '%s' after setting %s %s.",
-          b + 1, what == "bw" and "bandwidth" or what, tostring(text), fmt_num(target, 2), WHAT_UNIT[what])
+          b + 1, WHAT_NAME[what], tostring(text), fmt_num(target, 2), WHAT_UNIT[what])
       end
     end
   end

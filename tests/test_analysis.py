@@ -41,14 +41,16 @@ def pink_noise(seconds: float, sample_rate_hz: int, channels: int = 2, seed: int
 def music_like(seconds: float, sample_rate_hz: int, channels: int = 2, seed: int = 0) -> np.ndarray:
     """Pink noise shaped like the reference median (so it scores near 'typical music')."""
     ref = load_reference()
-    x = pink_noise(seconds, sample_rate_hz, channels, seed)
-    measured = band_spectrum(x, sample_rate_hz).power_db
-    correction = np.nan_to_num(ref.median_db - measured - np.nanmedian(ref.median_db - measured))
-    n = x.shape[0]
-    f = np.fft.rfftfreq(n, 1.0 / sample_rate_hz)
-    centres = third_octave_centres_hz()
-    gain_db = np.interp(np.log2(np.maximum(f, 1.0)), np.log2(centres), correction)
-    y = np.fft.irfft(np.fft.rfft(x, axis=0) * 10.0 ** (gain_db / 20.0)[:, None], n, axis=0)
+    y = pink_noise(seconds, sample_rate_hz, channels, seed)
+    n = y.shape[0]
+    log_f = np.log2(np.maximum(np.fft.rfftfreq(n, 1.0 / sample_rate_hz), 1.0))
+    log_centres = np.log2(third_octave_centres_hz())
+    for _ in range(3):  # band levels of a shaped noise depend on the shape inside each band: iterate
+        measured = band_spectrum(y, sample_rate_hz).power_db
+        correction = ref.median_db - measured
+        correction = np.nan_to_num(correction - np.nanmedian(correction))
+        gain_db = np.interp(log_f, log_centres, correction)
+        y = np.fft.irfft(np.fft.rfft(y, axis=0) * 10.0 ** (gain_db / 20.0)[:, None], n, axis=0)
     return 0.5 * y / np.max(np.abs(y))
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import select
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -85,15 +86,74 @@ def render_error_db(dry: np.ndarray, wet: np.ndarray, freqs_hz, expected_db) -> 
     return float(np.max(np.abs(impulse))), float(np.max(np.abs(noise)))
 
 
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def semeq(*args: str) -> list[str]:
+    """The ``semeq`` command line of this Python (``python -m daw_bridge``)."""
+    return [sys.executable, "-m", "daw_bridge", *args]
+
+
 @pytest.fixture(scope="module")
-def ardour_session(tmp_path_factory):
-    """A saved Ardour session: the measurement signal on track 1, ACE EQ as its plug-in 1, OSC on."""
+def server_process(tmp_path_factory):
+    """``semeq serve`` started (not yet ready) on a free port, pushing to Ardour's OSC at a free port.
+
+    Started first so that the model loads while Ardour builds the session. Yields
+    ``(process, Ardour OSC port, home)``.
+    """
+    home = tmp_path_factory.mktemp("semeq-home")
+    ardour_port = free_udp_port()
+    with open(home / "serve.log", "w") as log:
+        server = subprocess.Popen(
+            semeq("serve", "--port", "0", "--home", str(home), "--no-watch", "--ardour-osc", f"127.0.0.1:{ardour_port}"),
+            stdout=subprocess.PIPE, stderr=log, text=True,
+        )
+    try:
+        yield server, ardour_port, home
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        server.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def semeq_server(server_process):
+    """The running server: ``(server port, Ardour OSC port, home)``."""
+    server, ardour_port, home = server_process
+    ready, _, _ = select.select([server.stdout], [], [], 120.0)
+    line = server.stdout.readline() if ready else ""
+    if "ready on udp" not in line:
+        pytest.fail(f"semeq serve did not start: {line!r} {(home / 'serve.log').read_text()[-2000:]}")
+    return int(line.split("ready on udp ", 1)[1].split(",", 1)[0].rsplit(":", 1)[1]), ardour_port, home
+
+
+def send(server_port: int, *args: str) -> dict:
+    """``semeq send --port P ARGS``: the answer JSON (the command must succeed)."""
+    done = subprocess.run(semeq("send", "--port", str(server_port), "--timeout", "60", *args),
+                          capture_output=True, text=True, timeout=90)
+    assert done.returncode == 0, done.stderr + done.stdout
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def ardour_session(tmp_path_factory, server_process):
+    """A saved Ardour session: the measurement signal on track 1, ACE EQ as its plug-in 1, OSC on.
+
+    Yields ``(session, dry signal, OSC port)``: every run listens on the port the server pushes to.
+    """
     if shutil.which(ARDOUR_LUA) is None:
         pytest.fail(f"{ARDOUR_LUA} is missing: install Ardour (apt-get install --no-install-recommends ardour)")
     workdir = tmp_path_factory.mktemp("ardour")
     dry = measurement_signal()
     try:
-        yield create_session(workdir, dry, SAMPLE_RATE_HZ), dry
+        yield create_session(workdir, dry, SAMPLE_RATE_HZ), dry, server_process[1]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -103,8 +163,8 @@ def ace_values_of(block: list[dict]) -> list[float]:
 
 
 def test_ardour_plays_the_track_unchanged_before_any_push(ardour_session):
-    session, dry = ardour_session
-    with LiveArdour(session) as live:
+    session, dry, osc_port = ardour_session
+    with LiveArdour(session, osc_port) as live:
         wet, values = live.export()
     assert wet.shape == dry.shape
     assert np.max(np.abs(wet - dry.astype(np.float32))) < 1e-6
@@ -112,9 +172,9 @@ def test_ardour_plays_the_track_unchanged_before_any_push(ardour_session):
 
 
 def test_push_osc_sets_ace_and_the_render_matches_the_engine(ardour_session):
-    session, dry = ardour_session
+    session, dry, osc_port = ardour_session
     params = EQParams(4.0, 90.0, -3.0, 350.0, 1.4, 2.5, 2200.0, 3.0, -2.0, 7000.0, 0.8, -5.0, 11000.0)
-    with LiveArdour(session) as live:
+    with LiveArdour(session, osc_port) as live:
         sent = push_osc(params, SAMPLE_RATE_HZ, "127.0.0.1", live.osc_port, strip=1, plugin=1)
         time.sleep(SETTLE_S)
         wet, values = live.export()
@@ -125,3 +185,43 @@ def test_push_osc_sets_ace_and_the_render_matches_the_engine(ardour_session):
     print(f"push_osc: render vs engine max error {impulse_err:.4f} dB (impulse), {noise_err:.4f} dB (noise)")
     assert impulse_err < TOLERANCE_DB
     assert noise_err < TOLERANCE_DB
+
+
+def check_render_matches_answer(answer: dict, dry: np.ndarray, wet: np.ndarray, values: list[float], label: str) -> None:
+    """The render equals the answer's own response_db; Ardour holds the answer's ``ardour`` values."""
+    assert answer["ok"] is True
+    assert answer["pushed"]["to"] == "ardour" and answer["pushed"]["messages"] == 24
+    np.testing.assert_allclose(values, ace_values_of(answer["ardour"]), rtol=1e-6, atol=1e-6)
+    curve = answer["response_db"]
+    assert curve["sample_rate_hz"] == SAMPLE_RATE_HZ
+    expected = np.asarray(curve["db"], float)
+    assert np.max(np.abs(expected)) > 1.0, "the answer's EQ should audibly change the track"
+    impulse_err, noise_err = render_error_db(dry, wet, curve["freqs_hz"], expected)
+    print(f"{label}: render vs response_db max error {impulse_err:.4f} dB (impulse), {noise_err:.4f} dB (noise)")
+    assert impulse_err < TOLERANCE_DB
+    assert noise_err < TOLERANCE_DB
+
+
+def test_service_pushes_warmer_to_ardour_and_it_renders_as_answered(ardour_session, semeq_server):
+    session, dry, _ = ardour_session
+    server_port, ardour_port, _ = semeq_server
+    with LiveArdour(session, osc_port=ardour_port) as live:
+        assert live.osc_port == ardour_port
+        answer = send(server_port, "eq", "warmer", "--push", "ardour", "--strip", "1", "--plugin", "1")
+        time.sleep(SETTLE_S)
+        wet, values = live.export()
+    check_render_matches_answer(answer, dry, wet, values, "eq warmer")
+
+
+def test_service_pushes_an_auto_suggestion_to_ardour_and_it_renders_as_answered(ardour_session, semeq_server):
+    session, dry, _ = ardour_session
+    server_port, ardour_port, home = semeq_server
+    track = home / "inbox" / "track.wav"  # the track's own audio, where the server may read it
+    sf.write(track, dry, SAMPLE_RATE_HZ, subtype="FLOAT")
+    with LiveArdour(session, osc_port=ardour_port) as live:
+        assert live.osc_port == ardour_port
+        answer = send(server_port, "suggest", str(track), "--push", "ardour", "--strip", "1", "--plugin", "1")
+        time.sleep(SETTLE_S)
+        wet, values = live.export()
+    assert answer["op"] == "suggest" and answer["blend"]
+    check_render_matches_answer(answer, dry, wet, values, "suggest")

@@ -261,6 +261,27 @@ def test_one_pass_processes_every_kind_of_drop(tmp_path):
     assert len([l for l in lines if "done" in l]) == 3
 
 
+def test_sidecar_forms_and_a_sidecar_shared_by_two_files(tmp_path):
+    home = tmp_path / "home"
+    inbox = home / "inbox"
+    write_tone(inbox / "both.wav")
+    write_tone(inbox / "both.flac", seed=1)
+    (inbox / "both.json").write_text('{"text": "brighter"}')
+    write_tone(inbox / "one.wav", seed=2)
+    (inbox / "one.wav.json").write_text('{"suggest": true, "strength": 0.2}')
+    results = watch.process_pending(FakeService(), home, FAST, log=lambda line: None)
+    assert sorted((r.source, r.outputs[0]) for r in results) == [
+        ("both.flac", "both.brighter.flac"), ("both.wav", "both.brighter.wav"), ("one.wav", "one.suggest-20.wav")]
+    done = files_under(home / "done")
+    assert "one.wav.json" not in done and "one.json" in done  # the sidecar follows its audio's name
+    # each audio keeps a copy of the shared sidecar under its own name in done/
+    both = sorted(p for p in done if p.startswith("both"))
+    assert [Path(p).stem for p in both] == ["both", "both", "both-2", "both-2"]
+    assert {Path(p).suffix for p in both} == {".json", ".wav", ".flac"}
+    assert all(json.loads((home / "done" / p).read_text()) == {"text": "brighter"} for p in both if p.endswith(".json"))
+    assert [p for p in files_under(inbox)] == []
+
+
 def test_failures_go_to_failed_with_a_sentence(tmp_path):
     home = tmp_path / "home"
     inbox = home / "inbox"
@@ -371,15 +392,32 @@ def test_files_dropped_while_watching_are_processed(tmp_path):
     home = tmp_path / "home"
     write_tone(home / "inbox" / "before.wav")  # dropped while the watcher was down
     lines: list[str] = []
+    early: list[str] = []  # answers that appeared before their input was in done/ (a poller would see them)
+
+    def poll_outbox() -> None:
+        while not stopped.is_set():
+            for js in (home / "outbox").glob("*.json"):
+                name = json.loads(js.read_text())["input"]
+                if not (home / "done" / name).exists():
+                    early.append(name)
+            time.sleep(0.005)
+
+    stopped = threading.Event()
+    (home / "outbox").mkdir(parents=True, exist_ok=True)
+    poller = threading.Thread(target=poll_outbox)
+    poller.start()
     handle = watch.start_watcher(FakeService(), home, FAST, log=lines.append)
     try:
         for i in range(5):
             write_tone(home / "inbox" / "brighter" / f"new{i}.wav", seed=i)
         deadline = time.monotonic() + 30
-        while len(files_under(home / "done")) < 6 and time.monotonic() < deadline:
+        while len(output_sets(home / "outbox")) < 6 and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
         handle.stop()
+        stopped.set()
+        poller.join()
+    assert early == []
     assert files_under(home / "done") == ["before.wav"] + [f"brighter/new{i}.wav" for i in range(5)]
     assert sorted(output_sets(home / "outbox")) == ["before.wav"] + [f"brighter/new{i}.wav" for i in range(5)]
     assert sum(line.startswith("watch: done") for line in lines) == 6
@@ -437,10 +475,9 @@ def _drop_batch(home: Path) -> dict[str, bytes]:
 
 
 def _start(home: Path, script: Path, crash: str = "none", delay_s: float = 0.05) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, str(script), str(home), str(delay_s), crash],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+    """The watcher in its own process; its console goes to ``home/../watcher.log`` (kept on failure)."""
+    with open(home.parent / "watcher.log", "a") as log:
+        return subprocess.Popen([sys.executable, str(script), str(home), str(delay_s), crash], stdout=log, stderr=log)
 
 
 def _settled(home: Path) -> int:

@@ -35,16 +35,12 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.fixed and args.audio is None:
         raise CLIError("--fixed only makes sense with --audio IN", code=2)
-    analysis = None
     if args.audio is None or args.fixed:
         answer = local_answer({"op": "eq", "text": args.text, "intensity": args.intensity})
-        if args.audio is not None and args.plot is not None:
-            analysis = local_answer({"op": "analyze", "path": str(args.audio)})
     else:
         answer = local_answer({"op": "adapt", "path": str(args.audio), "text": args.text, "intensity": args.intensity})
-        analysis = answer.get("analysis")
     if args.plot is not None:
-        save_plot(args.plot, answer, analysis, f"semeq eq '{args.text}'")
+        save_plot(args.plot, answer, args.audio, f"semeq eq '{args.text}'")
     print_answer(answer, args.json)
     return 0
 
@@ -70,8 +66,8 @@ def local_answer(request: dict) -> dict:
     return answer
 
 
-def save_plot(path: Path, answer: dict, analysis: dict | None, title: str) -> None:
-    """Write the EQ curve (over the track's band levels when ``analysis`` is given) as a PNG, atomically."""
+def save_plot(path: Path, answer: dict, audio: Path | None, title: str) -> None:
+    """Write the EQ curve (over the band levels of ``audio``, if given) as a PNG, atomically."""
     import os
     import tempfile
 
@@ -82,6 +78,7 @@ def save_plot(path: Path, answer: dict, analysis: dict | None, title: str) -> No
         raise CLIError(f"--plot writes a PNG; give a file name ending in .png, not '{path.name}'", code=2)
     if not path.parent.is_dir():
         raise CLIError(f"--plot: folder {path.parent} does not exist")
+    analysis = None if audio is None else local_answer({"op": "analyze", "path": str(audio)})
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
@@ -111,8 +108,6 @@ def print_answer(answer: dict, as_json: bool) -> None:
     lines = []
     if answer.get("summary"):
         lines.append(f"heard: {answer['summary']}")
-    elif isinstance(answer.get("analysis"), dict) and answer["analysis"].get("summary"):
-        lines.append(f"heard: {answer['analysis']['summary']}")
     if answer.get("terms"):
         used = ", ".join(
             f"{t['term']} x{t['weight']:.2f}" + ("" if t.get("similarity") is None else f" (similar {t['similarity']:.2f})")

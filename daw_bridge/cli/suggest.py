@@ -32,6 +32,6 @@ def run(args: argparse.Namespace) -> int:
         {"op": "suggest", "path": str(args.input), "strength": args.strength, "max_gain_db": args.max_gain_db}
     )
     if args.plot is not None:
-        save_plot(args.plot, answer, answer.get("analysis"), f"semeq suggest {args.input.name}")
+        save_plot(args.plot, answer, args.input, f"semeq suggest {args.input.name}")
     print_answer(answer, args.json)
     return 0

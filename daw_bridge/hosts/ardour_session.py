@@ -293,21 +293,33 @@ print("SEMEQ-OK")
     run_lua(script, env, workdir)
     session = ArdourSession(directory, name, int(sample_rate_hz), audio.shape[0], audio.shape[1], env)
     put_audio_on_track(session, audio)
+    # Let Ardour load and re-save the edited snapshot once: later runs then load a file Ardour wrote
+    # itself (a first load of the edited file followed at once by an export crashed now and then).
+    run_lua(_SETUP_LUA + f"""
+local s = load_session({lua_string(str(directory))}, {lua_string(name)})
+if not s then print("SEMEQ-FAIL load_session") return end
+local regions = Session:route_by_name({lua_string(TRACK_NAME)}):to_track():playlist():region_list():size()
+Session:save_state("", false, false, false, false, false)
+close_session()
+if regions == 1 then print("SEMEQ-OK") else print("SEMEQ-FAIL the track has " .. regions .. " regions") end
+""", env, workdir)
     return session
 
 
 class LiveArdour:
     """``ardour7-lua`` running a saved session with its OSC surface listening, until one export.
 
-    Use as a context manager. :attr:`osc_port` is the UDP port Ardour's OSC surface got (3819 or
-    the next free one). :meth:`export` renders the session range and returns the samples and the
+    Use as a context manager. ``osc_port`` asks for an OSC port (Ardour's ``osc-port`` setting,
+    default 3819); :attr:`osc_port` is the UDP port Ardour's OSC surface got (that one, or the next
+    free one). :meth:`export` renders the session range and returns the samples and the
     24 ACE values Ardour held at that moment; Ardour then closes the session. One export per run:
     a second export in the same ``ardour7-lua`` process corrupts Ardour 7.3's heap now and then
     (measured: 2 crashes in 5 runs of six exports, none in runs of one).
     """
 
-    def __init__(self, session: ArdourSession, timeout_s: float = 90.0) -> None:
+    def __init__(self, session: ArdourSession, osc_port: int | None = None, timeout_s: float = 90.0) -> None:
         self.session = session
+        self.requested_osc_port = osc_port
         self.timeout_s = timeout_s
         self.control = session.directory / "semeq-control"
         self.exports = session.directory / "semeq-exports"
@@ -326,10 +338,13 @@ local eq = route:nth_plugin(0)
 if eq:isnil() then print("SEMEQ-FAIL no plug-in on the track") close_session() return end
 local function exists(path) local f = io.open(path, "r") if f then f:close() return true end return false end
 local function put(path, text) local f = io.open(path .. ".tmp", "w") f:write(text) f:close() os.rename(path .. ".tmp", path) end
+local function stage(text) io.stderr:write("SEMEQ stage: " .. text .. "\\n") io.stderr:flush() end
 put(ctl .. "/ready", "ready")
+stage("loaded")
 local deadline = os.time() + {int(self.timeout_s)}
 while os.time() < deadline and not exists(ctl .. "/quit") do
   if exists(ctl .. "/export.request") then
+    stage("reading ACE values")
     local values = {{}}
     for i = 0, {len(ACE_PARAMETERS) - 1} do
       values[#values + 1] = string.format("%.9g", ARDOUR.LuaAPI.get_processor_param(eq, i, true))
@@ -339,13 +354,17 @@ while os.time() < deadline and not exists(ctl .. "/quit") do
     e:set_folder({lua_string(str(self.exports))})
     e:set_name("export")
     e:set_range(0, {s.frames})
+    stage("exporting")
     local ok = e:run_export()
+    stage("exported " .. tostring(ok))
     put(ctl .. "/export.done", tostring(ok) .. "\\n" .. table.concat(values, " ") .. "\\n")
     break
   end
   sleep(0.05)
 end
+stage("closing")
 close_session()
+stage("closed")
 print("SEMEQ-OK")
 """
 
@@ -367,8 +386,18 @@ print("SEMEQ-OK")
             folder.mkdir()
         script = self.session.directory / "semeq-live.lua"
         script.write_text(self._script())
-        url_file = Path(self.session.env["XDG_CONFIG_HOME"]) / "ardour7" / "osc_url"
+        config_dir = Path(self.session.env["XDG_CONFIG_HOME"]) / "ardour7"
+        url_file = config_dir / "osc_url"
         url_file.write_text("")
+        rc_file = config_dir / "config"
+        if self.requested_osc_port is not None:
+            rc_file.write_text(
+                '<?xml version="1.0" encoding="UTF-8"?>\n<Ardour>\n  <Config>\n'
+                f'    <Option name="osc-port" value="{int(self.requested_osc_port)}"/>\n'
+                "  </Config>\n</Ardour>\n"
+            )
+        else:
+            rc_file.unlink(missing_ok=True)
         with open(self._log, "wb") as log:
             self._process = subprocess.Popen(
                 [ardour_lua_path(), str(script)], env=self.session.env, cwd=self.session.directory,

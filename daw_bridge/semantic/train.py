@@ -27,20 +27,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from daw_bridge.eq import FREQ_INDEX, GAIN_INDEX, PARAM_NAMES, Q_INDEX, EQParams
 from daw_bridge.semantic.data import (
     FIT_GRID_HZ,
-    SAMPLE_RATE_HZ,
     AudealizeWord,
     SafeRow,
     load_audealize,
     load_safe,
     write_json_atomic,
 )
-from daw_bridge.semantic.net import LATENT_DIM, SemanticNet, denormalise, magnitude_db, normalise
+from daw_bridge.semantic.model import VOCABULARY_FILE, WEIGHTS_FILE, VocabularyEntry
+from daw_bridge.semantic.net import SemanticNet, denormalise, magnitude_db, normalise
 
-WEIGHTS_FILE = "semantic.pt"
-VOCABULARY_FILE = "vocabulary.json"
 SUMMARY_FILE = "training_summary.json"
 
 #: Loss grid: every other point of the Audealize fit grid (64 log-spaced points, 20 Hz - 20 kHz).
@@ -51,7 +48,7 @@ _DB_SCALE = 6.0  # responses are compared in units of 6 dB
 @dataclass(frozen=True)
 class TrainConfig:
     seed: int = 0
-    steps: int = 2000
+    steps: int = 1200
     learning_rate: float = 3e-3
     random_eqs: int = 2048
     autoencoder_batch: int = 384
@@ -66,29 +63,16 @@ class TrainConfig:
 TINY = TrainConfig(steps=150, random_eqs=256)
 
 
-@dataclass(frozen=True)
-class VocabEntry:
-    """A word the model knows: where it comes from and how much data stands behind it."""
-
-    term: str
-    source: str  # "safe", "audealize" or "safe+audealize"
-    example_count: int  # SAFE settings + Audealize contributors
-    safe_settings: int
-    safe_contributors: int
-    audealize_contributors: int
-    agreement: float | None  # Audealize agreement (0..1), None for SAFE-only words
-
-
 @dataclass
 class Trained:
     net: SemanticNet
-    vocabulary: list[VocabEntry]
+    vocabulary: list[VocabularyEntry]
     config: TrainConfig
     final_losses: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
 
-def build_vocabulary(safe_rows: list[SafeRow], audealize: list[AudealizeWord]) -> list[VocabEntry]:
+def build_vocabulary(safe_rows: list[SafeRow], audealize: list[AudealizeWord]) -> list[VocabularyEntry]:
     settings = Counter(r.term for r in safe_rows)
     people: dict[str, set[str]] = defaultdict(set)
     for r in safe_rows:
@@ -98,7 +82,7 @@ def build_vocabulary(safe_rows: list[SafeRow], audealize: list[AudealizeWord]) -
     for term in sorted(set(settings) | set(aud)):
         a = aud.get(term)
         source = "+".join(s for s, present in (("safe", term in settings), ("audealize", a is not None)) if present)
-        entries.append(VocabEntry(
+        entries.append(VocabularyEntry(
             term=term, source=source,
             example_count=settings[term] + (a.num if a else 0),
             safe_settings=settings[term], safe_contributors=len(people[term]),
@@ -132,10 +116,22 @@ def _relevance(norm: torch.Tensor) -> torch.Tensor:
 
 def train_model(safe_rows: list[SafeRow], audealize: list[AudealizeWord],
                 config: TrainConfig = TrainConfig(), log=None) -> Trained:
-    """Train a fresh network on the given rows and words (deterministic for a given config)."""
+    """Train a fresh network on the given rows and words (deterministic for a given config).
+
+    Runs on one CPU thread (small tensors: fastest, and bit-reproducible); the caller's thread count
+    is restored afterwards.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _train(safe_rows, audealize, config, log)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(safe_rows: list[SafeRow], audealize: list[AudealizeWord], config: TrainConfig, log) -> Trained:
     start = time.perf_counter()
     torch.manual_seed(config.seed)
-    torch.set_num_threads(1)  # small tensors: one thread is fastest and bit-reproducible
     gen = torch.Generator().manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     vocab = build_vocabulary(safe_rows, audealize)

@@ -86,7 +86,7 @@ class Word:
     reason: str | None = None
 
 
-def _comparative_readings(word: str) -> list[str]:
+def comparative_readings(word: str) -> list[str]:
     """Bases a word ending in -er/-est could be the comparative of: happier -> happy, wider -> wide."""
     for suffix in ("est", "er"):
         if word.endswith(suffix) and len(word) > len(suffix) + 2:
@@ -112,7 +112,7 @@ def resolve(token: str, known: frozenset[str] | set[str]) -> tuple[str, bool]:
         return IRREGULAR_COMPARATIVES[w], True
     if w in NOUNS and (NOUNS[w] in known or w not in known):
         return NOUNS[w], False
-    for base in _comparative_readings(w):
+    for base in comparative_readings(w):
         if base in known:
             return base, True
     if w in known:

@@ -47,7 +47,7 @@ local function answer_of(state, n)
 end
 
 local function arg_after(cmd, flag)
-  local rest = cmd:match(flag:gsub("%-", "%%-") .. ' "(.-[^\\])"')
+  local rest = cmd:match('"' .. flag:gsub("%-", "%%-") .. '" "(.-[^\\])"')
   return rest and rest:gsub('\\(["\\$`])', "%1")
 end
 

@@ -152,6 +152,14 @@ describe("applying bands to the track's ReaEQ", function()
     assert.are.same(before, fake_state.snapshot().tracks)
   end)
 
+  it("refuses a bandwidth wider than the ReaEQ can hold, naming it", function()
+    local wide = { 3.0, 180.0, 1.5, 350.0, 0.15, -1.0, 1200.0, 1.4, -2.0, 4500.0, 2.0, -1.5, 9000.0 }
+    local ok, err = M.reaeq.apply(track, H.answer_bands(wide))
+    assert.is_nil(ok)
+    assert.matches("Band 2 bandwidth: 5%.54 octaves is outside what this ReaEQ can hold", err)
+    assert.are.equal(0, #track.fx)
+  end)
+
   it("refuses when the band type does not stick", function()
     r, state = H.new({ disobey = { bandtype = true }, default_band_codes = { 0, 8, 8, 1, 4 } })
     M = H.module()

@@ -1,0 +1,301 @@
+"""The trained semantic model at run time: words -> latent -> EQ, and any EQ -> latent.
+
+``SemanticModel.load()`` reads ``models/semantic.pt`` and ``models/vocabulary.json`` (and, if
+present, ``models/vocab_embeddings.npz`` for unknown words). ``interpret(text, intensity)`` parses
+the request, looks every word up (an unknown word goes to its nearest known word by sentence
+embedding, reported with its similarity, or raises :class:`UnknownTermError`), blends the words'
+latents and decodes one EQ.
+
+Blend rule: with signed word weights w_i and latents z_i, the latent is
+``sum(w_i z_i) / sum(|w_i|)`` (a negative weight uses ``-z_i``, which the network decodes to exactly
+the opposite EQ), and the strength ``max(|w_i|) * intensity`` scales the decoded gains
+(:meth:`EQParams.scaled`): intensity 0 is exactly flat, -x is exactly the mirror of x.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from daw_bridge.eq import EQError, EQParams
+from daw_bridge.errors import SemeqError
+from daw_bridge.semantic.parse import COMPARATIVE, Mention, parse
+from daw_bridge.semantic.words import comparative_readings
+
+WEIGHTS_FILE = "semantic.pt"
+VOCABULARY_FILE = "vocabulary.json"
+
+#: Smallest cosine similarity (all-MiniLM-L6-v2) at which an unknown word is mapped to a known one.
+SIMILARITY_THRESHOLD = 0.55
+#: Allowed request intensity.
+INTENSITY_RANGE = (-2.0, 2.0)
+
+
+class UnknownTermError(SemeqError):
+    """A word the model does not know and cannot map with confidence; ``suggestions`` are close words."""
+
+    code = "unknown_term"
+
+    def __init__(self, message: str, word: str = "", suggestions: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.word = word
+        self.suggestions = list(suggestions or [])
+
+
+class ModelError(SemeqError):
+    """The model files are missing or unreadable."""
+
+    code = "model"
+
+
+def models_dir() -> Path:
+    """``$SEMEQ_MODELS_DIR`` if set, else ``models/`` at the top of the repository."""
+    import os
+
+    import daw_bridge
+
+    env = os.environ.get("SEMEQ_MODELS_DIR")
+    return Path(env).expanduser() if env else Path(daw_bridge.__file__).resolve().parents[1] / "models"
+
+
+@dataclass(frozen=True)
+class TermUse:
+    """One vocabulary word used for a request.
+
+    ``term``: the vocabulary word; ``weight``: signed weight in the blend (degree, comparative,
+    "less" = negative); ``source``: "safe", "audealize" or "safe+audealize"; ``similarity``: cosine
+    similarity when the typed word was unknown and mapped by sentence embedding, else None;
+    ``matched``: the words of the request it came from.
+    """
+
+    term: str
+    weight: float
+    source: str
+    similarity: float | None
+    matched: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True, eq=False)
+class Interpretation:
+    """What a request was understood as, and the EQ for it (``latent``: the blended 32-d latent)."""
+
+    text: str
+    terms: tuple[TermUse, ...]
+    intensity: float
+    params: EQParams
+    latent: np.ndarray
+
+    def terms_as_dicts(self) -> list[dict]:
+        """``terms`` as JSON-ready dictionaries (term, weight, source, similarity, matched)."""
+        return [t.to_dict() for t in self.terms]
+
+    def to_dict(self) -> dict:
+        """JSON-ready: text, intensity, terms, params (the 13 named fields), latent (list)."""
+        return {"text": self.text, "intensity": self.intensity, "terms": self.terms_as_dicts(),
+                "params": self.params.to_dict(), "latent": [float(x) for x in self.latent]}
+
+
+class SemanticModel:
+    """A trained model (see the module docstring). Load with :meth:`load`."""
+
+    def __init__(self, net, vocabulary: list[dict], path: Path | None = None) -> None:
+        import torch
+
+        self._torch = torch
+        self.net = net.eval()
+        self.path = path
+        self.vocabulary: tuple = tuple(vocabulary_entries(vocabulary))
+        self._entry = {e.term: e for e in self.vocabulary}
+        self._index = {e.term: i for i, e in enumerate(self.vocabulary)}
+        self._known = frozenset(self._index)
+        with torch.no_grad():
+            self._latents = net.terms.weight.detach().double().numpy().copy()
+        self._embeddings: tuple[list[str], np.ndarray] | None | bool = False  # False = not looked up yet
+
+    # --- loading ----------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: Path | str | None = None) -> "SemanticModel":
+        """Load from a models folder (default :func:`models_dir`) or a ``semantic.pt`` file."""
+        import torch
+
+        from daw_bridge.semantic.net import SemanticNet
+
+        base = Path(path) if path is not None else models_dir()
+        weights = base if base.suffix == ".pt" else base / WEIGHTS_FILE
+        folder = weights.parent
+        try:
+            blob = torch.load(weights, map_location="cpu", weights_only=True)
+            vocabulary = json.loads((folder / VOCABULARY_FILE).read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ModelError(
+                f"no trained model in {folder} ({Path(exc.filename).name} missing); run "
+                "'semeq train --out <folder>' or set SEMEQ_MODELS_DIR"
+            ) from None
+        except (OSError, RuntimeError, json.JSONDecodeError) as exc:
+            raise ModelError(f"cannot read the model in {folder}: {exc}") from None
+        terms = [v["term"] for v in vocabulary]
+        if terms != blob["terms"]:
+            raise ModelError(f"{VOCABULARY_FILE} does not match {WEIGHTS_FILE} in {folder}; retrain")
+        net = SemanticNet(len(terms), blob["latent_dim"], blob["hidden"])
+        net.load_state_dict(blob["state_dict"])
+        return cls(net, vocabulary, path=folder)
+
+    # --- words and latents --------------------------------------------------------------------------
+    @property
+    def terms(self) -> tuple[str, ...]:
+        return tuple(e.term for e in self.vocabulary)
+
+    def term_latent(self, term: str) -> np.ndarray:
+        """The 32-d latent of a vocabulary word (exact spelling; see :meth:`interpret` for text)."""
+        if term not in self._index:
+            raise UnknownTermError(f"{term!r} is not in the vocabulary", term, self._spelling_suggestions(term))
+        return self._latents[self._index[term]].copy()
+
+    def decode(self, latent: np.ndarray) -> EQParams:
+        """A latent vector (32,) -> the EQ (peaks sorted, values clipped to the legal ranges)."""
+        from daw_bridge.semantic.net import denormalise
+
+        z = np.asarray(latent, dtype=float)
+        if z.shape != (self.net.latent_dim,) or not np.all(np.isfinite(z)):
+            raise EQError(f"a latent vector has {self.net.latent_dim} finite values, got shape {z.shape}")
+        torch = self._torch
+        with torch.no_grad():
+            norm = self.net.decode(torch.tensor(z[None, :], dtype=torch.float32))
+            vector = denormalise(norm.double())[0].numpy()
+        return EQParams.from_vector(vector, clip=True)
+
+    def encode(self, params: EQParams) -> np.ndarray:
+        """Any EQ -> its latent (32,) in the words' space (a flat EQ is the origin)."""
+        from daw_bridge.semantic.net import normalise
+
+        torch = self._torch
+        with torch.no_grad():
+            x = torch.tensor(normalise(params.to_vector())[None, :], dtype=torch.float32)
+            return self.net.encode(x)[0].double().numpy()
+
+    def nearest_terms(self, latent: np.ndarray, k: int = 5) -> list[tuple[str, float]]:
+        """The ``k`` vocabulary words closest to ``latent`` (Euclidean distance, nearest first)."""
+        d = np.linalg.norm(self._latents - np.asarray(latent, dtype=float)[None, :], axis=1)
+        order = np.argsort(d, kind="stable")[:k]
+        return [(self.vocabulary[i].term, float(d[i])) for i in order]
+
+    def params_for(self, term: str, intensity: float = 1.0) -> EQParams:
+        """The EQ of one vocabulary word at ``intensity`` (gains scaled; 0 = flat, <0 = opposite)."""
+        return self.decode(self.term_latent(term)).scaled(_check_intensity(intensity))
+
+    # --- text ------------------------------------------------------------------------------------
+    def interpret(self, text: str, intensity: float = 1.0) -> Interpretation:
+        """Understand a request ("a bit warmer and less muddy") and return its EQ."""
+        intensity = _check_intensity(intensity)
+        uses: dict[str, TermUse] = {}
+        for mention in parse(text, self._known):
+            use = self._use(mention)
+            if use.term in uses:  # the same word twice: weights add
+                old = uses[use.term]
+                use = TermUse(use.term, old.weight + use.weight, use.source,
+                              old.similarity if old.similarity is not None else use.similarity,
+                              f"{old.matched}; {use.matched}")
+            uses[use.term] = use
+        terms = tuple(uses.values())
+        weights = np.array([t.weight for t in terms])
+        total = float(np.abs(weights).sum())
+        if total == 0.0:
+            latent = np.zeros(self.net.latent_dim)
+            strength = 0.0
+        else:
+            latent = sum(w * self._latents[self._index[t.term]] for w, t in zip(weights, terms)) / total
+            strength = float(np.abs(weights).max())
+        params = self.decode(latent).scaled(strength * intensity)
+        return Interpretation(text=text, terms=terms, intensity=intensity, params=params, latent=latent)
+
+    def _use(self, mention: Mention) -> TermUse:
+        if mention.base in self._index:
+            return TermUse(mention.base, round(mention.weight, 6), self._entry[mention.base].source, None,
+                           mention.matched)
+        table = self._embedding_table()
+        if table is None:
+            raise UnknownTermError(
+                f"unknown word {mention.word!r}; the sentence-embedding extra that maps new words to known "
+                "ones is not installed (pip install 'semantic-eq-bridge[embeddings]'). Close known words: "
+                + _join(self._spelling_suggestions(mention.word)),
+                mention.word, self._spelling_suggestions(mention.word),
+            )
+        from daw_bridge.semantic import embeddings
+
+        # The word as typed, and the bases it could be the comparative of ("cozier" -> cozy).
+        readings = [(mention.base, False)] + [(b, True) for b in comparative_readings(mention.base)]
+        tried = [(embeddings.nearest(base, *table, k=5), comparative) for base, comparative in readings]
+        best, comparative = max(tried, key=lambda t: t[0][0][1])
+        term, similarity = best[0]
+        if similarity < SIMILARITY_THRESHOLD:
+            close = _unique([t for t, _ in best] + self._spelling_suggestions(mention.word))[:6]
+            raise UnknownTermError(
+                f"unknown word {mention.word!r}: no known word is close enough in meaning (best "
+                f"{term!r}, similarity {similarity:.2f} < {SIMILARITY_THRESHOLD}). Close known words: "
+                + _join(close),
+                mention.word, close,
+            )
+        weight = mention.weight * (COMPARATIVE if comparative and not mention.comparative else 1.0)
+        return TermUse(term, round(weight, 6), self._entry[term].source, round(similarity, 4), mention.matched)
+
+    def _embedding_table(self) -> tuple[list[str], np.ndarray] | None:
+        """The vocabulary's precomputed embeddings (or None without the extra)."""
+        if self._embeddings is False:
+            from daw_bridge.semantic import embeddings
+
+            table = None
+            if embeddings.available():
+                table = embeddings.load_table(self.path) if self.path is not None else None
+                if table is None or table[0] != list(self.terms):
+                    terms = list(self.terms)
+                    table = (terms, embeddings.embed(terms))
+            self._embeddings = table
+        return self._embeddings  # type: ignore[return-value]
+
+    def _spelling_suggestions(self, word: str) -> list[str]:
+        return difflib.get_close_matches(word.lower(), list(self.terms), n=5, cutoff=0.6)
+
+
+@dataclass(frozen=True)
+class VocabularyEntry:
+    """A vocabulary word: ``source``, ``example_count`` (SAFE settings + Audealize contributors),
+    SAFE settings and contributors, Audealize contributors and agreement (0..1 or None)."""
+
+    term: str
+    source: str
+    example_count: int
+    safe_settings: int
+    safe_contributors: int
+    audealize_contributors: int
+    agreement: float | None
+
+
+def vocabulary_entries(records: list[dict]) -> list[VocabularyEntry]:
+    return [VocabularyEntry(**{k: r[k] for k in VocabularyEntry.__dataclass_fields__}) for r in records]
+
+
+def _check_intensity(intensity: float) -> float:
+    try:
+        value = float(intensity)
+    except (TypeError, ValueError):
+        raise SemeqError(f"intensity must be a number from -2 to 2, got {intensity!r}", code="bad_params") from None
+    if not math.isfinite(value) or not INTENSITY_RANGE[0] <= value <= INTENSITY_RANGE[1]:
+        raise SemeqError(f"intensity must be a number from -2 to 2, got {intensity!r}", code="bad_params")
+    return value + 0.0
+
+
+def _unique(items: list[str]) -> list[str]:
+    seen: set[str] = set()
+    return [x for x in items if not (x in seen or seen.add(x))]
+
+
+def _join(words: list[str]) -> str:
+    return ", ".join(words) if words else "(none)"

@@ -1,0 +1,126 @@
+"""Reading a request: "make it a bit warmer and less muddy" -> words with signed weights.
+
+Grammar (small and explicit):
+
+* clauses are separated by commas, "and", "but", "with", "plus";
+* in a clause, degree words multiply the weight ("a bit" 0.5, "much" 1.5, ... :data:`DEGREES`),
+  "less", "not", "too", "no", "reduce"... flip its sign (:data:`NEGATORS`; "too harsh" asks for less
+  harsh), "more", "add", "boost" and comparative forms ("warmer") multiply it by
+  :data:`COMPARATIVE` (1.25);
+* filler ("make it", "please", "the vocals") is ignored (:data:`FILLER`), even where the word is
+  also in the vocabulary (Audealize has "sound" and "please");
+* every remaining word is a descriptor, folded onto a known word where possible ("warmer" -> warm,
+  "air" -> airy, "brightness" -> bright) by :func:`daw_bridge.semantic.words.resolve`.
+
+Unknown descriptors are returned as such; the model decides (sentence embeddings or an error).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from daw_bridge.errors import SemeqError
+from daw_bridge.semantic.words import resolve
+
+#: Weight factor of a comparative ("warmer", "more warm") against the plain word ("warm").
+COMPARATIVE = 1.25
+
+#: Degree phrases and their factors (longest phrases are matched first).
+DEGREES = {
+    "a tiny bit": 0.35, "a little bit": 0.5, "a bit": 0.5, "a little": 0.5, "little": 0.5,
+    "a touch": 0.5, "a tad": 0.5, "slightly": 0.5, "subtly": 0.5, "gently": 0.5, "somewhat": 0.7,
+    "kind of": 0.7, "sort of": 0.7, "fairly": 0.8, "quite": 1.2, "a lot": 1.5, "lots": 1.5, "much": 1.5,
+    "way": 1.5, "very": 1.5, "really": 1.5, "far": 1.5, "heavily": 1.5, "extremely": 2.0,
+    "hugely": 2.0, "massively": 2.0,
+}
+#: Words that turn the request into its opposite.
+NEGATORS = ("less", "not", "no", "too", "without", "reduce", "remove", "cut", "tame", "lower", "fewer",
+            "decrease", "kill", "lose")
+#: Words that ask for more of something (comparative).
+INTENSIFIERS = ("more", "add", "boost", "increase", "extra", "bring")
+
+FILLER = frozenset("""
+make makes making it its it's the a an sound sounds sounding tone please can could would you i i'd
+want wanted need like to be should just give me us some this that mix track song overall feel feeling
+get let's lets go for on in of my our out up bit lot little at all here there so is are was were
+vocals vocal voice guitar guitars drums drum piano keys bass-line snare kick synth instrument master
+do does did have has thing things stuff end
+""".split())
+
+_CLAUSE = re.compile(r"\s*(?:[,;.!?&+/]|\band\b|\bbut\b|\bwith\b|\bplus\b|\bwhile\b|\balso\b)\s*")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A descriptor found in the text.
+
+    ``word``: the token as typed; ``base``: folded form to look up ("warmer" -> "warm");
+    ``weight``: signed weight (degree x sign x comparative); ``matched``: the clause it came from;
+    ``comparative``: whether :data:`COMPARATIVE` is already in the weight.
+    """
+
+    word: str
+    base: str
+    weight: float
+    matched: str
+    comparative: bool = False
+
+
+class ParseError(SemeqError):
+    """Text without any word to act on."""
+
+    code = "unknown_term"
+
+
+def parse(text: str, known: frozenset[str] | set[str]) -> list[Mention]:
+    """Read ``text`` into descriptor mentions (see the module docstring); ``known`` is the vocabulary."""
+    if not isinstance(text, str) or not text.strip():
+        raise ParseError("say what you want to hear, e.g. 'warmer' or 'a bit less harsh'")
+    lowered = text.lower().replace("’", "'")
+    mentions: list[Mention] = []
+    for clause in _CLAUSE.split(lowered):
+        clause = " ".join(re.sub(r"[^a-z0-9' -]+", " ", clause).split())
+        if not clause:
+            continue
+        mentions.extend(_parse_clause(clause, known))
+    if not mentions:
+        raise ParseError(
+            f"found no word describing a sound in {text.strip()!r}; try e.g. 'warmer', 'a bit brighter' "
+            "or 'less muddy'"
+        )
+    return mentions
+
+
+def _parse_clause(clause: str, known: frozenset[str] | set[str]) -> list[Mention]:
+    factor = 1.0
+    comparative = False
+    rest = clause
+    for phrase in sorted(DEGREES, key=len, reverse=True):
+        pattern = rf"\b{re.escape(phrase)}\b"
+        if re.search(pattern, rest):
+            factor *= DEGREES[phrase]
+            rest = re.sub(pattern, " ", rest)
+    words = []
+    for token in rest.split():
+        token = token.strip("'-")
+        if not token:
+            continue
+        if token in NEGATORS:
+            factor = -factor
+            comparative = comparative or token in ("less", "fewer")
+        elif token in INTENSIFIERS:
+            comparative = True
+        elif token in FILLER or token.isdigit():
+            continue
+        elif token in known:
+            words.append((token, token, False))
+        else:
+            base, is_comparative = resolve(token, known)
+            words.append((token, base, is_comparative))
+    out = []
+    for token, base, is_comparative in words:
+        is_comparative = comparative or is_comparative
+        weight = factor * (COMPARATIVE if is_comparative else 1.0)
+        out.append(Mention(word=token, base=base, weight=weight, matched=clause, comparative=is_comparative))
+    return out

@@ -1,0 +1,70 @@
+"""fit_eq: least-squares fit of the 13-parameter EQ to a target magnitude response."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from daw_bridge.eq import EQError, EQParams, log_freq_grid, response_db
+from daw_bridge.fit import fit_eq
+
+GRID = log_freq_grid(128)
+
+
+def known_eqs() -> list[EQParams]:
+    return [
+        EQParams(4.0, 120.0, -3.0, 400.0, 1.2, 2.5, 2500.0, 2.0, -4.0, 6000.0, 3.0, 3.0, 9000.0),
+        EQParams(-6.0, 250.0, 5.0, 180.0, 0.8, -2.0, 1000.0, 4.0, 6.0, 3500.0, 1.0, -5.0, 12000.0),
+        EQParams(0.0, 100.0, 8.0, 90.0, 2.0, 0.0, 1000.0, 0.71, -7.0, 5000.0, 0.5, 0.0, 8000.0),
+    ]
+
+
+@pytest.mark.parametrize("params", known_eqs())
+def test_recovers_a_known_eqs_response(params):
+    target = response_db(params, GRID)
+    result = fit_eq(GRID, target)
+    assert result.rms_db < 0.5
+    assert np.sqrt(np.mean((response_db(result.params, GRID) - target) ** 2)) == pytest.approx(result.rms_db, abs=1e-9)
+    freqs = [result.params.peak1_freq_hz, result.params.peak2_freq_hz, result.params.peak3_freq_hz]
+    assert freqs == sorted(freqs)
+
+
+def test_flat_target_gives_a_flat_response():
+    result = fit_eq(GRID, np.zeros_like(GRID))
+    assert result.rms_db < 0.05
+    assert np.max(np.abs(response_db(result.params, GRID))) < 0.2
+
+
+def test_weights_choose_where_the_fit_matters():
+    # A target no 5-band EQ can follow everywhere: a comb; weight only the low half.
+    target = 6.0 * np.sin(np.linspace(0, 12 * np.pi, GRID.size))
+    weights = (GRID < 500).astype(float)
+    weighted = fit_eq(GRID, target, weights=weights)
+    plain = fit_eq(GRID, target)
+    low = GRID < 500
+    err_weighted = np.sqrt(np.mean((response_db(weighted.params, GRID)[low] - target[low]) ** 2))
+    err_plain = np.sqrt(np.mean((response_db(plain.params, GRID)[low] - target[low]) ** 2))
+    assert err_weighted < err_plain
+
+
+def test_initial_guess_is_used_and_never_worse():
+    params = known_eqs()[0]
+    target = response_db(params, GRID) + 0.3
+    result = fit_eq(GRID, target, initial=params)
+    assert result.rms_db <= 0.3 + 1e-6
+
+
+@pytest.mark.parametrize(
+    "freqs, target, weights",
+    [
+        (GRID, np.zeros(10), None),
+        (GRID[:3], np.zeros(3), None),
+        (GRID, np.full(GRID.size, np.nan), None),
+        (-GRID, np.zeros(GRID.size), None),
+        (GRID, np.zeros(GRID.size), -np.ones(GRID.size)),
+        (GRID, np.zeros(GRID.size), np.zeros(GRID.size)),
+    ],
+)
+def test_bad_input_is_a_clear_error(freqs, target, weights):
+    with pytest.raises(EQError):
+        fit_eq(freqs, target, weights=weights)
