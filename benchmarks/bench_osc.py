@@ -1,16 +1,20 @@
 """OSC round trips against a real ``semeq serve`` process on loopback.
 
-Prints, for the ``eq`` op ("warmer" and friends, answered by the trained model):
+Prints, for the ``eq`` op (answered by the trained model):
 
-1. Warm client, sequential: p50 / p99 / max round trip over N requests (default 10,000), beside the
-   transport-only ``ping`` round trip measured the same way in the same run (the peer: what the OSC
-   path itself costs) and their ratio.
-2. Offered load: requests sent on a fixed schedule at R per second (default 1,000/s) for N requests
-   while a second thread collects replies; latency from each request's scheduled send time;
-   lost replies (none arrived within 5 s of the last send).
-3. Client start-to-answer: wall time of one ``semeq send eq warmer`` subprocess, as a REAPER
-   script sees it (median / p90 over K runs), beside ``python -c pass`` (interpreter start, the
-   floor) and ``python -c "import torch"`` (what the client avoids), with ratios.
+1. Warm client, sequential: p50 / p99 / max round trip over N requests (default 10,000) of
+   - ``ping`` (the peer: the transport alone, no model),
+   - ``eq`` repeating six phrases ("warmer", "a bit brighter", ...): after the first six, answers
+     come from the service's answer cache, as when a user presses "Make warmer" again,
+   - ``eq`` with a new intensity every request: never cached, the full model + answer path,
+   with the ratios to ping.
+2. Offered load: N requests sent on a fixed schedule at R per second (default 1,000/s) while a
+   second thread collects replies, for the repeated and the uncached ``eq``; latency from each
+   request's scheduled send time; answers, error replies (``busy`` when a lane is full) and lost
+   replies (none arrived within 5 s of the last send).
+3. Client start-to-answer: wall time of one ``semeq send`` subprocess (``ping`` and ``eq warmer``),
+   as a REAPER script sees it (median / p90 over K runs), beside ``python -c pass`` (interpreter
+   start, the floor) and ``python -c "import torch"`` (what the client avoids), with ratios.
 
     python -m benchmarks.bench_osc [--requests 10000] [--rate 1000] [--starts 20] [--out FILE]
 
@@ -36,6 +40,7 @@ from pathlib import Path
 from daw_bridge.client import Client
 from daw_bridge.osc_server import decode, request_message
 
+TORCH = "python -c 'import torch'"
 WORDS = ("warmer", "a bit brighter", "less harsh", "much warmer", "less muddy", "warm and a bit bright")
 
 
@@ -69,12 +74,19 @@ def start_server(home: Path) -> tuple[subprocess.Popen, int]:
     return proc, int(match.group(1))
 
 
-def sequential(port: int, op: str, n: int) -> tuple[list[float], int]:
+def eq_fields(i: int, cached: bool) -> dict:
+    """Request i: one of six phrases; uncached ones get an intensity no other request has."""
+    if cached:
+        return {"text": WORDS[i % len(WORDS)]}
+    return {"text": WORDS[i % len(WORDS)], "intensity": round(0.2 + 1.6 * (i + 0.5) / 100_003 + (i % 7) * 1e-6, 9)}
+
+
+def sequential(port: int, op: str, n: int, cached: bool = True) -> tuple[list[float], int]:
     """Round trips (ms) of n requests from one warm client; and how many failed."""
     times, failed = [], 0
     with Client(port=port, timeout_s=5.0) as client:
         for i in range(n):
-            fields = {"text": WORDS[i % len(WORDS)]} if op == "eq" else {}
+            fields = eq_fields(i, cached) if op == "eq" else {}
             t0 = time.perf_counter()
             try:
                 answer = client.request(op, **fields)
@@ -87,18 +99,20 @@ def sequential(port: int, op: str, n: int) -> tuple[list[float], int]:
     return times, failed
 
 
-def offered_load(port: int, n: int, rate_per_s: float) -> tuple[list[float], int, float]:
-    """Send n eq requests at a fixed rate; return latencies (ms), lost replies, achieved send rate."""
+def offered_load(port: int, n: int, rate_per_s: float, cached: bool) -> tuple[list[float], dict, int, float]:
+    """Send n eq requests at a fixed rate; return answer latencies (ms), error replies by code,
+    lost replies and the achieved send rate."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
     sock.connect(("127.0.0.1", port))
     sent_at: dict[str, float] = {}
     latencies: dict[str, float] = {}
+    errors: dict[str, str] = {}
     finished = threading.Event()
 
     def receive() -> None:
         sock.settimeout(0.2)
-        while not finished.is_set() or len(latencies) < len(sent_at):
+        while not finished.is_set() or len(latencies) + len(errors) < len(sent_at):
             try:
                 dgram = sock.recv(65536)
             except socket.timeout:
@@ -110,9 +124,12 @@ def offered_load(port: int, n: int, rate_per_s: float) -> tuple[list[float], int
             rid = msg.params[0]
             if msg.address == "/semeq/reply/json" and rid in sent_at and rid not in latencies:
                 latencies[rid] = (now - sent_at[rid]) * 1000.0
+            elif msg.address == "/semeq/error" and rid in sent_at:
+                errors[rid] = msg.params[1]
 
     last_send = [time.perf_counter()]
-    messages = [request_message({"op": "eq", "id": f"L{i}", "text": WORDS[i % len(WORDS)]}, reply="json") for i in range(n)]
+    tag = "C" if cached else "U"
+    messages = [request_message({"op": "eq", "id": f"{tag}{i}", **eq_fields(i, cached)}, reply="json") for i in range(n)]
     receiver = threading.Thread(target=receive)
     receiver.start()
     start = time.perf_counter() + 0.05
@@ -120,7 +137,7 @@ def offered_load(port: int, n: int, rate_per_s: float) -> tuple[list[float], int
     while i < n:
         now = time.perf_counter()
         while i < n and start + i / rate_per_s <= now:  # everything due: send it
-            sent_at[f"L{i}"] = start + i / rate_per_s
+            sent_at[f"{tag}{i}"] = start + i / rate_per_s
             sock.send(messages[i])
             i += 1
         time.sleep(0.0002)  # short naps keep the schedule within ~0.3 ms and free the GIL
@@ -129,7 +146,10 @@ def offered_load(port: int, n: int, rate_per_s: float) -> tuple[list[float], int
     finished.set()
     receiver.join()
     sock.close()
-    return list(latencies.values()), n - len(latencies), achieved
+    by_code: dict[str, int] = {}
+    for code in errors.values():
+        by_code[code] = by_code.get(code, 0) + 1
+    return list(latencies.values()), by_code, n - len(latencies) - len(errors), achieved
 
 
 def timed_runs(cmd: list[str], k: int) -> list[float]:
@@ -164,35 +184,45 @@ def main(argv: list[str] | None = None) -> int:
         proc, port = start_server(Path(tmp) / "home")
         try:
             say(f"server: semeq serve --no-watch on udp 127.0.0.1:{port} (separate process)")
-            sequential(port, "eq", 200)  # warm-up (model, caches)
+            sequential(port, "eq", 200)  # warm-up (model, first-call costs)
             ping, ping_failed = sequential(port, "ping", args.requests)
-            eq, eq_failed = sequential(port, "eq", args.requests)
+            cached, cached_failed = sequential(port, "eq", args.requests, cached=True)
+            fresh, fresh_failed = sequential(port, "eq", args.requests, cached=False)
             say()
             say(f"1. warm client, sequential, {args.requests} requests each (ms)")
-            say(f"   {'':6} {'p50':>8} {'p99':>8} {'max':>8} {'failed':>7}")
-            for name, t, f in (("ping", ping, ping_failed), ("eq", eq, eq_failed)):
-                say(f"   {name:6} {percentile(t, 50):8.3f} {percentile(t, 99):8.3f} {max(t):8.3f} {f:7d}")
-            say(f"   eq / ping (the model and answer building over pure transport): "
-                f"p50 x{percentile(eq, 50) / percentile(ping, 50):.1f}, p99 x{percentile(eq, 99) / percentile(ping, 99):.1f}")
-            say(f"   goal p99 < 5 ms: {'met' if percentile(eq, 99) < 5.0 else 'NOT met'}")
+            say(f"   {'':22} {'p50':>8} {'p99':>8} {'max':>8} {'failed':>7}   p50 / ping  p99 / ping")
+            for name, t, f in (("ping", ping, ping_failed), ("eq, repeated phrases", cached, cached_failed),
+                               ("eq, never cached", fresh, fresh_failed)):
+                say(f"   {name:22} {percentile(t, 50):8.3f} {percentile(t, 99):8.3f} {max(t):8.3f} {f:7d}"
+                    f"   x{percentile(t, 50) / percentile(ping, 50):9.1f}  x{percentile(t, 99) / percentile(ping, 99):9.1f}")
+            for name, t in (("repeated", cached), ("never cached", fresh)):
+                say(f"   goal eq p99 < 5 ms ({name}): {'met' if percentile(t, 99) < 5.0 else 'NOT met'}")
 
-            lat, lost, achieved = offered_load(port, args.requests, args.rate)
             say()
-            say(f"2. offered load: {args.requests} eq requests at {args.rate:g}/s (achieved send rate {achieved:.0f}/s)")
-            if lat:
-                say(f"   latency from scheduled send (ms): p50 {percentile(lat, 50):.3f}  p99 {percentile(lat, 99):.3f}  max {max(lat):.3f}")
-            say(f"   lost replies: {lost}")
+            say(f"2. offered load: {args.requests} eq requests at {args.rate:g}/s, replies collected by a second thread")
+            for name, is_cached in (("repeated phrases", True), ("never cached", False)):
+                lat, errors, lost, achieved = offered_load(port, args.requests, args.rate, is_cached)
+                say(f"   {name}: sent at {achieved:.0f}/s; answers {len(lat)}, error replies {sum(errors.values())} "
+                    f"{errors or ''}, lost replies {lost}")
+                if lat:
+                    say(f"      answer latency from scheduled send (ms): p50 {percentile(lat, 50):.3f}  "
+                        f"p99 {percentile(lat, 99):.3f}  max {max(lat):.3f}")
 
-            python = timed_runs([sys.executable, "-c", "pass"], args.starts)
-            send = timed_runs([sys.executable, "-m", "daw_bridge", "send", "--port", str(port), "eq", "warmer"], args.starts)
-            torch = timed_runs([sys.executable, "-c", "import torch"], max(3, args.starts // 4))
+            send = [sys.executable, "-m", "daw_bridge", "send", "--port", str(port)]
+            runs = {
+                "python -c pass": timed_runs([sys.executable, "-c", "pass"], args.starts),
+                "semeq send ping": timed_runs([*send, "ping"], args.starts),
+                "semeq send eq warmer": timed_runs([*send, "eq", "warmer"], args.starts),
+                TORCH: timed_runs([sys.executable, "-c", "import torch"], max(3, args.starts // 4)),
+            }
             say()
-            say(f"3. client start-to-answer, one process per request (ms, median / p90 over runs)")
-            say(f"   python -c pass          {statistics.median(python):8.1f} / {percentile(python, 90):8.1f}  ({len(python)} runs)")
-            say(f"   semeq send eq warmer    {statistics.median(send):8.1f} / {percentile(send, 90):8.1f}  ({len(send)} runs)")
-            say(f"   python -c 'import torch'{statistics.median(torch):8.1f} / {percentile(torch, 90):8.1f}  ({len(torch)} runs)")
-            say(f"   semeq send / bare interpreter: x{statistics.median(send) / statistics.median(python):.1f}; "
-                f"import torch alone / semeq send: x{statistics.median(torch) / statistics.median(send):.1f}")
+            say("3. client start-to-answer, one process per request (ms, median / p90 over runs)")
+            for name, t in runs.items():
+                say(f"   {name:26} {statistics.median(t):8.1f} / {percentile(t, 90):8.1f}  ({len(t)} runs)")
+            floor, eq_send = statistics.median(runs["python -c pass"]), statistics.median(runs["semeq send eq warmer"])
+            say(f"   semeq send eq / bare interpreter: x{eq_send / floor:.1f}; "
+                f"import torch alone / semeq send eq: x{statistics.median(runs[TORCH]) / eq_send:.1f}")
+            say(f"   load average during the run (1 min): {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
         finally:
             proc.terminate()
             try:

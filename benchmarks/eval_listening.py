@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import math
 import os
 import platform
 import sys
@@ -186,8 +187,10 @@ def direction_and_amount(tracks, ref, lines: list[str]) -> None:
     rng = np.random.default_rng(SEED)
     weights = ref.weights()
     hits_abs = hits_diff = total = 0
-    lat_hits = {"parametric": 0, "linear": 0}
-    lat_err = {"parametric": [], "linear": []}
+    routes = ("parametric", "parametric, reference-weighted fit", "linear encoder")
+    lat_hits = {r: 0 for r in routes}
+    lat_err = {r: [] for r in routes}
+    hits_std = 0
     lat_total = 0
     amount = {"flat guess (0 dB)": [], "analysis deviation": [], "word estimate (score x curve)": [], "differential": []}
     by_word = {w: [0, 0] for w in words}
@@ -202,6 +205,10 @@ def direction_and_amount(tracks, ref, lines: list[str]) -> None:
         if enc is None:
             enc = train_linear_encoder(model, ref, train_rows, sr, np.random.default_rng(SEED + 1))
         base = deviation(x, sr, ref)
+        # Standardised scores: each word's score relative to real music's spread along that word.
+        ref_scores = projection_scores(ref.track_deviations_db, cand, weights)
+        ref_mid = np.nanmedian(ref_scores, axis=0)
+        ref_iqr = np.subtract(*np.nanpercentile(ref_scores, [75, 25], axis=0))
         for wi, w in enumerate(words):
             chosen = rng.choice(len(counts[w]), size=min(ROWS_PER_WORD, len(counts[w])), replace=False)
             for k, ri in enumerate(chosen):
@@ -214,6 +221,7 @@ def direction_and_amount(tracks, ref, lines: list[str]) -> None:
                     s_diff = projection_scores(dev - base, cand, weights)
                     hits_abs += int(np.argmax(s_abs) == wi)
                     hits_diff += int(np.argmax(s_diff) == wi)
+                    hits_std += int(np.argmax((s_abs - ref_mid) / ref_iqr) == wi)
                     by_word[w][0] += int(np.argmax(s_abs) == wi)
                     by_word[w][1] += 1
                     total += 1
@@ -226,8 +234,9 @@ def direction_and_amount(tracks, ref, lines: list[str]) -> None:
                     if k == 0 and intensity == 1.0:
                         z_true = np.asarray(model.encode(p), float).ravel()
                         z_par = np.asarray(model.encode(deviation_to_params(dev, sr)), float).ravel()
+                        z_parw = np.asarray(model.encode(deviation_to_params(dev, sr, weights)), float).ravel()
                         z_lin = linear_latent(enc, dev)
-                        for route, z in (("parametric", z_par), ("linear", z_lin)):
+                        for route, z in zip(routes, (z_par, z_parw, z_lin)):
                             lat_hits[route] += int(latent_word(z, word_latents) == wi)
                             lat_err[route].append(float(np.linalg.norm(z - z_true) / max(np.linalg.norm(z_true), 1e-9)))
                         lat_total += 1
@@ -236,12 +245,13 @@ def direction_and_amount(tracks, ref, lines: list[str]) -> None:
     lines.append(f"words: {', '.join(words)} ({len(words)}; settings from {len({r.contributor for r in test_rows})} held-out contributors)")
     lines.append(f"applications: {total} = {len(tracks)} tracks x {ROWS_PER_WORD} settings/word x {len(words)} words x intensities {INTENSITIES}")
     lines.append(f"accuracy, descriptor scores, one listen (as the product): {100 * hits_abs / total:.1f}%   (chance {100 / len(words):.1f}%)")
+    lines.append(f"accuracy, scores standardised by real music's spread along each word, one listen: {100 * hits_std / total:.1f}%")
     lines.append(f"accuracy, descriptor scores, before/after known (differential): {100 * hits_diff / total:.1f}%")
     lines.append("per word (one listen): " + ", ".join(f"{w} {100 * h / n:.0f}% of {n}" for w, (h, n) in by_word.items()))
     lines.append(f"latent routes ({lat_total} applications at intensity 1): nearest word by latent projection / relative latent error |z - z_true| / |z_true|")
-    for route in ("parametric", "linear"):
+    for route in routes:
         lines.append(
-            f"  {route:10s}: accuracy {100 * lat_hits[route] / lat_total:.1f}%  median relative error {np.median(lat_err[route]):.2f}"
+            f"  {route:36s}: accuracy {100 * lat_hits[route] / lat_total:.1f}%  median relative error {np.median(lat_err[route]):.2f}"
         )
     lines.append("")
     lines.append("## Amount: estimated applied response vs the true one (RMS dB over bands, mean over applications)")
@@ -384,8 +394,33 @@ def timing(tracks, model, ref, lines: list[str], tmp: Path) -> None:
         suggest(analyze_file(src, model=model), model)
         ours.append(time.perf_counter() - t)
     theirs = [run_matchering(src, ref_path, tmp / "timing-matched.wav") for _ in range(2)]
+    # Where our time goes (best of 3 each).
+    from daw_bridge.audio import integrated_loudness_lufs, true_peak_dbtp
+
+    x, sr = read_audio(src).samples, audio.sample_rate_hz
+    a = analyze(x, sr, model=model)
+    parts = {
+        "read file": lambda: read_audio(src),
+        "long-term spectrum": lambda: band_spectrum(x, sr),
+        "loudness (audio.integrated_loudness_lufs)": lambda: integrated_loudness_lufs(x, sr),
+        "true peak (audio.true_peak_dbtp)": lambda: true_peak_dbtp(x),
+        "latent (fit + encode)": lambda: model.encode(deviation_to_params(a.deviation_db, sr)),
+        "suggestion": lambda: suggest(a, model),
+    }
+    spent = {}
+    for k, f in parts.items():
+        best = math.inf
+        for _ in range(3):
+            t = time.perf_counter()
+            f()
+            best = min(best, time.perf_counter() - t)
+        spent[k] = best
     lines.append(f"## Time on the same {n / audio.sample_rate_hz:.0f} s stereo track ({name})")
-    lines.append(f"analysis + suggestion: {min(ours):.2f} s (best of 3); Matchering 2: {min(theirs):.2f} s (best of 2); ratio Matchering / ours = {min(theirs) / min(ours):.1f}x")
+    lines.append(
+        f"analysis + suggestion: {min(ours):.2f} s (best of 3); Matchering 2: {min(theirs):.2f} s (best of 2); "
+        f"ratio Matchering / ours = {min(theirs) / min(ours):.1f}x"
+    )
+    lines.append("  of which: " + ", ".join(f"{k} {v:.2f} s" for k, v in spent.items()))
     lines.append("")
 
 

@@ -574,14 +574,19 @@ def descriptor_scores(deviation_db: np.ndarray, sample_rate_hz: float, model: An
     return tuple(Descriptor(curves.terms[i], float(scores[i])) for i in order)
 
 
-def deviation_to_params(deviation_db: np.ndarray, sample_rate_hz: float) -> EQParams:
-    """The 5-band EQ whose band response best matches a deviation (dB per band; NaN bands skipped)."""
+def deviation_to_params(deviation_db: np.ndarray, sample_rate_hz: float, weights: np.ndarray | None = None) -> EQParams:
+    """The 5-band EQ whose band response best matches a deviation (dB per band; NaN bands skipped).
+
+    ``weights`` (per band) weight the fit, e.g. :meth:`Reference.weights` so that bands where real
+    music varies a lot count less.
+    """
     from daw_bridge.fit import fit_eq
 
     centres = third_octave_centres_hz()
     ok = np.isfinite(deviation_db)
     target = np.clip(deviation_db[ok], -12.0, 12.0)
-    return fit_eq(centres[ok], target, sample_rate_hz=max(float(sample_rate_hz), 8000.0)).params
+    w = None if weights is None else np.asarray(weights, dtype=float)[ok]
+    return fit_eq(centres[ok], target, sample_rate_hz=max(float(sample_rate_hz), 8000.0), weights=w).params
 
 
 def analyze_file(path: str | os.PathLike, model: Any = None) -> Analysis:

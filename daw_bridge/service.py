@@ -6,10 +6,10 @@ it). Errors are answers too: ``{"ok": false, "id", "op", "code", "message"}``.
 
 Ops:
 
-- ``ping``, ``status``: answered at once.
-- ``eq`` (text -> EQ, no audio): answered in the caller's thread (about a millisecond); the model
-  is loaded once. An ``eq`` with ``current`` (a least-squares fit, about 0.1-0.5 s) runs in the
-  *term lane*.
+- ``ping``, ``status``: answered at once, in the caller's thread.
+- ``eq`` (text -> EQ, no audio) runs in the *term lane*: a few milliseconds for known words, 0.1 s
+  and more when a word goes through the sentence-embedding fallback, 0.1-0.5 s with ``current`` (a
+  least-squares fit); the model is loaded once.
 - ``analyze``, ``adapt``, ``suggest`` (they read audio) run in the *audio lane*.
 
 A lane is a bounded worker pool (:class:`concurrent.futures.ThreadPoolExecutor`) with a bounded
@@ -27,11 +27,13 @@ service was configured with.
 from __future__ import annotations
 
 import importlib
+import json
 import math
 import sys
 import threading
 import time
 import traceback
+from collections import OrderedDict
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,12 +48,15 @@ DEFAULT_SAMPLE_RATE_HZ = 48000.0
 #: Points of the answer's response curve (log-spaced 20 Hz .. 20 kHz); keeps an OSC reply small.
 RESPONSE_POINTS = 128
 
-QUICK_OPS = ("ping", "status", "eq")
+QUICK_OPS = ("ping", "status")
+TERM_OPS = ("eq",)
 AUDIO_OPS = ("analyze", "adapt", "suggest")
-OPS = QUICK_OPS + AUDIO_OPS
-#: Workers and queue places of the term lane (``eq`` with ``current``).
+OPS = QUICK_OPS + TERM_OPS + AUDIO_OPS
+#: Workers and queue places of the term lane (``eq``): a burst of a few hundred requests queues.
 TERM_WORKERS = 2
-TERM_QUEUE = 32
+TERM_QUEUE = 512
+#: Answers to ``eq`` kept for repeated requests (same words, intensity and current EQ).
+EQ_CACHE_SIZE = 512
 
 #: Longest request id and text accepted (characters).
 MAX_ID_CHARS = 128
@@ -306,6 +311,7 @@ class Service:
         self._model_lock = threading.Lock()
         self._started = time.monotonic()
         self._counts = {"answered": 0, "errors": 0, "busy": 0, "timeouts": 0}
+        self._eq_cache = AnswerCache(EQ_CACHE_SIZE)
         self._closed = False
 
     # --- model --------------------------------------------------------------------------------
@@ -322,8 +328,26 @@ class Service:
         return self._model
 
     def warm(self) -> None:
-        """Load the model now (``semeq serve`` does this before it says it is ready)."""
-        self.model()
+        """Load the model and run one known word through it now (first-call costs of torch)."""
+        self.model().interpret("warm")
+
+    def warm_fallback(self) -> threading.Thread:
+        """Load the sentence-embedding fallback for unknown words in a background thread.
+
+        Loading it takes seconds (sentence-transformers and its model); ``semeq serve`` starts this
+        after its ready line so that the first unknown word is answered quickly. It works through
+        the public :meth:`interpret` with a word that is in no vocabulary.
+        """
+
+        def load() -> None:
+            try:
+                self.model().interpret("zzsemeqwarmup")
+            except SemeqError:
+                pass  # the expected answer: an unknown word (or the extra is not installed)
+
+        thread = threading.Thread(target=load, name="semeq-warm-embeddings", daemon=True)
+        thread.start()
+        return thread
 
     # --- entry points -------------------------------------------------------------------------
     def handle(self, request: Mapping) -> Answer:
@@ -356,7 +380,10 @@ class Service:
             self._check_fields(op, request)
             timeout_s = _number(request, "timeout_s", self.request_timeout_s, 0.001, self.request_timeout_s)
             lane = self._lane_for(op, request)
-            if lane is None:
+            answer = self._cached(op, request)
+            if answer is not None:  # a repeated eq: no model work, answered in this thread
+                answer["id"] = rid
+            elif lane is None:
                 answer = self._run(op, rid, request)
             else:
                 self._submit(lane, op, rid, request, timeout_s, _Once(self._finish(reply)))
@@ -389,6 +416,7 @@ class Service:
             "home": str(self.home),
             "readable_folders": None if self.paths.roots is None else [str(r) for r in self.paths.roots],
             "push_targets": {k: str(v) for k, v in self.push_targets.items()},
+            "eq_cache_hits": self._eq_cache.hits,
             **counts,
         }
 
@@ -439,7 +467,7 @@ class Service:
         """The lane an op runs in, or None to answer in the caller's thread."""
         if op in AUDIO_OPS:
             return self._lanes["audio"]
-        if op == "eq" and request.get("current") is not None:
+        if op in TERM_OPS:
             return self._lanes["term"]
         return None
 
@@ -510,20 +538,44 @@ class Service:
             return self._adapt(rid, request)
         return self._suggest(rid, request)
 
-    def _eq(self, rid: str, request: Mapping) -> Answer:
-        text = _text(request)
-        intensity = _number(request, "intensity", 1.0, -2.0, 2.0)
+    @staticmethod
+    def _eq_key(request: Mapping) -> tuple:
+        """What an eq answer depends on: (text, intensity, current EQ as 13 numbers or None)."""
         current = _current(request)
-        push = self._push_spec(request)
-        interp = self.model().interpret(text, intensity)
-        params, note = interp.params, ""
-        if current is not None:
-            params, note = combine_with_current(current, params)
-        explanation = _words_sentence(interp) + " " + (note or describe_params(params))
-        answer = eq_answer(
-            "eq", rid, params, text=text, intensity=intensity, terms=interp.terms, explanation=explanation
+        return (
+            _text(request),
+            _number(request, "intensity", 1.0, -2.0, 2.0),
+            None if current is None else tuple(current.raw_vector()),
         )
-        return self._push(answer, params, DEFAULT_SAMPLE_RATE_HZ, push)
+
+    def _cached(self, op: str, request: Mapping) -> Answer | None:
+        """The cached answer of a repeated eq request without push, else None."""
+        if op not in TERM_OPS or request.get("push") is not None:
+            return None
+        return self._eq_cache.get(self._eq_key(request))
+
+    def _eq(self, rid: str, request: Mapping) -> Answer:
+        push = self._push_spec(request)
+        key = self._eq_key(request)
+        text, intensity, _ = key
+        current = _current(request)
+        answer = self._eq_cache.get(key)
+        if answer is None:
+            interp = self.model().interpret(text, intensity)
+            params, note = interp.params, ""
+            if current is not None:
+                params, note = combine_with_current(current, params)
+            explanation = _words_sentence(interp) + " " + (note or describe_params(params))
+            answer = eq_answer(
+                "eq", None, params, text=text, intensity=intensity, terms=interp.terms, explanation=explanation
+            )
+            self._eq_cache.put(key, answer)
+        answer["id"] = rid
+        if push is None:
+            return answer
+        from daw_bridge.eq import EQParams
+
+        return self._push(answer, EQParams.from_dict(answer["params"]), DEFAULT_SAMPLE_RATE_HZ, push)
 
     def _analysis(self, request: Mapping):
         path = self.paths.check(request.get("path"))
@@ -647,6 +699,37 @@ def _model_info(model) -> dict:
     if path is not None:
         info["path"] = str(path)
     return info
+
+
+class AnswerCache:
+    """A bounded, thread-safe LRU of answers (stored as JSON text, so every hit is a fresh copy).
+
+    The same words at the same intensity on the same current EQ always give the same answer (the
+    model is deterministic), and a user pressing "Make warmer" again asks exactly that.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.hits = 0
+        self._items: OrderedDict[Any, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key) -> Answer | None:
+        with self._lock:
+            text = self._items.get(key)
+            if text is None:
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+        return json.loads(text)
+
+    def put(self, key, answer: Answer) -> None:
+        text = json.dumps(answer)
+        with self._lock:
+            self._items[key] = text
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
 
 class _Once:

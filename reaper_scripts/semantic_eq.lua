@@ -877,14 +877,14 @@ local NOT_FOUND_CODES = { [126] = true, [127] = true, [9009] = true }
 
 local function not_found_message(settings)
   return string.format("REAPER could not run the Semantic EQ client '%s'.\n\n"
-    .. "Run the action 'Semantic EQ: Settings' and give the full path of the semeq command "
+    .. "Run the action 'Semantic EQ - Settings' and give the full path of the semeq command "
     .. "(in a terminal: 'which semeq' on macOS/Linux, 'where semeq' on Windows).", settings.semeq_path)
 end
 
 local function server_down_message(settings)
   return string.format("The Semantic EQ server is not running (nothing answers on port %s).\n\n"
     .. "Start it in a terminal with:\n\n    semeq serve\n\nand keep that window open while you work "
-    .. "(it listens on 127.0.0.1:7710 by default; the port is set in 'Semantic EQ: Settings').",
+    .. "(it listens on 127.0.0.1:7710 by default; the port is set in 'Semantic EQ - Settings').",
     settings.port)
 end
 
@@ -931,7 +931,7 @@ function client.send(settings, args)
   if code == 3 then return nil, server_down_message(settings), "server_down" end
   if code == 4 then
     return nil, string.format("The Semantic EQ server did not answer within %s s. It may be busy with "
-      .. "another track: try again in a moment, or raise the timeout in 'Semantic EQ: Settings'. Nothing was changed.",
+      .. "another track: try again in a moment, or raise the timeout in 'Semantic EQ - Settings'. Nothing was changed.",
       settings.timeout_seconds), "timeout"
   end
   if code == 5 then
@@ -1005,7 +1005,7 @@ function folder.request(settings, wav_path, request, on_answer, on_error)
   if not has_subfolder(settings.home, "inbox") then
     os.remove(wav_path)
     return on_error(string.format("The watch folder %s does not exist. Start the server once with 'semeq serve' "
-      .. "(it creates it), or correct the folder in 'Semantic EQ: Settings'.", inbox), "server_down")
+      .. "(it creates it), or correct the folder in 'Semantic EQ - Settings'.", inbox), "server_down")
   end
   local stem = wav_path:match("([^/\\]+)%.wav$")
   local ok, err = write_file_atomic(join(inbox, stem .. ".json"), json.encode(request))

@@ -1,14 +1,15 @@
-"""End to end in a real Ardour: answers pushed over Ardour's OSC surface render as their response_db.
+"""End to end in a real Ardour: EQs sent to Ardour render exactly as the product's response_db.
 
 One headless Ardour 7 session (``ardour7-lua``, dummy backend, configuration isolated in a temp
-folder) holds a stereo track with ACE EQ: an impulse on the left channel and pink noise on the
-right (periodic pink noise), put on the track through the session XML by the project's own code. Ardour runs with its
-OSC surface on; the test pushes EQs to it (``push_osc`` directly, and through ``semeq serve`` +
-``semeq send ... --push ardour``), exports the track and measures the rendered transfer function:
-``wet / dry`` spectra of the impulse channel and of a steady-state period of the noise (both exact,
-read at the answer's own ``response_db`` frequencies). Both
-must equal the EQ's own ``response_db`` within 0.1 dB from 30 Hz to 16 kHz. ACE glides every gain to
-its target and stops up to 0.05 dB short, which is inside that tolerance.
+folder) holds a stereo track with ACE EQ: an impulse on the left channel, periodic pink noise on
+the right, put on the track through the session XML by the project's own code. Ardour runs with
+its OSC surface on; EQs reach it three ways: ``push_osc`` directly, ``semeq serve`` pushing
+"warmer" and an auto-suggestion (``semeq send ... --push ardour``), and the editor actions' Lua
+module run inside Ardour. Ardour then exports the track, and the rendered transfer function is
+measured as ``wet / dry`` spectra of the impulse and of a steady-state period of the noise (both
+exact, read at the answer's own ``response_db`` frequencies). Both must equal the EQ's
+``response_db`` within 0.1 dB from 30 Hz to 16 kHz. ACE glides every gain to its target and stops
+up to 0.05 dB short, which is inside that tolerance.
 
 Ardour missing is a failure, not a skip: CI installs Debian's ``ardour`` (no recommends).
 """
@@ -16,7 +17,9 @@ Ardour missing is a failure, not a skip: CI installs Debian's ``ardour`` (no rec
 from __future__ import annotations
 
 import json
+import os
 import select
+import shlex
 import shutil
 import socket
 import subprocess
@@ -31,8 +34,10 @@ from scipy import signal
 
 from daw_bridge.eq import EQParams, response_db
 from daw_bridge.hosts.ardour import map_eq, push_osc
-from daw_bridge.hosts.ardour_session import ARDOUR_LUA, LiveArdour, create_session
+from daw_bridge.hosts.ardour_session import ARDOUR_LUA, ArdourError, LiveArdour, create_session, lua_string, run_lua
 
+REPO = Path(__file__).resolve().parents[1]
+LUA_MODULE = REPO / "ardour_scripts" / "semeq_ardour.lua"
 SAMPLE_RATE_HZ = 48000
 #: The noise is one period of this many frames (1 Hz bins), repeated; the track holds PERIODS periods.
 PERIOD = SAMPLE_RATE_HZ
@@ -92,9 +97,13 @@ def free_udp_port() -> int:
         return sock.getsockname()[1]
 
 
+def semeq_command() -> list[str]:
+    """The ``semeq`` command of this Python (``python -m daw_bridge``)."""
+    return [sys.executable, "-m", "daw_bridge"]
+
+
 def semeq(*args: str) -> list[str]:
-    """The ``semeq`` command line of this Python (``python -m daw_bridge``)."""
-    return [sys.executable, "-m", "daw_bridge", *args]
+    return [*semeq_command(), *args]
 
 
 @pytest.fixture(scope="module")
@@ -162,10 +171,29 @@ def ace_values_of(block: list[dict]) -> list[float]:
     return [float(item["value"]) for item in block]
 
 
+def render(session, osc_port: int, act=lambda live: None, prelude: str = ""):
+    """Run Ardour on the session, ``act(live)`` (e.g. push), let ACE settle, export.
+
+    Returns ``(act's result, wet samples, ACE values)``. Ardour 7.3 crashes now and then around an
+    export (heap corruption, about 1 export in 40 here); such a run is repeated once.
+    """
+    for attempt in (1, 2):
+        try:
+            with LiveArdour(session, osc_port, prelude=prelude) as live:
+                assert live.osc_port == osc_port, "Ardour's OSC surface did not get the port the server pushes to"
+                result = act(live)
+                time.sleep(SETTLE_S)
+                wet, values = live.export()
+            return result, wet, values
+        except ArdourError as exc:
+            if attempt == 2 or "ended before" not in str(exc):
+                raise
+            print(f"Ardour crashed ({str(exc).strip().splitlines()[-1]}); running it once more")
+
+
 def test_ardour_plays_the_track_unchanged_before_any_push(ardour_session):
     session, dry, osc_port = ardour_session
-    with LiveArdour(session, osc_port) as live:
-        wet, values = live.export()
+    _, wet, values = render(session, osc_port)
     assert wet.shape == dry.shape
     assert np.max(np.abs(wet - dry.astype(np.float32))) < 1e-6
     assert values[23] == 1.0 and values[1] == values[3] == values[15] == 0.0  # ACE on, flat defaults
@@ -174,10 +202,9 @@ def test_ardour_plays_the_track_unchanged_before_any_push(ardour_session):
 def test_push_osc_sets_ace_and_the_render_matches_the_engine(ardour_session):
     session, dry, osc_port = ardour_session
     params = EQParams(4.0, 90.0, -3.0, 350.0, 1.4, 2.5, 2200.0, 3.0, -2.0, 7000.0, 0.8, -5.0, 11000.0)
-    with LiveArdour(session, osc_port) as live:
-        sent = push_osc(params, SAMPLE_RATE_HZ, "127.0.0.1", live.osc_port, strip=1, plugin=1)
-        time.sleep(SETTLE_S)
-        wet, values = live.export()
+    sent, wet, values = render(
+        session, osc_port, lambda live: push_osc(params, SAMPLE_RATE_HZ, "127.0.0.1", live.osc_port, strip=1, plugin=1)
+    )
     assert len(sent) == 24
     np.testing.assert_allclose(values, ace_values_of(map_eq(params).block), rtol=1e-6, atol=1e-6)
     freqs = np.geomspace(20.0, 20000.0, 400)
@@ -187,10 +214,12 @@ def test_push_osc_sets_ace_and_the_render_matches_the_engine(ardour_session):
     assert noise_err < TOLERANCE_DB
 
 
-def check_render_matches_answer(answer: dict, dry: np.ndarray, wet: np.ndarray, values: list[float], label: str) -> None:
+def check_render_matches_answer(answer: dict, dry: np.ndarray, wet: np.ndarray, values: list[float], label: str,
+                                pushed: bool = True) -> None:
     """The render equals the answer's own response_db; Ardour holds the answer's ``ardour`` values."""
     assert answer["ok"] is True
-    assert answer["pushed"]["to"] == "ardour" and answer["pushed"]["messages"] == 24
+    if pushed:
+        assert answer["pushed"]["to"] == "ardour" and answer["pushed"]["messages"] == 24
     np.testing.assert_allclose(values, ace_values_of(answer["ardour"]), rtol=1e-6, atol=1e-6)
     curve = answer["response_db"]
     assert curve["sample_rate_hz"] == SAMPLE_RATE_HZ
@@ -205,11 +234,9 @@ def check_render_matches_answer(answer: dict, dry: np.ndarray, wet: np.ndarray, 
 def test_service_pushes_warmer_to_ardour_and_it_renders_as_answered(ardour_session, semeq_server):
     session, dry, _ = ardour_session
     server_port, ardour_port, _ = semeq_server
-    with LiveArdour(session, osc_port=ardour_port) as live:
-        assert live.osc_port == ardour_port
-        answer = send(server_port, "eq", "warmer", "--push", "ardour", "--strip", "1", "--plugin", "1")
-        time.sleep(SETTLE_S)
-        wet, values = live.export()
+    answer, wet, values = render(
+        session, ardour_port, lambda live: send(server_port, "eq", "warmer", "--push", "ardour", "--strip", "1", "--plugin", "1")
+    )
     check_render_matches_answer(answer, dry, wet, values, "eq warmer")
 
 
@@ -218,10 +245,59 @@ def test_service_pushes_an_auto_suggestion_to_ardour_and_it_renders_as_answered(
     server_port, ardour_port, home = semeq_server
     track = home / "inbox" / "track.wav"  # the track's own audio, where the server may read it
     sf.write(track, dry, SAMPLE_RATE_HZ, subtype="FLOAT")
-    with LiveArdour(session, osc_port=ardour_port) as live:
-        assert live.osc_port == ardour_port
-        answer = send(server_port, "suggest", str(track), "--push", "ardour", "--strip", "1", "--plugin", "1")
-        time.sleep(SETTLE_S)
-        wet, values = live.export()
+    answer, wet, values = render(
+        session, ardour_port,
+        lambda live: send(server_port, "suggest", str(track), "--push", "ardour", "--strip", "1", "--plugin", "1"),
+    )
     assert answer["op"] == "suggest" and answer["blend"]
     check_render_matches_answer(answer, dry, wet, values, "suggest")
+
+
+def test_ardour_lua_module_sets_ace_from_the_server_and_it_renders_as_answered(ardour_session, semeq_server, tmp_path):
+    """The editor actions' shared module, run inside Ardour: ask the server, set ACE on the track."""
+    session, dry, osc_port = ardour_session
+    server_port, _, _ = semeq_server
+    answer_file = tmp_path / "answer.json"
+    prelude = f"""
+local semeq = loadfile({lua_string(str(LUA_MODULE))})()
+semeq.command = {lua_string(shlex.join(semeq_command()))}
+local answer, err = semeq.send({{ "--port", "{server_port}", "eq", "brighter" }})
+local ok = nil
+if answer then ok, err = semeq.apply(route, answer) end
+local f = io.open({lua_string(str(answer_file))}, "w") f:write(ok and answer or ("ERROR " .. tostring(err))) f:close()
+"""
+    _, wet, values = render(session, osc_port, prelude=prelude)
+    text = answer_file.read_text()
+    assert not text.startswith("ERROR"), text
+    check_render_matches_answer(json.loads(text), dry, wet, values, "Lua module", pushed=False)
+
+
+def test_ardour_action_scripts_are_editor_actions_that_run_the_shared_module(tmp_path):
+    """Every action file declares an EditorAction and loads ardour_scripts/semeq_ardour.lua."""
+    actions = sorted((REPO / "ardour_scripts").glob("Semantic EQ - *.lua"))
+    assert len(actions) >= 7
+    checks = "\n".join(
+        f"""
+do
+  local descriptor = nil
+  ardour = function (t) descriptor = t end
+  factory = nil
+  local chunk, err = loadfile({lua_string(str(path))})
+  assert(chunk, err)
+  chunk()
+  assert(descriptor and descriptor["type"] == "EditorAction", "not an EditorAction")
+  assert(descriptor.name:find("^Semantic EQ: "), descriptor.name)
+  assert(type(factory) == "function" and type(factory()) == "function", "no factory")
+end"""
+        for path in actions
+    )
+    module_check = f"""
+local M = loadfile({lua_string(str(LUA_MODULE))})()
+local v = M.ardour_values('{{"ok": true, "ardour": [{{"index": 0, "name": "Frequency L", "value": 122.5}}, {{"index": 23, "name": "Enable", "value": 1.0}}]}}')
+assert(v[0] == 122.5 and v[23] == 1.0 and v[1] == nil, "ardour block parse")
+assert(M.ardour_values('{{"ok": false}}') == nil)
+"""
+    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    run_lua(checks + module_check + '\nprint("SEMEQ-OK")\n', env, tmp_path)
+    for path in actions:
+        assert "loadfile(module)().run(" in path.read_text()

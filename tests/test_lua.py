@@ -150,10 +150,13 @@ def test_lua_end_to_end(real_server, music_wav, tmp_path):
     assert {r["name"] for r in runs} >= {"warmer", "warmer twice", "brighter", "less harsh", "less muddy",
                                           "fuller", "clearer", "a bit brighter", "suggest"}
     freqs = log_freq_grid(400)
+    print("\nReaEQ left by the scripts vs the server's EQ (max |difference| in dB, 20 Hz - 20 kHz):")
     for run in runs:
         fs = run["sample_rate_hz"]
         expected = response_db(EQParams.from_dict(run["params"]), freqs, fs)
         sos = np.array([band_sos(Band(b["kind"], b["freq_hz"], b["gain_db"], b["q"]), fs) for b in run["bands"]])
         _, h = sps.sosfreqz(sos, worN=freqs, fs=fs)
         got = 20 * np.log10(np.maximum(np.abs(h), 1e-12))
-        assert np.max(np.abs(got - expected)) < 0.1, (run["name"], float(np.max(np.abs(got - expected))))
+        error_db = float(np.max(np.abs(got - expected)))
+        print(f"  {run['name']:16s} Lua/RBJ vs response_db {run['lua_error_db']:.4f}   daw_bridge.eq {error_db:.4f}")
+        assert error_db < 0.1, (run["name"], error_db)

@@ -147,20 +147,51 @@ def test_audealize_target_uses_the_players_scaling():
 # --- a tiny training run (the pipeline) ----------------------------------------------------------------
 
 
-def test_tiny_training_runs_and_loads(tmp_path):
-    from daw_bridge.semantic.train import train
+def test_tiny_training_runs_and_loads(tmp_path, capsys):
+    from daw_bridge.cli import main
 
-    trained = train(DATA, tmp_path, tiny=True, embeddings=False, log=lambda m: None)
+    assert main(["train", "--tiny", "--no-embeddings", "--data", str(DATA), "--out", str(tmp_path)]) == 0
+    assert "model written to" in capsys.readouterr().out
     vocabulary = json.loads((tmp_path / "vocabulary.json").read_text())
     assert {"warm", "bright"} <= {v["term"] for v in vocabulary}
     assert {"term", "source", "example_count", "agreement"} <= set(vocabulary[0])
+    summary = json.loads((tmp_path / "training_summary.json").read_text())
+    assert summary["tiny"] and summary["safe_dropped"]
     tiny = SemanticModel.load(tmp_path)
-    assert len(tiny.vocabulary) == len(trained.vocabulary)
+    assert len(tiny.vocabulary) == len(vocabulary)
     answer = tiny.interpret("a bit warmer")
     assert answer.terms[0].term == "warm" and not answer.params.is_flat
-    # deterministic: the same seed gives the same decoded EQ
-    again = SemanticModel.load(tmp_path)
-    assert again.params_for("bright", 1.0) == tiny.params_for("bright", 1.0)
+
+
+def test_training_is_deterministic(tmp_path):
+    import torch
+
+    from daw_bridge.semantic.data import load_audealize, load_safe
+    from daw_bridge.semantic.train import TrainConfig, tiny_subset, train_model
+
+    rows, words = tiny_subset(load_safe(DATA).rows, ["warm", "bright", "dark"])
+    audealize = load_audealize(DATA, cache_dir=tmp_path, words=words)
+    config = TrainConfig(steps=25, random_eqs=64, autoencoder_batch=32)
+    first, second = (train_model(rows, audealize, config).net.state_dict() for _ in range(2))
+    assert all(torch.equal(first[k], second[k]) for k in first)
+    other = train_model(rows, audealize, TrainConfig(seed=1, steps=25, random_eqs=64, autoencoder_batch=32))
+    assert not torch.equal(first["terms.weight"], other.net.state_dict()["terms.weight"])
+
+
+def test_train_without_data_is_a_clear_error(tmp_path, capsys):
+    from daw_bridge.cli import main
+
+    assert main(["train", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")]) == 1
+    assert "--data" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_model_is_a_clear_error(tmp_path):
+    from daw_bridge.semantic import ModelError
+
+    with pytest.raises(ModelError) as info:
+        SemanticModel.load(tmp_path)
+    assert "semeq train" in str(info.value)
 
 
 # --- the committed model: what a musician would check ----------------------------------------------

@@ -317,3 +317,16 @@ def test_analyze_adapt_suggest_on_a_real_file(model_service):
     assert "blend" in suggest and "expected" in suggest
     gains = [suggest["params"][k] for k in suggest["params"] if k.endswith("_gain_db")]
     assert max(abs(g) for g in gains) <= 6.0 + 1e-9
+
+
+def test_repeated_eq_comes_from_the_cache_as_an_independent_copy(model_service):
+    hits = model_service.status()["eq_cache_hits"]
+    first = model_service.handle({"op": "eq", "id": "c1", "text": "much brighter", "intensity": 0.7})
+    first["warnings"].append("changed by a caller")
+    first["params"]["low_shelf_gain_db"] = 99.0
+    second = model_service.handle({"op": "eq", "id": "c2", "text": "much brighter", "intensity": 0.7})
+    assert model_service.status()["eq_cache_hits"] == hits + 1
+    assert second["id"] == "c2" and "changed by a caller" not in second["warnings"]
+    assert second["params"]["low_shelf_gain_db"] != 99.0
+    other = model_service.handle({"op": "eq", "id": "c3", "text": "much brighter", "intensity": 0.8})
+    assert other["params"] != second["params"]

@@ -122,9 +122,9 @@ def run(args: argparse.Namespace) -> int:
         "Next, in REAPER:\n"
         "  1. Actions > Show action list > New action > Load ReaScript..., select every\n"
         f"     'Semantic EQ - *.lua' file in {target} (not semantic_eq.lua).\n"
-        "  2. Run 'Semantic EQ: Settings' and set the semeq command to:\n"
+        "  2. Run 'Semantic EQ - Settings' and set the semeq command to:\n"
         f"       {_semeq_command()}\n"
         "  3. Start the server in a terminal and keep it running:  semeq serve\n"
-        "  4. Select a track and run 'Semantic EQ: Make warmer'."
+        "  4. Select a track and run 'Semantic EQ - Make warmer'."
     )
     return 0

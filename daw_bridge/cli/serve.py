@@ -70,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         host, port = server.address
         watching = "off" if watcher is None else str(home / "inbox")
         print(f"semeq serve: ready on udp {host}:{port}, home {home}, watching {watching}", flush=True)
+        service.warm_fallback()
         server.serve_forever()
     finally:
         if watcher is not None:

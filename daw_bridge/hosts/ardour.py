@@ -17,11 +17,18 @@ How the engine's 5-band EQ (:mod:`daw_bridge.eq`, RBJ biquads) becomes ACE value
 
 ACE's ranges are 20..20000 Hz, -20..+20 dB and 0.1..4 octaves. Values outside are clamped, and the
 answer then carries a warning with the largest difference (dB, 20 Hz..20 kHz) between what ACE
-will do and the engine's curve. Not exactly reproducible: a peak with Q below about 0.267 (wider
-than 4 octaves), a low-shelf boost whose remapped frequency falls below 20 Hz (for example +12 dB
-below about 28 Hz) or a cut whose remapped frequency rises above 20 kHz, and a high-shelf boost
-whose remapped frequency rises above 20 kHz (at 48 kHz, for example +6 dB above about 17 kHz).
-Peaks up to the engine's Q 10 (0.144 octave) are within ACE's range.
+will do and the engine's curve. Not exactly reproducible (the engine's own ranges are 20..20000 Hz,
++-12 dB, Q 0.1..10):
+
+* a peak with Q below 4/15 = 0.267 (wider than 4 octaves); e.g. +6 dB at Q 0.2 is off by 0.83 dB;
+* a shelf whose remapped frequency leaves 20..20000 Hz: a low-shelf boost or a high-shelf cut of
+  G dB with its corner below ``20 * 10**(G/80)`` Hz (23.8 Hz at 6 dB, 28.3 Hz at 12 dB), and a
+  low-shelf cut or a high-shelf boost with its corner above 19.3 kHz (6 dB) or 18.5 kHz (12 dB)
+  at 48 kHz (44.1 kHz: 19.6 / 19.2 kHz); e.g. +6 dB low shelf at 20 Hz is off by 0.99 dB.
+
+Peaks up to the engine's Q 10 (0.144 octave) and every gain are within ACE's ranges. With the
+shelf slope equal (Q 1/sqrt 2 in both), a reproducible EQ leaves no residual: the curves agree to
+float precision.
 """
 
 from __future__ import annotations
@@ -158,7 +165,7 @@ def ace_values(params: EQParams, sample_rate_hz: float = 48000.0) -> tuple[list[
     def put(index: int, wanted: float, low: float, high: float, audible: bool = True) -> None:
         value = _clamp(wanted, low, high)
         if value != wanted and audible:
-            clamped.append(f"{ACE_PARAMETERS[index].name} {wanted:.4g} -> {value:.4g}")
+            clamped.append(f"{ACE_PARAMETERS[index].name} {wanted:.5g} -> {value:.5g}")
         values[index] = value
 
     bands = params.bands()
@@ -202,7 +209,7 @@ def map_eq(params: EQParams, sample_rate_hz: float = 48000.0) -> HostMapping:
     deviation_db = float(np.max(np.abs(ace_response_db(values, freqs, sample_rate_hz)
                                        - response_db(params, freqs, sample_rate_hz))))
     if clamped or deviation_db > EXACT_TOLERANCE_DB:
-        what = "; ".join(clamped) if clamped else "rounding"
+        what = "; ".join(clamped) if clamped else "its filters differ"
         warnings.append(
             f"Ardour's ACE EQ cannot reproduce this EQ exactly ({what}): its curve differs by up to "
             f"{deviation_db:.2f} dB between 20 Hz and 20 kHz."

@@ -139,7 +139,7 @@ describe("actions with a stand-in semeq", function()
     { code = 4, kind = "timeout", pattern = "did not answer within 5 s" },
     { code = 5, kind = "error reply", pattern = "could not do this: no such word", body = '{"ok": false, "id": "x", "code": "unknown_term", "message": "no such word"}' },
     { code = 1, kind = "clear user error", pattern = "stand%-in failure 1" },
-    { code = 127, kind = "command not found", pattern = "Semantic EQ: Settings" },
+    { code = 127, kind = "command not found", pattern = "Semantic EQ %- Settings" },
   }
   for _, case in ipairs(failures) do
     it("exit " .. case.code .. " (" .. case.kind .. "): the right dialog, nothing changed", function()
@@ -172,7 +172,7 @@ describe("actions with a stand-in semeq", function()
     local before = state.snapshot()
     H.run_action(state, "brighter")
     assert.matches("could not run the Semantic EQ client", state.dialogs[1].msg)
-    assert.matches("Semantic EQ: Settings", state.dialogs[1].msg)
+    assert.matches("Semantic EQ %- Settings", state.dialogs[1].msg)
     expect_unchanged(before)
   end)
 
@@ -258,6 +258,22 @@ describe("actions with a stand-in semeq", function()
       assert.matches("Apply it%?", msg)
       assert.are.same({ { desc = "Semantic EQ: auto-suggest", flags = -1 } }, state.undo)
       assert.are.equal(1, #track.fx)
+    end)
+
+    it("asks per track with Yes/No/Cancel when several are selected; Cancel stops asking", function()
+      write(dir .. "/answer.json", answer_json(json, "suggest", WARM, extra))
+      local second = state.add_track({ name = "Bass", wav = dir .. "/track.wav" })
+      local third = state.add_track({ name = "Pad", wav = dir .. "/track.wav" })
+      state.dialog_answers = { 6, 2 }
+      H.run_action(state, "suggest")
+      assert.are.equal(2, #state.dialogs)
+      assert.are.equal(3, state.dialogs[1].kind)
+      assert.matches("Track 'Keys'", state.dialogs[1].msg)
+      assert.matches("Track 'Bass'", state.dialogs[2].msg)
+      assert.are.equal(1, #track.fx)
+      assert.are.equal(0, #second.fx)
+      assert.are.equal(0, #third.fx)
+      assert.are.equal(1, #state.undo)
     end)
 
     it("changes nothing on No", function()

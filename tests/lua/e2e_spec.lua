@@ -25,8 +25,10 @@ local WAV_DATA = H.Fake.read_wav(WAV) -- read once, shared by every fake track
 local json
 local report = { runs = {} }
 
-local function fresh(settings)
-  local r, state = H.new({ device_rate = RATE })
+local function fresh(settings, fake_opts)
+  local opts = { device_rate = RATE }
+  for k, v in pairs(fake_opts or {}) do opts[k] = v end
+  local r, state = H.new(opts)
   json = H.module().json
   local defaults = { semeq_path = SEMEQ, port = PORT, home = HOME, analysis_seconds = "12", timeout_seconds = "60",
     transport = "send" }
@@ -61,7 +63,7 @@ end
 local function record(name, state, track, answer)
   local bands = H.reaeq_bands(state, track)
   report.runs[#report.runs + 1] = { name = name, params = answer.params, sample_rate_hz = answer.response_db.sample_rate_hz,
-    bands = bands }
+    bands = bands, lua_error_db = response_error(state, track, answer) }
   local f = assert(io.open(REPORT, "w"))
   f:write(json.encode(report))
   f:close()
@@ -100,6 +102,16 @@ describe("end to end against the real server", function()
     assert.is_false(state.tracks[2].selected)
     assert.are.same({}, server_files()) -- the temporary render is gone
     record("warmer", state, track, answer)
+  end)
+
+  it("Make warmer with other gain and bandwidth scales (0.25 = 0 dB, octaves / 4): still within 0.1 dB", function()
+    local r, state, track = fresh(nil, { gain_mapping = "quarter", bw_mapping = "quarter" })
+    H.run_action(state, "warmer")
+    assert.are.same({}, state.dialogs, state.dialogs[1] and state.dialogs[1].msg)
+    local answer = answer_of(state, 1)
+    local err = response_error(state, track, answer)
+    assert.is_true(err < 0.1, string.format("ReaEQ differs from the server's EQ by %.3f dB", err))
+    record("warmer, scales", state, track, answer)
   end)
 
   it("a second Make warmer builds on the first (sends the ReaEQ's state as --current)", function()
@@ -223,7 +235,7 @@ describe("end to end against the real server", function()
     local r, state = fresh({ semeq_path = HOME .. "/no-such-semeq" })
     local before = state.snapshot()
     H.run_action(state, "warmer")
-    assert.matches("Semantic EQ: Settings", state.dialogs[1].msg)
+    assert.matches("Semantic EQ %- Settings", state.dialogs[1].msg)
     expect_unchanged(state, before)
   end)
 
