@@ -124,6 +124,9 @@ def run_watcher(service, home: Path, plan, say) -> dict:
     left = [p for p in inbox.rglob("*") if p.is_file() and PROCESSING_DIR not in p.parts]
     journal = list((inbox / PROCESSING_DIR).iterdir())
     failures = [f"{r.source}: {r.message}" for r in results if r.status != "done"]
+    from daw_bridge.watch import STAGES
+
+    stage_means = {name: sum(r.stages_s.get(name, 0.0) for r in results) / max(1, done) for name in STAGES}
     return {
         "elapsed_s": elapsed,
         "drop_s": t_dropped,
@@ -138,6 +141,7 @@ def run_watcher(service, home: Path, plan, say) -> dict:
         "left_in_inbox": len(left) + len(journal),
         "console_lines": sum(line.startswith("watch: done") or line.startswith("watch: FAILED") for line in lines),
         "failures": failures,
+        "stage_means_s": stage_means,
     }
 
 
@@ -211,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         say(f"  lost: {len(w['lost'])}  doubled: {len(w['doubles'])}  inputs changed: {len(w['changed'])}  "
             f"output sets: {w['output_sets']} (incomplete: {len(w['incomplete_sets'])})  "
             f"left in inbox/journal: {w['left_in_inbox']}  console result lines: {w['console_lines']}")
+        say("  mean seconds per file and stage (one worker's view): " + ", ".join(
+            f"{name} {secs:.2f}" for name, secs in w["stage_means_s"].items()))
         for line in w["failures"][:10]:
             say(f"  failed: {line}")
         service.close()

@@ -366,7 +366,8 @@ class Service:
     def handle_async(self, request: Mapping, reply: Reply) -> None:
         """Answer ``request`` by calling ``reply(answer)`` exactly once, possibly from another thread.
 
-        Quick ops are answered before this returns; audio ops are queued (or refused with ``busy``)
+        ``ping``, ``status``, a repeated ``eq`` and every invalid request are answered before this
+        returns; other ``eq`` and the audio ops are queued in their lane (or refused with ``busy``)
         and answered from a worker thread, or with ``timeout`` by a timer.
         """
         rid, op = None, None

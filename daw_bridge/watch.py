@@ -363,6 +363,7 @@ class JobResult:
     outputs: list[str] = field(default_factory=list)
     message: str = ""
     seconds: float = 0.0
+    stages_s: dict[str, float] = field(default_factory=dict)  # seconds per entry of STAGES (done files)
 
 
 def _print(line: str) -> None:
@@ -461,6 +462,7 @@ class Watcher:
         return count
 
     def _complete_claim(self, job_dir: Path, job: dict) -> None:
+        """Move the journaled input (and sidecar) from the inbox into the job folder, if not done yet."""
         for key, moved in (("name", True), ("sidecar_name", job.get("move_sidecar"))):
             name = job.get(key)
             if not name or not moved:
@@ -564,7 +566,7 @@ class Watcher:
         job_dir.mkdir()
         try:
             self._write_job(job_dir, job)
-            self._claim_moves(job_dir, job)
+            self._complete_claim(job_dir, job)
             if not (job_dir / job["name"]).exists():
                 raise FileNotFoundError(errno.ENOENT, "the dropped file vanished", str(audio))
         except FileNotFoundError:
@@ -573,9 +575,6 @@ class Watcher:
                 self._reserved_outputs.discard(output)
             raise
         self._enqueue(job_dir)
-
-    def _claim_moves(self, job_dir: Path, job: dict) -> None:
-        self._complete_claim(job_dir, job)
 
     def _enqueue(self, job_dir: Path) -> None:
         with self._lock:
@@ -607,6 +606,7 @@ class Watcher:
             return self._finish(job_dir, job, started)
         job["attempts"] += 1
         self._write_job(job_dir, job)
+        stages: dict[str, float] = {}
         try:
             if job["error"]:
                 raise WatchError(job["error"])
@@ -614,7 +614,7 @@ class Watcher:
                 raise WatchError(
                     f"the watcher stopped {MAX_ATTEMPTS} times while processing this file, so it was set aside"
                 )
-            self._make_outputs(job_dir, job)
+            stages = self._make_outputs(job_dir, job)
             job["state"] = "done"
         except _Stopping:  # not a crash: this attempt does not count
             job["attempts"] -= 1
@@ -627,9 +627,11 @@ class Watcher:
             job.update(state="failed", error=f"an internal error stopped the processing ({type(exc).__name__}: {exc})")
         if job["state"] == "failed":
             self._remove_outputs(job)
-        return self._finish(job_dir, job, started)
+        return self._finish(job_dir, job, started, stages)
 
-    def _make_outputs(self, job_dir: Path, job: dict) -> None:
+    def _make_outputs(self, job_dir: Path, job: dict) -> dict[str, float]:
+        """Decide, render, measure, draw; stage everything in the job folder, move all but the answer
+        into ``outbox/``. Returns the seconds each of :data:`STAGES` took."""
         from daw_bridge import artifacts, audio
         from daw_bridge.eq import EQParams
 
@@ -637,7 +639,13 @@ class Watcher:
         src = job_dir / job["name"]
         suffix = Path(job["name"]).suffix
         stage = {s: job_dir / f"out{s}" for s in (suffix, *ARTIFACT_SUFFIXES)}
-        progress = self._progress(job, src)
+        bar = self._progress_bar(job, src)
+        marks: list[float] = []
+
+        def progress(k: int) -> None:
+            marks.append(time.monotonic())
+            bar(k)
+
         progress(0)
         answer = self._ask(request.service_request(src, f"watch-{job['id']}"))
         params = EQParams.from_dict(answer["params"])
@@ -667,8 +675,10 @@ class Watcher:
         progress(4)
         for s in (suffix, ".png", ".lua"):  # the .json follows the input's move to done/ (see _finish)
             os.replace(stage[s], self.outbox / f"{job['output']}{s}")
+        marks.append(time.monotonic())
+        return {name: marks[k + 1] - marks[k] for k, name in enumerate(STAGES)}
 
-    def _progress(self, job: dict, src: Path) -> Callable[[int], None]:
+    def _progress_bar(self, job: dict, src: Path) -> Callable[[int], None]:
         """A per-stage text progress bar for files of at least :data:`LONG_FILE_S` seconds (else silent)."""
         import soundfile as sf
 
@@ -702,7 +712,7 @@ class Watcher:
         for s in (suffix, *ARTIFACT_SUFFIXES):
             (self.outbox / f"{job['output']}{s}").unlink(missing_ok=True)
 
-    def _finish(self, job_dir: Path, job: dict, started: float) -> JobResult:
+    def _finish(self, job_dir: Path, job: dict, started: float, stages: dict[str, float] | None = None) -> JobResult:
         """Journal the destinations, then move the input (and sidecar) and remove the job folder."""
         state = job["state"]
         target = self.done if state == "done" else self.failed
@@ -736,7 +746,7 @@ class Watcher:
         shutil.rmtree(job_dir, ignore_errors=True)
         suffix = Path(job["name"]).suffix
         outputs = [f"{job['output']}{s}" for s in (suffix, *ARTIFACT_SUFFIXES)] if state == "done" else []
-        result = JobResult(job["source"], state, outputs, job.get("error") or "", time.monotonic() - started)
+        result = JobResult(job["source"], state, outputs, job.get("error") or "", time.monotonic() - started, stages or {})
         with self._lock:
             self._reserved_outputs.discard(job["output"])
             self._reserved_dest.difference_update(self.home / job[k] for k in ("dest_audio", "dest_sidecar", "dest_error") if job.get(k))

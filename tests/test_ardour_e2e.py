@@ -188,7 +188,9 @@ def render(session, osc_port: int, act=lambda live: None, prelude: str = ""):
         except ArdourError as exc:
             if attempt == 2 or "ended before" not in str(exc):
                 raise
-            print(f"Ardour crashed ({str(exc).strip().splitlines()[-1]}); running it once more")
+            lines = str(exc).strip().splitlines()
+            stage = next((line for line in reversed(lines) if "SEMEQ stage" in line), "before loading")
+            print(f"Ardour crashed ({lines[-1]}; last {stage}); running it once more")
 
 
 def test_ardour_plays_the_track_unchanged_before_any_push(ardour_session):

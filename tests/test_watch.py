@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -270,13 +269,16 @@ def test_sidecar_forms_and_a_sidecar_shared_by_two_files(tmp_path):
     write_tone(inbox / "one.wav", seed=2)
     (inbox / "one.wav.json").write_text('{"suggest": true, "strength": 0.2}')
     results = watch.process_pending(FakeService(), home, FAST, log=lambda line: None)
-    assert sorted((r.source, r.outputs[0]) for r in results) == [
-        ("both.flac", "both.brighter.flac"), ("both.wav", "both.brighter.wav"), ("one.wav", "one.suggest-20.wav")]
+    outputs = {r.source: r.outputs[0] for r in results}
+    assert outputs["one.wav"] == "one.suggest-20.wav"
+    # both.* share the names of their plot, ReaScript and answer, so the second set gets "-2"
+    assert sorted([outputs["both.wav"].replace(".wav", ""), outputs["both.flac"].replace(".flac", "")]) == [
+        "both.brighter", "both.brighter-2"]
     done = files_under(home / "done")
     assert "one.wav.json" not in done and "one.json" in done  # the sidecar follows its audio's name
     # each audio keeps a copy of the shared sidecar under its own name in done/
     both = sorted(p for p in done if p.startswith("both"))
-    assert [Path(p).stem for p in both] == ["both", "both", "both-2", "both-2"]
+    assert sorted(Path(p).stem for p in both) == ["both", "both", "both-2", "both-2"]
     assert {Path(p).suffix for p in both} == {".json", ".wav", ".flac"}
     assert all(json.loads((home / "done" / p).read_text()) == {"text": "brighter"} for p in both if p.endswith(".json"))
     assert [p for p in files_under(inbox)] == []
@@ -550,7 +552,7 @@ def test_sigkill_mid_batch_and_restart_loses_nothing(tmp_path, runner_script):
 @pytest.mark.parametrize(
     "crash",
     [
-        "Watcher._claim_moves:3",  # journal written, input not yet moved in
+        "Watcher._complete_claim:3",  # the third journal written, its input not yet moved in
         "os.replace:9",  # somewhere among job.json writes and output renames
         "os.replace:21",
         "_move:2",  # outputs complete and the end journaled; input half moved out
