@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 
 from daw_bridge.client import Client
-from daw_bridge.osc_server import decode, request_message
+from daw_bridge.osc_server import request_message
 
 TORCH = "python -c 'import torch'"
 WORDS = ("warmer", "a bit brighter", "less harsh", "much warmer", "less muddy", "warm and a bit bright")
@@ -99,6 +99,24 @@ def sequential(port: int, op: str, n: int, cached: bool = True) -> tuple[list[fl
     return times, failed
 
 
+def _string_at(dgram: bytes, index: int) -> tuple[str, int]:
+    end = dgram.index(b"\0", index)
+    return dgram[index:end].decode(), (end + 4) & ~3
+
+
+def head_strings(dgram: bytes) -> tuple[str, str, str]:
+    """Address, first and second argument of a reply whose first two arguments are strings.
+
+    The load generator's receiver reads only these (with C-speed searches) so that it keeps up with
+    the server; the full JSON is not parsed there (sequential runs parse every reply).
+    """
+    address, i = _string_at(dgram, 0)
+    _, i = _string_at(dgram, i)  # type tags: replies start with ,ss
+    first, i = _string_at(dgram, i)
+    second, _ = _string_at(dgram, i)
+    return address, first, second
+
+
 def offered_load(port: int, n: int, rate_per_s: float, cached: bool) -> tuple[list[float], dict, int, float]:
     """Send n eq requests at a fixed rate; return answer latencies (ms), error replies by code,
     lost replies and the achieved send rate."""
@@ -120,12 +138,11 @@ def offered_load(port: int, n: int, rate_per_s: float, cached: bool) -> tuple[li
                     return
                 continue
             now = time.perf_counter()
-            msg = decode(dgram)
-            rid = msg.params[0]
-            if msg.address == "/semeq/reply/json" and rid in sent_at and rid not in latencies:
+            address, rid, second = head_strings(dgram)
+            if address == "/semeq/reply/json" and rid in sent_at and rid not in latencies:
                 latencies[rid] = (now - sent_at[rid]) * 1000.0
-            elif msg.address == "/semeq/error" and rid in sent_at:
-                errors[rid] = msg.params[1]
+            elif address == "/semeq/error" and rid in sent_at:
+                errors[rid] = second
 
     last_send = [time.perf_counter()]
     tag = "C" if cached else "U"

@@ -29,9 +29,14 @@ with W = 1 / (reference spread^2 + 1 dB^2) per band, so bands where real music v
 less. Typical music scores 0, typical music with the word's EQ applied scores exactly 1 (a constant
 level change does not count), the opposite EQ -1.
 
-**Latent.** The audio is placed in the model's 32-d space by the parametric route: a 5-band EQ is
-fitted to the deviation (:func:`daw_bridge.fit.fit_eq`) and encoded by the model's parameter encoder
-(``benchmarks/eval_listening.py`` measures this route against a learned linear audio encoder).
+**Latent.** The audio is placed in the model's 32-d space by a learned linear audio encoder
+(:func:`audio_encoder`: ridge regression from the band deviation to the latent, trained on the
+reference tracks with the words' EQs applied at known intensities, the targets being the model's own
+encodings of those EQs). ``benchmarks/eval_listening.py`` measured it against the parametric route
+(fit a 5-band EQ to the deviation with :func:`daw_bridge.fit.fit_eq`, encode it): on held-out tracks
+with held-out contributors' EQs the encoder places the audio nearer the true EQ's latent and names the
+applied word more often (figures in ``benchmarks/results/eval_listening.txt``), and once trained (per
+model and sample rate, well under a second) it costs microseconds per analysis instead of a fit.
 """
 
 from __future__ import annotations
@@ -341,6 +346,7 @@ class WordCurves:
     terms: tuple[str, ...]
     responses_db: np.ndarray  # (words, bands), NaN above Nyquist
     examples: np.ndarray  # how many settings / contributors stand behind each word
+    params: tuple[EQParams, ...]  # each word's EQ at intensity 1
 
     @property
     def common(self) -> np.ndarray:
@@ -366,7 +372,9 @@ def word_curves(model: Any, sample_rate_hz: float) -> WordCurves:
             terms = vocabulary_terms(model)
             params = [model.params_for(t, 1.0) for t in terms]
             examples = np.array([getattr(v, "example_count", MIN_NAMED_EXAMPLES) for v in model.vocabulary])
-            per_model[sr] = WordCurves(terms, band_responses_db(params, sr, third_octave_centres_hz()), examples)
+            per_model[sr] = WordCurves(
+                terms, band_responses_db(params, sr, third_octave_centres_hz()), examples, tuple(params)
+            )
         return per_model[sr]
 
 
@@ -387,6 +395,67 @@ def projection_scores(
     scores = (d[:, ok] * w) @ c.T / np.maximum(energy, 1e-12)
     scores[:, energy < MIN_WORD_RMS_DB**2] = 0.0
     return scores[0] if np.ndim(deviation_db) == 1 else scores
+
+
+# --- the audio encoder: band deviation -> latent -------------------------------------------------
+
+
+#: Intensities at which every word's EQ is placed on every sampled reference track to train the encoder.
+ENCODER_INTENSITIES = (-1.5, -0.75, 0.75, 1.5)
+#: Ridge penalty per training example (inputs in dB).
+ENCODER_RIDGE = 10.0
+
+
+@dataclass(frozen=True)
+class AudioEncoder:
+    """A linear map from a band deviation (dB) to the model's latent space, learned from real music.
+
+    Trained (ridge regression) on reference tracks with known EQs applied: input = a reference track's
+    deviation + a word's EQ response at a known intensity (re-aligned), target = the model's encoding
+    of that EQ. So the encoder learns to see the EQ through the natural variation of real music.
+    """
+
+    bands: np.ndarray  # bool: the bands it reads
+    mean_db: np.ndarray
+    matrix: np.ndarray  # (bands read, latent)
+    mean_latent: np.ndarray
+
+    def __call__(self, deviation_db: np.ndarray) -> np.ndarray:
+        d = np.nan_to_num(np.asarray(deviation_db, dtype=float)[self.bands])
+        return (d - self.mean_db) @ self.matrix + self.mean_latent
+
+
+_encoder_cache: "weakref.WeakKeyDictionary[Any, dict[float, AudioEncoder]]" = weakref.WeakKeyDictionary()
+
+
+def audio_encoder(model: Any, reference: Reference, sample_rate_hz: float) -> AudioEncoder:
+    """The learned linear audio encoder for ``model`` at ``sample_rate_hz`` (trained once, cached).
+
+    Deterministic (fixed seed). Word responses are scaled linearly in dB with the intensity (as the
+    descriptor scores assume); the targets are the model's exact encodings of the scaled EQs.
+    """
+    sr = float(sample_rate_hz)
+    with _curve_lock:
+        cached = _encoder_cache.setdefault(model, {}).get(sr)
+    if cached is not None:
+        return cached
+    curves = word_curves(model, sr)
+    rng = np.random.default_rng(0)
+    intensities = np.tile(ENCODER_INTENSITIES, len(curves.terms))
+    words = np.repeat(np.arange(len(curves.terms)), len(ENCODER_INTENSITIES))
+    tracks = reference.track_deviations_db[rng.integers(0, reference.track_deviations_db.shape[0], words.size)]
+    x = tracks + intensities[:, None] * curves.responses_db[words]
+    x = x - np.nanmedian(x, axis=1, keepdims=True)
+    bands = np.all(np.isfinite(x), axis=0)
+    z = np.array([np.asarray(model.encode(curves.params[w].scaled(k)), float).ravel() for w, k in zip(words, intensities)])
+    xs = x[:, bands]
+    mean_db, mean_latent = xs.mean(axis=0), z.mean(axis=0)
+    a = xs - mean_db
+    matrix = np.linalg.solve(a.T @ a + ENCODER_RIDGE * words.size * np.eye(a.shape[1]), a.T @ (z - mean_latent))
+    encoder = AudioEncoder(bands, mean_db, matrix, mean_latent)
+    with _curve_lock:
+        _encoder_cache[model][sr] = encoder
+    return encoder
 
 
 # --- the analysis -------------------------------------------------------------------------------
@@ -421,7 +490,6 @@ class Analysis:
     reference: Reference
     descriptors: tuple[Descriptor, ...]
     latent: np.ndarray
-    latent_params: EQParams
     summary: str
 
     def score(self, term: str) -> float:
@@ -467,7 +535,6 @@ class Analysis:
             "bands": bands,
             "descriptors": [{"term": d.term, "score": num(d.score, 3)} for d in self.descriptors],
             "latent": [round(float(v), 4) for v in self.latent],
-            "latent_params": self.latent_params.to_dict(),
             "summary": self.summary,
         }
 
@@ -542,8 +609,7 @@ def analyze(
     level, _ = align(spectrum.power_db, ref)
     deviation = level - ref.median_db
     descriptors = descriptor_scores(deviation, sr, model, ref)
-    latent_params = deviation_to_params(deviation, sr)
-    latent = np.asarray(model.encode(latent_params), dtype=float).ravel()
+    latent = audio_encoder(model, ref, sr)(deviation)
     salient = salient_descriptors(deviation, sr, model, ref)
     summary = describe(salient, region_deviations_db(spectrum.centres_hz, deviation))
     return Analysis(
@@ -561,7 +627,6 @@ def analyze(
         reference=ref,
         descriptors=descriptors,
         latent=latent,
-        latent_params=latent_params,
         summary=summary,
     )
 

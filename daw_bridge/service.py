@@ -52,9 +52,9 @@ QUICK_OPS = ("ping", "status")
 TERM_OPS = ("eq",)
 AUDIO_OPS = ("analyze", "adapt", "suggest")
 OPS = QUICK_OPS + TERM_OPS + AUDIO_OPS
-#: Workers and queue places of the term lane (``eq``): a burst of a few hundred requests queues.
+#: Workers and queue places of the term lane (``eq``): a burst queues, at most ~0.3 s of work.
 TERM_WORKERS = 2
-TERM_QUEUE = 512
+TERM_QUEUE = 64
 #: Answers to ``eq`` kept for repeated requests (same words, intensity and current EQ).
 EQ_CACHE_SIZE = 512
 

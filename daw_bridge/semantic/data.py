@@ -104,7 +104,7 @@ def load_safe(data_dir: Path | str | None = None) -> SafeData:
             records = list(csv.reader(handle))
     except OSError as exc:
         raise DataError(f"cannot read the SAFE-DB file {path}: {exc.strerror or exc}") from None
-    audealize_words = _audealize_word_set(Path(data_dir or default_data_dir()))
+    audealize_words = audealize_word_set(Path(data_dir or default_data_dir()))
     known = frozenset(audealize_words | {" ".join(r[1].lower().split()) for r in records if len(r) > 1})
     candidates: list[SafeRow] = []
     drops: Counter[tuple[str, str]] = Counter()
@@ -204,7 +204,8 @@ def _read_audealize(data_dir: Path) -> tuple[list[dict], str]:
     return english, hashlib.sha256(blob).hexdigest()
 
 
-def _audealize_word_set(data_dir: Path) -> set[str]:
+def audealize_word_set(data_dir: Path) -> set[str]:
+    """The English Audealize words (lower case); empty if the file cannot be read."""
     try:
         english, _ = _read_audealize(data_dir)
     except DataError:

@@ -31,6 +31,7 @@ from daw_bridge.semantic.data import (
     FIT_GRID_HZ,
     AudealizeWord,
     SafeRow,
+    audealize_word_set,
     load_audealize,
     load_safe,
     write_json_atomic,
@@ -252,10 +253,7 @@ def train(data_dir: Path, out_dir: Path, tiny: bool = False, seed: int = 0, log=
     rows = safe.rows
     words = None
     if tiny:
-        from daw_bridge.semantic.data import _read_audealize
-
-        english, _ = _read_audealize(Path(data_dir))
-        rows, words = tiny_subset(rows, [x["word"].strip().lower() for x in english])
+        rows, words = tiny_subset(rows, sorted(audealize_word_set(Path(data_dir))))
     log(f"SAFE: {len(rows)} settings from {len({r.contributor for r in rows})} contributors")
     audealize = load_audealize(data_dir, cache_dir=out_dir, words=words)
     log(f"Audealize: {len(audealize)} English words fitted "

@@ -51,7 +51,7 @@ _OFFTOPIC = "not about the sound (an exclamation, insult or unrelated word)"
 _NON_ENGLISH = "not English (the vocabulary and its sentence embeddings are English)"
 
 DROPPED_WORDS: dict[str, str] = {
-    **{w: _TEST for w in ("test", "test1", "test_warm", "re27", "re27-1", "default", "reset", "hello",
+    **{w: _TEST for w in ("test", "test1", "test_warm", "re27", "re27-1", "default", "hello",
                           "lv2", "!st", "1")},
     **{w: _GIBBERISH for w in ("fgjn", "jygkujh", "aeg", "hmm", "maadh", "plicke", "nulls", "raf",
                                "dii", "oink", "eqchi", "eqchri", "de fua")},
