@@ -49,6 +49,8 @@ from daw_bridge.adapt import adapt_words, pushed_outside, suggest
 from daw_bridge.analysis import (
     align,
     audio_encoder,
+    descriptor_scores,
+    salient_descriptors,
     analyze,
     analyze_file,
     band_response_db,
@@ -370,7 +372,11 @@ def timing(tracks, model, ref, lines: list[str], tmp: Path) -> None:
         "long-term spectrum": lambda: band_spectrum(x, sr),
         "loudness (audio.integrated_loudness_lufs)": lambda: integrated_loudness_lufs(x, sr),
         "true peak (audio.true_peak_dbtp)": lambda: true_peak_dbtp(x),
-        "latent (fit + encode)": lambda: model.encode(deviation_to_params(a.deviation_db, sr)),
+        "descriptors, summary and latent": lambda: (
+            descriptor_scores(a.deviation_db, sr, model, ref),
+            salient_descriptors(a.deviation_db, sr, model, ref),
+            audio_encoder(model, ref, sr)(a.deviation_db),
+        ),
         "suggestion": lambda: suggest(a, model),
     }
     spent = {}
