@@ -161,12 +161,13 @@ def fit_eq(
     sample_rate_hz: float = 48000.0,
     initial: EQParams | None = None,
     weights: np.ndarray | None = None,
+    max_gain_db: float | None = None,
 ) -> FitResult:
     """Least-squares fit of the 13 EQ parameters to ``target_db`` (dB) at ``freqs_hz`` (Hz).
 
     ``freqs_hz`` should be log-spaced (every point counts equally, so the grid sets how much each
     octave matters). ``weights`` (same length, >= 0) weight the squared error per frequency.
-    ``initial`` adds a starting point (e.g. a host's current EQ). Returns the best fit over a few
+    ``initial`` adds a starting point (e.g. a host's current EQ); ``max_gain_db`` limits every gain. Returns the best fit over a few
     deterministic starts, peaks sorted by frequency, and its RMS error in dB (weighted if weights
     are given).
     """
@@ -188,6 +189,9 @@ def fit_eq(
     sqrt_w = np.sqrt(w / w.mean())
 
     lo, hi = _bounds(sample_rate_hz)
+    if max_gain_db is not None:  # a tighter gain limit (dB) for every band, e.g. auto-suggest's +-6 dB
+        lo[list(GAIN_INDEX)] = np.maximum(lo[list(GAIN_INDEX)], -abs(max_gain_db))
+        hi[list(GAIN_INDEX)] = np.minimum(hi[list(GAIN_INDEX)], abs(max_gain_db))
     model = _BandModel(freqs, sample_rate_hz)
 
     def residual(x: np.ndarray) -> np.ndarray:

@@ -14,12 +14,6 @@ from daw_bridge.eq import EQParams, response_db, third_octave_centres_hz
 PARAMS = EQParams(6.0, 120.0, -3.0, 400.0, 1.0, 9.0, 3000.0, 2.0, 0.0, 8000.0, 1.0, 4.0, 10000.0)
 
 
-@pytest.fixture(autouse=True)
-def only_these_commands(monkeypatch):
-    """Build the parser from the two subcommands under test (others may be in progress)."""
-    monkeypatch.setattr(cli, "COMMANDS", ("apply", "response"))
-
-
 @pytest.fixture
 def params_file(tmp_path):
     path = tmp_path / "params.json"

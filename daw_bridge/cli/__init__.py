@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from daw_bridge import __version__
@@ -36,7 +37,9 @@ class CLIError(Exception):
         self.code = code
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The ``semeq`` parser; ``only`` (a command name) registers just that subcommand's module,
+    so a single command pays for no other command's imports."""
     parser = argparse.ArgumentParser(
         prog="semeq",
         description=(
@@ -49,16 +52,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMANDS:
-        module = importlib.import_module(f"daw_bridge.cli.{name}")
-        module.add_parser(sub)
+        if only is None or only == name.replace("_", "-"):
+            importlib.import_module(f"daw_bridge.cli.{name}").add_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    known = {name.replace("_", "-") for name in COMMANDS}
+    parser = build_parser(only=argv[0] if argv and argv[0] in known else None)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:
+        # the reader went away (e.g. `semeq send ... | head`): no traceback, nothing more to print
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except CLIError as exc:
         print(f"semeq: error: {exc}", file=sys.stderr)
         return exc.code
