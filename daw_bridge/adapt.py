@@ -19,7 +19,7 @@ state is audio + current and the answer is the new total EQ, refitted into one 5
 
 **Auto-suggest** (:func:`suggest`). Target ``-strength * deviation``, each band limited to
 ``max_gain_db``, fitted with the reference weights (bands where real music varies a lot count less);
-the fitted gains are limited to ``max_gain_db`` as well. The move is described as a blend of words by
+the fit keeps every EQ gain within ``max_gain_db`` as well. The move is described as a blend of words by
 non-negative least squares on the words' band responses (weights are intensities: 0.6 warm = 60 % of
 warm's typical EQ).
 """
@@ -168,10 +168,6 @@ def _terms_of(interpretation: Any) -> list[dict[str, Any]]:
         else:
             out.append({k: v for k, v in vars(t).items() if not k.startswith("_")})
     return out
-
-
-def _fit(freqs_hz: np.ndarray, target_db: np.ndarray, sample_rate_hz: float, weights=None, initial=None) -> EQParams:
-    return fit_eq(freqs_hz, target_db, sample_rate_hz=sample_rate_hz, weights=weights, initial=initial).params
 
 
 def _region_phrase(centres_hz: np.ndarray, change_db: np.ndarray) -> str:
@@ -369,9 +365,7 @@ def suggest(analysis: Analysis, model: Any, strength: float = 0.5, max_gain_db: 
         flat = EQParams.flat()
         return Decision(flat, "The track is already close to the reference balance; no EQ suggested.", float(strength),
                         before, before, [], [], dev.copy(), [])
-    params = _fit(centres[ok], target[ok], sr, weights=ref.weights()[ok])
-    gains = {PARAM_NAMES[i]: float(np.clip(getattr(params, PARAM_NAMES[i]), -max_gain_db, max_gain_db)) for i in GAIN_INDEX}
-    params = replace(params, **gains)
+    params = fit_eq(centres[ok], target[ok], sample_rate_hz=sr, weights=ref.weights()[ok], max_gain_db=max_gain_db).params
     after = predicted_deviation(analysis, params)
     expected = descriptor_scores(after, sr, model, ref)
     change = band_response_db(params, sr, centres)

@@ -167,9 +167,9 @@ def fit_eq(
 
     ``freqs_hz`` should be log-spaced (every point counts equally, so the grid sets how much each
     octave matters). ``weights`` (same length, >= 0) weight the squared error per frequency.
-    ``initial`` adds a starting point (e.g. a host's current EQ); ``max_gain_db`` limits every gain. Returns the best fit over a few
-    deterministic starts, peaks sorted by frequency, and its RMS error in dB (weighted if weights
-    are given).
+    ``initial`` adds a starting point (e.g. a host's current EQ); ``max_gain_db`` (dB) limits every
+    gain. Returns the best fit over a few deterministic starts, peaks sorted by frequency, and its RMS
+    error in dB (weighted if weights are given).
     """
     freqs = np.asarray(freqs_hz, dtype=float)
     target = np.asarray(target_db, dtype=float)
