@@ -278,8 +278,14 @@ def response(params: EQParams, freqs_hz: np.ndarray, sample_rate_hz: float) -> n
     is periodic); it is the response of the very sections :func:`apply_eq` runs.
     """
     freqs = np.asarray(freqs_hz, dtype=float)
-    _, h = signal.sosfreqz(design_sos(params, sample_rate_hz), worN=freqs, fs=sample_rate_hz)
-    return h
+    sos = design_sos(params, sample_rate_hz)
+    # H(z) = prod_k (b0 + b1 z^-1 + b2 z^-2) / (a0 + a1 z^-1 + a2 z^-2), z = e^{j 2 pi f / fs};
+    # one vectorised evaluation (what scipy.signal.sosfreqz computes, without its per-section calls).
+    z1 = np.exp(-2j * np.pi * freqs / sample_rate_hz)[..., None]
+    z2 = z1 * z1
+    num = sos[:, 0] + sos[:, 1] * z1 + sos[:, 2] * z2
+    den = sos[:, 3] + sos[:, 4] * z1 + sos[:, 5] * z2
+    return np.prod(num / den, axis=-1)
 
 
 def response_db(params: EQParams, freqs_hz: np.ndarray, sample_rate_hz: float = 48000.0) -> np.ndarray:
