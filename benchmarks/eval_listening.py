@@ -50,7 +50,6 @@ from daw_bridge.analysis import (
     align,
     audio_encoder,
     descriptor_scores,
-    salient_descriptors,
     analyze,
     analyze_file,
     band_response_db,
@@ -372,9 +371,8 @@ def timing(tracks, model, ref, lines: list[str], tmp: Path) -> None:
         "long-term spectrum": lambda: band_spectrum(x, sr),
         "loudness (audio.integrated_loudness_lufs)": lambda: integrated_loudness_lufs(x, sr),
         "true peak (audio.true_peak_dbtp)": lambda: true_peak_dbtp(x),
-        "descriptors, summary and latent": lambda: (
+        "descriptors and latent": lambda: (
             descriptor_scores(a.deviation_db, sr, model, ref),
-            salient_descriptors(a.deviation_db, sr, model, ref),
             audio_encoder(model, ref, sr)(a.deviation_db),
         ),
         "suggestion": lambda: suggest(a, model),

@@ -455,7 +455,8 @@ def card_text(res: dict, report_text: str, models: Path) -> str:
         f"{warm['flat_settings']:.2f} dB; for bright {bright['model_settings']:.2f} / {bright['median_settings']:.2f} "
         f"/ {bright['flat_settings']:.2f} dB. The model matches the median baseline; neither is much closer than "
         "flat, because people's settings for the same word differ by about as much as the settings themselves "
-        "(the bracketed 'held-out mean', an oracle that sees the held-out settings, does no better).",
+        f"(the bracketed 'held-out mean', an oracle that sees the held-out settings, gets {warm['oracle_settings']:.2f} "
+        f"dB for warm and {bright['oracle_settings']:.2f} dB for bright).",
         f"* Word recognition: {rec['term'][0]:.1%} top-1 over {rec['n_words']} words against a "
         f"{rec['majority'][0]:.1%} majority baseline; warm vs bright {rec['warm_bright']['term']:.1%} against "
         f"{rec['warm_bright']['majority']:.1%}. Only {rec['n_words']} words have enough held-out data, so this is "

@@ -20,8 +20,8 @@ state is audio + current and the answer is the new total EQ, refitted into one 5
 **Auto-suggest** (:func:`suggest`). Target ``-strength * deviation``, each band limited to
 ``max_gain_db``, fitted with the reference weights (bands where real music varies a lot count less);
 the fit keeps every EQ gain within ``max_gain_db`` as well. The move is described as a blend of words by
-non-negative least squares on the words' band responses (weights are intensities: 0.6 warm = 60 % of
-warm's typical EQ).
+greedy non-negative least squares on the common words' band responses (weights are intensities:
+0.6 warm = 60 % of warm's typical EQ).
 """
 
 from __future__ import annotations
@@ -60,9 +60,11 @@ PLAN_MARGIN_DB = 0.5
 PLAN_TOLERANCE_DB = 0.1
 #: A move smaller than this (dB, largest band) is reported as nothing to do.
 NEGLIGIBLE_DB = 0.2
-#: Blend: at most this many words, each with at least this weight (intensity).
+#: Blend: at most this many words, each with at least this weight (intensity) ...
 BLEND_WORDS = 3
 BLEND_MIN_WEIGHT = 0.1
+#: ... and must explain at least this share of what the words before it left unexplained.
+BLEND_MIN_EXPLAINED = 0.05
 
 
 class AdaptError(SemeqError):
@@ -399,14 +401,25 @@ def describe_as_blend(change_db: np.ndarray, sample_rate_hz: float, model: Any, 
     a = curves.responses_db[curves.common][:, ok]
     a = a - (a @ w)[:, None]
     b = change_db[ok] - change_db[ok] @ w
-    coef, _ = nnls((a * sw).T, b * sw)
-    top = [i for i in np.argsort(-coef)[:BLEND_WORDS] if coef[i] >= BLEND_MIN_WEIGHT]
-    if not top:
-        return []
-    coef_top, _ = nnls((a[top] * sw).T, b * sw)
+    # Greedy: add the word that explains most of what is left, refit the chosen words (non-negative).
+    chosen: list[int] = []
+    coef = np.zeros(0)
+    residual = b
+    for _ in range(BLEND_WORDS):
+        gain = (a * w) @ residual
+        explained = np.where(gain > 0, gain**2 / np.maximum((a**2) @ w, 1e-12), 0.0)
+        explained[chosen] = 0.0
+        best = int(np.argmax(explained))
+        if explained[best] <= BLEND_MIN_EXPLAINED * (residual**2 @ w):
+            break
+        trial, _ = nnls((a[chosen + [best]] * sw).T, b * sw)
+        if trial[-1] < BLEND_MIN_WEIGHT:
+            break
+        chosen, coef = chosen + [best], trial
+        residual = b - coef @ a[chosen]
     blend = [
         {"term": names[i], "weight": round(float(c), 2)}
-        for i, c in sorted(zip(top, coef_top), key=lambda ic: -ic[1])
+        for i, c in sorted(zip(chosen, coef), key=lambda ic: -ic[1])
         if c >= BLEND_MIN_WEIGHT
     ]
     return blend

@@ -463,8 +463,14 @@ def audio_encoder(model: Any, reference: Reference, sample_rate_hz: float) -> Au
 
 @dataclass(frozen=True)
 class Descriptor:
+    """A word's score (see the module docstring) and how much of the deviation it accounts for:
+    ``explained_db`` = |score| x the weighted RMS of the word's curve (dB); ``common``: the word has
+    enough data (:data:`MIN_NAMED_EXAMPLES`) to be named in sentences and blends."""
+
     term: str
     score: float
+    explained_db: float = 0.0
+    common: bool = True
 
 
 @dataclass(frozen=True)
@@ -473,7 +479,8 @@ class Analysis:
 
     Band arrays run over :func:`daw_bridge.eq.third_octave_centres_hz`; ``valid`` marks bands below
     Nyquist (the others are NaN). ``level_db`` is the track's aligned level, ``deviation_db`` its
-    difference from the reference median. ``descriptors`` are sorted by |score|, strongest first.
+    difference from the reference median. ``descriptors`` are sorted strongest first (the dB of the
+    deviation each word accounts for, see :func:`descriptor_scores`).
     """
 
     loudness_lufs: float
@@ -533,7 +540,10 @@ class Analysis:
             "channels": self.channels,
             "active_fraction": num(self.active_fraction, 3),
             "bands": bands,
-            "descriptors": [{"term": d.term, "score": num(d.score, 3)} for d in self.descriptors],
+            "descriptors": [
+                {"term": d.term, "score": num(d.score, 3), "explained_db": num(d.explained_db), "common": d.common}
+                for d in self.descriptors
+            ],
             "latent": [round(float(v), 4) for v in self.latent],
             "summary": self.summary,
         }
@@ -566,24 +576,9 @@ def describe(salient: list[Descriptor], regions: list[tuple[str, float]]) -> str
     return f"{words}: {details}." if details else f"{words}."
 
 
-def salient_descriptors(
-    deviation_db: np.ndarray, sample_rate_hz: float, model: Any, reference: Reference, n: int = 2
-) -> list[Descriptor]:
-    """The ``n`` common words that explain most of the deviation (score x RMS of the word's curve, dB).
-
-    Only words with :data:`MIN_NAMED_EXAMPLES` examples are named. A word with a tiny curve can reach a large score from a small deviation; ranking by the dB a word
-    explains names the words a listener would use first.
-    """
-    curves = word_curves(model, sample_rate_hz)
-    weights = reference.weights()
-    scores = projection_scores(deviation_db, curves.responses_db, weights)
-    ok = np.isfinite(deviation_db) & np.all(np.isfinite(curves.responses_db), axis=0)
-    w = weights[ok] / weights[ok].sum()
-    c = curves.responses_db[:, ok]
-    c = c - (c @ w)[:, None]
-    explained = np.abs(scores) * np.sqrt((c**2) @ w) * curves.common
-    order = np.argsort(-explained, kind="stable")[:n]
-    return [Descriptor(curves.terms[i], float(scores[i])) for i in order]
+def salient_descriptors(descriptors: tuple[Descriptor, ...], n: int = 2) -> list[Descriptor]:
+    """The ``n`` common words that account for most of the deviation (the first common ones)."""
+    return [d for d in descriptors if d.common][:n]
 
 
 def analyze(
@@ -610,8 +605,7 @@ def analyze(
     deviation = level - ref.median_db
     descriptors = descriptor_scores(deviation, sr, model, ref)
     latent = audio_encoder(model, ref, sr)(deviation)
-    salient = salient_descriptors(deviation, sr, model, ref)
-    summary = describe(salient, region_deviations_db(spectrum.centres_hz, deviation))
+    summary = describe(salient_descriptors(descriptors), region_deviations_db(spectrum.centres_hz, deviation))
     return Analysis(
         loudness_lufs=float(integrated_loudness_lufs(x, sr)),
         true_peak_dbtp=float(true_peak_dbtp(x)),
@@ -632,11 +626,23 @@ def analyze(
 
 
 def descriptor_scores(deviation_db: np.ndarray, sample_rate_hz: float, model: Any, reference: Reference) -> tuple[Descriptor, ...]:
-    """Every vocabulary word's score for a deviation (dB per band), strongest first."""
+    """Every vocabulary word's score for a deviation (dB per band), strongest first.
+
+    Strongest = accounts for the most dB of the deviation (``explained_db``): a word whose EQ barely
+    changes anything can reach a large score from a small deviation, and is not what a listener hears.
+    """
     curves = word_curves(model, sample_rate_hz)
-    scores = projection_scores(deviation_db, curves.responses_db, reference.weights())
-    order = np.argsort(-np.abs(scores), kind="stable")
-    return tuple(Descriptor(curves.terms[i], float(scores[i])) for i in order)
+    weights = reference.weights()
+    scores = projection_scores(deviation_db, curves.responses_db, weights)
+    ok = np.isfinite(deviation_db) & np.all(np.isfinite(curves.responses_db), axis=0)
+    w = weights[ok] / weights[ok].sum()
+    c = curves.responses_db[:, ok]
+    c = c - (c @ w)[:, None]
+    explained = np.abs(scores) * np.sqrt((c**2) @ w)
+    order = np.argsort(-explained, kind="stable")
+    return tuple(
+        Descriptor(curves.terms[i], float(scores[i]), float(explained[i]), bool(curves.common[i])) for i in order
+    )
 
 
 def deviation_to_params(deviation_db: np.ndarray, sample_rate_hz: float, weights: np.ndarray | None = None) -> EQParams:

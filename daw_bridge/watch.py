@@ -18,8 +18,9 @@ What to drop (the request of a file)
 
 What is ignored
     Hidden files and folders (``.name``), temporary files (``*.tmp``, ``*.part``, ``*.partial``,
-    ``*.crdownload``, ``*.download``, ``*.swp``), backups and lock files (``name~``, ``~$name``)
-    and sidecars on their own (``*.json``, they wait for their audio).
+    ``*.crdownload``, ``*.download``, ``*.swp``), backups and lock files (``name~``, ``~$name``),
+    ``Thumbs.db`` and ``desktop.ini``, and sidecars on their own (``*.json``, they wait for their
+    audio). Anything else that soundfile cannot read goes to ``failed/`` with the reason.
 
 When a file is taken
     When its size and modification time (and its sidecar's) have not changed for ``settle_s``
@@ -106,6 +107,8 @@ STAGES = ("deciding the EQ", "rendering", "measuring the result", "writing plot 
 #: Longest slug of the words in an output name (characters).
 MAX_SLUG_CHARS = 48
 
+#: Files the operating system leaves in folders (compared lower-case).
+SYSTEM_NAMES = ("thumbs.db", "desktop.ini")
 TEMP_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".crdownload", ".download", ".swp", ".lock")
 SIDECAR_SUFFIX = ".json"
 SIDECAR_KEYS = ("text", "suggest", "strength", "intensity", "fixed")
@@ -205,6 +208,10 @@ def read_sidecar(path: Path) -> dict:
     """Parse and check a sidecar: a JSON object with only :data:`SIDECAR_KEYS` of the right types."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise WatchError(f"the sidecar {path.name} cannot be read ({exc.strerror or exc})") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise WatchError(f"the sidecar {path.name} is not valid JSON ({exc}); write e.g. {{\"text\": \"warmer\"}}") from None
     if not isinstance(data, dict):
@@ -257,6 +264,7 @@ def is_ignored(name: str) -> bool:
         or name.startswith("~")
         or name.endswith("~")
         or lower.endswith(TEMP_SUFFIXES)
+        or lower in SYSTEM_NAMES
     )
 
 

@@ -187,7 +187,7 @@ def test_contradictory_requests_are_refused():
 @pytest.mark.parametrize(
     "name, ignored",
     [(".hidden.wav", True), ("song.wav.part", True), ("song.tmp", True), ("song.wav~", True), ("~$song.wav", True),
-     ("song.crdownload", True), ("song.wav", False), ("song.flac", False), ("my song (final).wav", False)],
+     ("song.crdownload", True), ("Thumbs.db", True), ("song.wav", False), ("song.flac", False), ("my song (final).wav", False)],
 )
 def test_ignored_names(name, ignored):
     assert watch.is_ignored(name) is ignored
