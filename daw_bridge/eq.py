@@ -35,6 +35,9 @@ SHELF_Q = 1.0 / math.sqrt(2.0)
 GAIN_RANGE_DB = (-12.0, 12.0)
 FREQ_RANGE_HZ = (20.0, 20000.0)
 Q_RANGE = (0.1, 10.0)
+#: Peak Q range of what the product designs (model outputs, fits): the widest peak is 3.95 octaves,
+#: inside the 4-octave bandwidth limit of both ReaEQ and Ardour's ACE EQ, so every host plays it.
+DESIGN_Q_RANGE = (0.27, 10.0)
 
 PARAM_NAMES: tuple[str, ...] = (
     "low_shelf_gain_db",
@@ -119,7 +122,8 @@ class EQParams:
     def from_vector(cls, vector: Iterable[float], clip: bool = False) -> "EQParams":
         """Build from 13 numbers in :data:`PARAM_NAMES` order; the peaks are sorted by frequency.
 
-        ``clip=True`` clips each value into its legal range first (for model outputs); non-finite
+        ``clip=True`` clips each value into its legal range first, and each Q into
+        :data:`DESIGN_Q_RANGE` (for designed EQs: model outputs, fits); non-finite
         values are always an error.
         """
         v = np.asarray(list(vector) if not isinstance(vector, np.ndarray) else vector, dtype=float)
@@ -130,6 +134,7 @@ class EQParams:
         if clip:
             lo = np.array([_range_of(n)[0] for n in PARAM_NAMES])
             hi = np.array([_range_of(n)[1] for n in PARAM_NAMES])
+            lo[list(Q_INDEX)], hi[list(Q_INDEX)] = DESIGN_Q_RANGE
             v = np.clip(v, lo, hi)
         peaks = sorted((tuple(v[i : i + 3]) for i in (2, 5, 8)), key=lambda p: p[1])
         ordered = [v[0], v[1], *peaks[0], *peaks[1], *peaks[2], v[11], v[12]]

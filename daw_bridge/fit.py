@@ -23,7 +23,7 @@ from daw_bridge.eq import (
     GAIN_INDEX,
     GAIN_RANGE_DB,
     Q_INDEX,
-    Q_RANGE,
+    DESIGN_Q_RANGE,
     SHELF_Q,
     Band,
     EQError,
@@ -48,7 +48,7 @@ def _bounds(sample_rate_hz: float) -> tuple[np.ndarray, np.ndarray]:
     lo[list(GAIN_INDEX)], hi[list(GAIN_INDEX)] = GAIN_RANGE_DB
     top_hz = min(FREQ_RANGE_HZ[1], 0.49 * sample_rate_hz)
     lo[list(FREQ_INDEX)], hi[list(FREQ_INDEX)] = np.log2(FREQ_RANGE_HZ[0]), np.log2(top_hz)
-    lo[list(Q_INDEX)], hi[list(Q_INDEX)] = np.log2(Q_RANGE[0]), np.log2(Q_RANGE[1])
+    lo[list(Q_INDEX)], hi[list(Q_INDEX)] = np.log2(DESIGN_Q_RANGE[0]), np.log2(DESIGN_Q_RANGE[1])
     return lo, hi
 
 

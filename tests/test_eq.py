@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from daw_bridge.eq import (
+    DESIGN_Q_RANGE,
     PARAM_NAMES,
     SHELF_Q,
     EQError,
@@ -198,7 +199,8 @@ def test_range_edges_are_allowed_and_clip_clips():
     EQParams(-12.0, 20.0, 12.0, 20000.0, 0.1, 0.0, 1000.0, 10.0, 0.0, 1000.0, 1.0, 12.0, 20.0)
     p = EQParams.from_vector([30.0, 5.0, 0.0, 100.0, 50.0, 0.0, 200.0, 0.0, 0.0, 1e6, 1.0, -30.0, 1e9], clip=True)
     assert p.low_shelf_gain_db == 12.0 and p.low_shelf_freq_hz == 20.0 and p.peak1_q == 10.0
-    assert p.peak2_q == 0.1 and p.peak3_freq_hz == 20000.0 and p.high_shelf_gain_db == -12.0
+    # designed EQs keep every peak within the 4-octave bandwidth ReaEQ and ACE EQ can hold
+    assert p.peak2_q == DESIGN_Q_RANGE[0] and p.peak3_freq_hz == 20000.0 and p.high_shelf_gain_db == -12.0
 
 
 def test_json_round_trip():

@@ -272,3 +272,16 @@ def test_without_the_embedding_extra_unknown_words_get_spelling_suggestions():
 def test_intensity_out_of_range_is_a_clear_error(model, intensity):
     with pytest.raises(SemeqError):
         model.interpret("warm", intensity)
+
+
+def test_every_word_plays_exactly_on_both_hosts():
+    """Every vocabulary word, at intensities 1, -1 and 2, maps to ReaEQ and ACE EQ with no clamp."""
+    from daw_bridge.hosts import map_all
+    from daw_bridge.semantic import SemanticModel
+
+    model = SemanticModel.load()
+    for entry in model.vocabulary:
+        for intensity in (1.0, -1.0, 2.0):
+            mappings = map_all(model.params_for(entry.term, intensity))
+            warnings = [w for m in mappings.values() for w in m.warnings]
+            assert not warnings, (entry.term, intensity, warnings)
