@@ -175,3 +175,10 @@ def test_push_validates_its_target():
     with pytest.raises(SemeqError, match="could not send") as info:
         push_osc(PARAMS, "no-such-host.invalid", 9)
     assert info.value.code == "push_failed"
+
+
+def test_a_peak_wider_than_four_octaves_is_flagged():
+    wide = EQParams(0.0, 100.0, 6.0, 500.0, 0.2, 0.0, 1000.0, 1.0, 0.0, 4000.0, 1.0, 0.0, 8000.0)
+    (warning,) = map_eq(wide).warnings
+    assert "octaves wide" in warning and "Q 0.2" in warning
+    assert map_eq(wide.scaled(0.0)).warnings == ()  # a band that does nothing is not a problem

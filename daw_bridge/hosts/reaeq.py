@@ -32,6 +32,9 @@ _FREQ_CURVE = 401.0
 #: Gain (dB) at normalized 1.0.
 REAEQ_MAX_GAIN_DB = 12.0
 _GAIN_SLOPE = 2.0 * (10.0 ** (REAEQ_MAX_GAIN_DB / 20.0) - 1.0)
+#: Widest bandwidth (octaves) ReaEQ is believed to hold (one community measurement, unverified;
+#: the REAPER scripts check the real range through the displayed values).
+REAEQ_MAX_BW_OCT = 4.0
 
 #: ``TrackFX_SetEQParam`` band types (SDK) and ``BANDTYPEx`` codes (Cockos), per engine band kind.
 EQ_BANDTYPE = {"low_shelf": 1, "peak": 2, "high_shelf": 4}
@@ -124,6 +127,11 @@ def map_eq(params: EQParams, sample_rate_hz: float = 48000.0) -> HostMapping:
             warnings.append(
                 f"{name} at {band.freq_hz:g} Hz is at or above the Nyquist frequency ({nyquist:g} Hz) of a "
                 f"{sample_rate_hz:g} Hz project; ReaEQ cannot play it as designed"
+            )
+        if band.kind == "peak" and band.gain_db != 0.0 and bw_oct_from_q(band.q) > REAEQ_MAX_BW_OCT:
+            warnings.append(
+                f"{name} is {bw_oct_from_q(band.q):.2f} octaves wide (Q {band.q:g}); ReaEQ is believed to hold "
+                f"at most {REAEQ_MAX_BW_OCT:g} octaves, so REAPER may refuse it"
             )
     return HostMapping({"bands": bands, "bw_norm_known": False}, tuple(warnings))
 
