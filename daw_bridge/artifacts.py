@@ -78,10 +78,14 @@ def _plot(path: Path, answer: Mapping, before: Mapping | None, after: Mapping | 
     f_med, med = _band_arrays(before, "reference_db")
     if f_med is not None:
         ax.plot(f_med, med, color="0.5", lw=1, ls="--", label="typical music (median)")
+    levels = []
     for analysis, label, style in ((before, "track before", "C0"), (after, "track after", "C1")):
         f, level = _band_arrays(analysis, "level_db")
         if f is not None:
             ax.plot(f, level, color=style, lw=1.8, marker="o", ms=2.5, label=label)
+            levels.append(level)
+    if levels:  # the track's range, not the reference's extremes at the band edges
+        ax.set_ylim(min(map(np.min, levels)) - 12.0, max(map(np.max, levels)) + 6.0)
     ax.set_xscale("log")
     ax.set_xlim(20, 20000)
     ax.set_xticks(_FREQ_TICKS_HZ, [f"{f / 1000:g}k" if f >= 1000 else f"{f:g}" for f in _FREQ_TICKS_HZ])
