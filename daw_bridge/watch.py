@@ -89,6 +89,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from daw_bridge.eq import EQParams
 from daw_bridge.errors import SemeqError
 from daw_bridge.paths import HOME_FOLDERS
 
@@ -111,7 +112,7 @@ MAX_SLUG_CHARS = 48
 SYSTEM_NAMES = ("thumbs.db", "desktop.ini")
 TEMP_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".crdownload", ".download", ".swp", ".lock")
 SIDECAR_SUFFIX = ".json"
-SIDECAR_KEYS = ("text", "suggest", "strength", "intensity", "fixed")
+SIDECAR_KEYS = ("text", "suggest", "strength", "intensity", "fixed", "current")
 #: Suffixes of the non-audio outputs, in the order they are moved into ``outbox/`` (json last).
 ARTIFACT_SUFFIXES = (".png", ".lua", ".json")
 _SUGGEST_FOLDER = re.compile(r"^(?:auto[-_ ]?)?suggest(?:[-_ ](\d{1,3}))?$|^auto$", re.IGNORECASE)
@@ -138,7 +139,8 @@ class WatchRequest:
 
     ``op`` is ``adapt`` (words sized to the track), ``eq`` (the fixed preset for the words) or
     ``suggest``; ``intensity`` multiplies the words' EQ (-2..2), ``strength`` scales a suggestion
-    (0..1); ``origin`` says where the request came from (``sidecar``, ``folder``, ``default``).
+    (0..1); ``origin`` says where the request came from (``sidecar``, ``folder``, ``default``);
+    ``current`` is the 13 named parameters of the EQ already on the track (the words then build on it).
     """
 
     op: str
@@ -146,6 +148,7 @@ class WatchRequest:
     intensity: float = 1.0
     strength: float = DEFAULT_STRENGTH
     origin: str = "default"
+    current: dict | None = None
 
     def slug(self) -> str:
         """The file-name-safe words of the output names, e.g. ``a-bit-less-harsh``, ``suggest-50``."""
@@ -171,16 +174,20 @@ class WatchRequest:
         if self.op == "suggest":
             return {"op": "suggest", "id": request_id, "path": str(audio_path), "strength": self.strength}
         request = {"op": self.op, "id": request_id, "text": self.text, "intensity": self.intensity}
+        if self.current is not None:
+            request["current"] = self.current
         if self.op == "adapt":
             request["path"] = str(audio_path)
         return request
 
     def to_dict(self) -> dict:
-        return {"op": self.op, "text": self.text, "intensity": self.intensity, "strength": self.strength, "origin": self.origin}
+        return {"op": self.op, "text": self.text, "intensity": self.intensity, "strength": self.strength,
+                "origin": self.origin, "current": self.current}
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "WatchRequest":
-        return cls(data["op"], data.get("text"), float(data["intensity"]), float(data["strength"]), data["origin"])
+        return cls(data["op"], data.get("text"), float(data["intensity"]), float(data["strength"]), data["origin"],
+                   data.get("current"))
 
 
 def slugify(text: str) -> str:
@@ -233,6 +240,11 @@ def read_sidecar(path: Path) -> dict:
                 raise WatchError(f"in {path.name}, '{key}' must be a number from {lo:g} to {hi:g}")
             if not lo <= value <= hi:
                 raise WatchError(f"in {path.name}, '{key}' = {value:g} is outside {lo:g} .. {hi:g}")
+    if "current" in data:
+        try:
+            EQParams.from_dict(data["current"])
+        except SemeqError as exc:
+            raise WatchError(f"in {path.name}, 'current' must be the EQ on the track (13 named parameters): {exc}") from None
     return data
 
 
@@ -249,8 +261,9 @@ def resolve_request(folder_name: str | None, sidecar: dict | None) -> WatchReque
         raise WatchError("the sidecar asks for both words ('text') and 'suggest'; choose one")
     if merged.get("text"):
         op = "eq" if merged.get("fixed") else "adapt"
-        return WatchRequest(op, merged["text"].strip(), float(merged.get("intensity", 1.0)), origin=origin)
-    for key in ("intensity", "fixed"):
+        return WatchRequest(op, merged["text"].strip(), float(merged.get("intensity", 1.0)), origin=origin,
+                            current=merged.get("current"))
+    for key in ("intensity", "fixed", "current"):
         if key in merged:
             raise WatchError(f"'{key}' needs words ('text') to apply to; an auto-suggest takes 'strength'")
     return WatchRequest("suggest", strength=float(merged.get("strength", DEFAULT_STRENGTH)), origin=origin)

@@ -1102,9 +1102,9 @@ local function request_for_track(settings, track, op, text, intensity, done, fai
   end
   local current = (op == "words") and reaeq.current_params(track) or nil
   if settings.transport == "folder" then
-    -- the watch folder takes text/intensity or suggest/strength (no current EQ, no analyze):
+    -- the watch folder takes text/intensity/current or suggest/strength (no analyze):
     -- a description comes from an auto-suggest answer's analysis there
-    local request = (op == "words") and { text = text, intensity = intensity }
+    local request = (op == "words") and { text = text, intensity = intensity, current = current }
       or { suggest = true, strength = settings.suggest_strength_number }
     return folder.request(settings, wav, request, done, fail)
   end

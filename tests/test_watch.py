@@ -166,6 +166,7 @@ def test_resolve_request(folder, sidecar, expected):
         ('{"suggest": "yes"}', "true or false"),
         ('{"suggest": true, "strength": 2}', "outside 0 .. 1"),
         ('{"text": "warm", "intensity": "high"}', "must be a number"),
+        ('{"text": "warm", "current": {"low_shelf_gain_db": 3}}', "'current' must be the EQ on the track"),
     ],
 )
 def test_bad_sidecars_are_refused_with_a_reason(tmp_path, content, message):
@@ -173,6 +174,18 @@ def test_bad_sidecars_are_refused_with_a_reason(tmp_path, content, message):
     path.write_text(content)
     with pytest.raises(watch.WatchError, match=message):
         watch.read_sidecar(path)
+
+
+def test_a_sidecar_current_eq_travels_with_the_request_and_the_journal():
+    from daw_bridge.eq import EQParams
+
+    current = EQParams(3.0, 120.0, 1.0, 300.0, 1.0, 0.0, 1000.0, 1.0, 0.0, 4000.0, 1.0, -1.0, 8000.0).to_dict()
+    r = watch.resolve_request(None, {"text": "warmer", "current": current})
+    assert r.service_request(Path("/x/song.wav"), "id1")["current"] == current
+    assert watch.WatchRequest.from_dict(r.to_dict()) == r
+    assert "current" not in watch.resolve_request(None, {"text": "warmer"}).service_request(Path("/x/a.wav"), "i")
+    with pytest.raises(watch.WatchError, match="needs words"):
+        watch.resolve_request(None, {"current": current})
 
 
 def test_contradictory_requests_are_refused():

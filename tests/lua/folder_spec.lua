@@ -108,7 +108,7 @@ describe("watch-folder fallback", function()
 end)
 
 describe("watch-folder requests", function()
-  it("never carry keys the watcher refuses (current EQ, analyze)", function()
+  it("carry the current EQ for words and only keys the watcher takes", function()
     local dir = H.tmpdir()
     local home = dir .. "/home"
     for _, sub in ipairs({ "inbox", "outbox", "done", "failed", "renders" }) do os.execute("mkdir -p " .. H.shell_quote(home .. "/" .. sub)) end
@@ -137,7 +137,11 @@ describe("watch-folder requests", function()
     os.rename = real_rename
     H.rmtree(dir)
     assert(ok, err)
-    assert.are.same({ text = "warmer", intensity = 1.0 }, sidecars[1])
+    assert.are.same("warmer", sidecars[1].text)
+    assert.are.same(1.0, sidecars[1].intensity)
+    -- the ReaEQ's state goes along, so repeated actions build on it (the watcher checks the 13 names)
+    assert.are.same(1, sidecars[1].current.low_shelf_gain_db)
+    assert.are.same(3000, sidecars[1].current.peak3_freq_hz)
     assert.are.same({ suggest = true, strength = 0.5 }, sidecars[2])
   end)
 end)
