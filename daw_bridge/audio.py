@@ -320,8 +320,11 @@ class LoudnessMeter:
 
 def _peak_envelope(chunk: np.ndarray) -> np.ndarray:
     """Per frame, the largest absolute value over channels and over the 4x oversampled points in it."""
-    up = signal.resample_poly(chunk, OVERSAMPLING, 1, axis=0)
-    return np.abs(up).reshape(chunk.shape[0], OVERSAMPLING, chunk.shape[1]).max(axis=(1, 2))
+    # channel-major and contiguous along time: scipy's polyphase filter runs 3-4x faster so
+    up = signal.resample_poly(np.ascontiguousarray(chunk.T), OVERSAMPLING, 1, axis=1)
+    over_channels = np.abs(up).max(axis=0)
+    phases = [over_channels[p::OVERSAMPLING] for p in range(OVERSAMPLING)]
+    return np.maximum.reduce(phases)
 
 
 def _local_map(blocks: Iterable[np.ndarray], radius: int, func: Callable[[np.ndarray], object]) -> Iterator:
