@@ -44,7 +44,7 @@ from daw_bridge.analysis import (
 )
 from daw_bridge.eq import GAIN_INDEX, PARAM_NAMES, EQParams
 from daw_bridge.errors import SemeqError
-from daw_bridge.fit import fit_eq
+from daw_bridge.fit import fit_cascade, fit_eq
 
 #: Percentile of the reference tracks' positions that marks the end of real music in a direction.
 END_PERCENTILE = 95.0
@@ -242,7 +242,7 @@ def _limited_move(analysis: Analysis, before_db: np.ndarray, move: EQParams, cur
         m = _with_gain_factors(move, f)
         if current is None:
             return m, None
-        fit = fit_eq(centres[ok], (current_db + band_response_db(m, sr, centres))[ok], sample_rate_hz=sr, initial=current)
+        fit = fit_cascade(current, m, sr)
         return fit.params, fit.rms_db
 
     for _ in range(12):

@@ -29,6 +29,7 @@ from daw_bridge.eq import (
     EQError,
     EQParams,
     band_sos,
+    log_freq_grid,
     response_db,
 )
 
@@ -212,3 +213,21 @@ def fit_eq(
     params = EQParams.from_vector(_to_vector(best.x), clip=True)
     rms = float(np.sqrt(np.mean((sqrt_w * (response_db(params, freqs, sample_rate_hz) - target)) ** 2)))
     return FitResult(params=params, rms_db=rms)
+
+
+def fit_cascade(
+    first: EQParams,
+    second: EQParams,
+    sample_rate_hz: float = 48000.0,
+    freqs_hz: np.ndarray | None = None,
+) -> FitResult:
+    """One 5-band EQ that does ``first`` and then ``second``: a fit of their summed response (dB).
+
+    This is how a new move builds on the EQ already on a host's track (``first`` = the current EQ).
+    ``freqs_hz`` defaults to a 128-point log grid from 20 Hz to 20 kHz (or just below Nyquist).
+    """
+    if freqs_hz is None:
+        freqs_hz = log_freq_grid(128, 20.0, min(20000.0, 0.49 * sample_rate_hz))
+    freqs = np.asarray(freqs_hz, dtype=float)
+    target_db = response_db(first, freqs, sample_rate_hz) + response_db(second, freqs, sample_rate_hz)
+    return fit_eq(freqs, target_db, sample_rate_hz, initial=first)

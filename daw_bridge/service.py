@@ -565,7 +565,11 @@ class Service:
             interp = self.model().interpret(text, intensity)
             params, note = interp.params, ""
             if current is not None:
-                params, note = combine_with_current(current, params)
+                from daw_bridge.fit import fit_cascade
+
+                fit = fit_cascade(current, params, DEFAULT_SAMPLE_RATE_HZ)
+                params = fit.params
+                note = f"Built on the current EQ (5-band fit of current + new within {fit.rms_db:.2f} dB RMS)."
             explanation = _words_sentence(interp) + " " + (note or describe_params(params))
             answer = eq_answer(
                 "eq", None, params, text=text, intensity=intensity, terms=interp.terms, explanation=explanation
@@ -672,21 +676,6 @@ _EQ_BLOCK_KEYS = {"ok", "op", "id", "text", "intensity", "terms", "params", "rea
 def _words_sentence(interp) -> str:
     used = ", ".join(f"{t.term} x{t.weight:.2f}" for t in interp.terms)
     return f"Read '{interp.text}' as {used or 'no known word'} at intensity {interp.intensity:g}."
-
-
-def combine_with_current(current, new):
-    """The EQ that does ``current`` and then ``new``: a 5-band fit of their summed response (dB).
-
-    Returns (params, sentence): the fit and how closely it matches the sum (RMS dB).
-    """
-    from daw_bridge.eq import log_freq_grid, response_db
-    from daw_bridge.fit import fit_eq
-
-    freqs_hz = log_freq_grid(RESPONSE_POINTS)
-    target_db = response_db(current, freqs_hz) + response_db(new, freqs_hz)
-    result = fit_eq(freqs_hz, target_db, DEFAULT_SAMPLE_RATE_HZ, initial=current)
-    note = f"Built on the current EQ (5-band fit of current + new within {result.rms_db:.2f} dB RMS)."
-    return result.params, note
 
 
 def _model_info(model) -> dict:

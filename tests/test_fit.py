@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from daw_bridge.eq import EQError, EQParams, log_freq_grid, response_db
-from daw_bridge.fit import fit_eq
+from daw_bridge.fit import fit_cascade, fit_eq
 
 GRID = log_freq_grid(128)
 
@@ -68,3 +68,17 @@ def test_initial_guess_is_used_and_never_worse():
 def test_bad_input_is_a_clear_error(freqs, target, weights):
     with pytest.raises(EQError):
         fit_eq(freqs, target, weights=weights)
+
+
+def test_fit_cascade_builds_one_eq_on_another():
+    first = EQParams(3.0, 120.0, 2.0, 300.0, 1.0, 0.0, 1000.0, 1.0, -2.0, 4000.0, 1.5, -2.0, 9000.0)
+    second = EQParams(2.0, 150.0, 1.5, 250.0, 0.8, -1.0, 2000.0, 1.0, 0.0, 5000.0, 1.0, -1.5, 8000.0)
+    result = fit_cascade(first, second)
+    freqs = log_freq_grid(128)
+    target = response_db(first, freqs) + response_db(second, freqs)
+    error = response_db(result.params, freqs) - target
+    assert np.sqrt(np.mean(error**2)) == pytest.approx(result.rms_db, abs=1e-6)
+    assert result.rms_db < 0.5
+    # building on a flat EQ changes nothing
+    alone = fit_cascade(EQParams.flat(), second)
+    assert np.max(np.abs(response_db(alone.params, freqs) - response_db(second, freqs))) < 0.1
