@@ -443,3 +443,16 @@ def test_lossy_output_warns_that_its_encoder_may_add_peaks(tmp_path):
     b = read_audio(tmp_path / "out.ogg")
     assert (b.format, b.subtype, b.channels, b.sample_rate_hz) == ("OGG", "VORBIS", 2, 44100)
     assert any("lossy" in w for w in r.warnings)
+
+
+def test_true_peak_skips_quiet_stretches_but_stays_exact(real_music_excerpt):
+    """The pruned measurement equals a plain 4x oversampling of everything, on real music and on
+    a signal whose only overshoot sits in one short loud burst."""
+    samples, _ = real_music_excerpt
+    assert true_peak_dbtp(samples) == pytest.approx(ref_true_peak_dbtp(samples), abs=1e-9)
+    quiet = noise(3.0, 48000, level=0.01)
+    burst = np.zeros_like(quiet)
+    burst[70000:70004, 0] = [0.0, 0.9, 0.9, 0.0]  # an intersample over between two full samples
+    x = quiet + burst
+    assert true_peak_dbtp(x) == pytest.approx(ref_true_peak_dbtp(x), abs=1e-9)
+    assert true_peak_dbtp(x) > 20 * math.log10(0.9)
