@@ -27,7 +27,6 @@ import errno
 import math
 import os
 import shutil
-import tempfile
 from collections import deque
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -39,6 +38,7 @@ from scipy import ndimage, signal
 
 from daw_bridge.eq import EQParams, EQStream
 from daw_bridge.errors import SemeqError
+from daw_bridge.files import atomic_path
 
 #: Frames per processing block (about 1.4 s at 48 kHz).
 BLOCK_FRAMES = 1 << 16
@@ -200,25 +200,18 @@ def _atomic_write(path: Path, sample_rate_hz: int, channels: int, subtype: str, 
     folder = path.parent
     if not folder.is_dir():
         raise AudioError(f"the output folder {folder} does not exist")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-    os.close(fd)
-    tmp = Path(tmp_name)
     try:
-        with sf.SoundFile(str(tmp), "w", samplerate=int(sample_rate_hz), channels=channels, subtype=subtype, format=fmt) as out:
-            for block in blocks:
-                out.write(block)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            with sf.SoundFile(str(tmp), "w", samplerate=int(sample_rate_hz), channels=channels, subtype=subtype, format=fmt) as out:
+                for block in blocks:
+                    out.write(block)
     except (OSError, sf.LibsndfileError, AssertionError) as exc:
         # libsndfile reports a full disk as "System error." (or a short write): check the space left
         full = getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or shutil.disk_usage(folder).free < _LOW_DISK_BYTES
-        tmp.unlink(missing_ok=True)
         if full:
             raise AudioError(f"not enough disk space to write {path}; nothing was written", code="disk_full") from None
         detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         raise AudioError(f"cannot write {path}: {detail}; nothing was written") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def write_audio_atomic(

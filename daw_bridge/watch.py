@@ -91,6 +91,7 @@ from typing import Any, Callable, Mapping
 
 from daw_bridge.eq import EQParams
 from daw_bridge.errors import SemeqError
+from daw_bridge.files import write_text_atomic
 from daw_bridge.paths import HOME_FOLDERS
 
 #: Job folders, inside ``inbox/`` so the service may read them (hidden: the scanner skips them).
@@ -282,20 +283,6 @@ def is_ignored(name: str) -> bool:
 
 
 # --- files: atomic, never overwriting -------------------------------------------------------------
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same folder and a rename."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def unique_name(folder: Path, stem: str, suffixes: tuple[str, ...], taken: set[str] = frozenset()) -> str:

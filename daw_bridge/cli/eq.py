@@ -68,9 +68,7 @@ def local_answer(request: dict) -> dict:
 
 def save_plot(path: Path, answer: dict, audio: Path | None, title: str) -> None:
     """Write the EQ curve (over the band levels of ``audio``, if given) as a PNG, atomically."""
-    import os
-    import tempfile
-
+    from daw_bridge.files import atomic_path
     from daw_bridge.artifacts import plot_eq_over_spectrum
 
     path = Path(path)
@@ -79,14 +77,8 @@ def save_plot(path: Path, answer: dict, audio: Path | None, title: str) -> None:
     if not path.parent.is_dir():
         raise CLIError(f"--plot: folder {path.parent} does not exist")
     analysis = None if audio is None else local_answer({"op": "analyze", "path": str(audio)})
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        plot_eq_over_spectrum(Path(tmp), answer, analysis, None, title)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp:
+        plot_eq_over_spectrum(tmp, answer, analysis, None, title)
 
 
 def format_bands(answer: dict) -> list[str]:

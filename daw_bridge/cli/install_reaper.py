@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from daw_bridge.cli import CLIError
+from daw_bridge.files import write_bytes_atomic
 
 #: Folder under ``<resource path>/Scripts`` that receives the scripts.
 TARGET_FOLDER = "Semantic EQ"
@@ -104,9 +105,7 @@ def install(resource_path: Path, source: Path | None = None) -> list[tuple[Path,
             results.append((dst, "unchanged"))
             continue
         state = "updated" if dst.exists() else "new"
-        tmp = dst.with_name(f".{dst.name}.part")
-        tmp.write_bytes(data)
-        os.replace(tmp, dst)
+        write_bytes_atomic(dst, data)
         results.append((dst, state))
     return results
 

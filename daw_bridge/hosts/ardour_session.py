@@ -35,6 +35,7 @@ import numpy as np
 import soundfile as sf
 
 from daw_bridge.errors import SemeqError
+from daw_bridge.files import write_bytes_atomic
 from daw_bridge.hosts.ardour import ACE_PARAMETERS, ACE_URI
 
 #: The headless Ardour with a Lua interpreter (Debian package ``ardour``).
@@ -211,12 +212,6 @@ def _connect_to_master(root: ET.Element, track: str) -> None:
                 ET.SubElement(port, "Connection", {"other": other.get("name")})
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def put_audio_on_track(session: ArdourSession, audio: np.ndarray, track: str = TRACK_NAME) -> None:
     """Write ``audio`` ``(frames, channels)`` as the only region of ``track`` and enable OSC.
 
@@ -260,7 +255,7 @@ def put_audio_on_track(session: ArdourSession, audio: np.ndarray, track: str = T
         if protocol.get("name") == OSC_PROTOCOL:
             protocol.set("active", "1")
             protocol.set("session-state", "1")
-    _write_atomic(session.snapshot_path, ET.tostring(root, encoding="UTF-8", xml_declaration=True))
+    write_bytes_atomic(session.snapshot_path, ET.tostring(root, encoding="UTF-8", xml_declaration=True))
 
 
 def create_session(workdir: Path, audio: np.ndarray, sample_rate_hz: int = 48000,

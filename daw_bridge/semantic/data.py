@@ -16,7 +16,6 @@ import csv
 import hashlib
 import json
 import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from scipy import signal
 
 from daw_bridge.eq import Band, EQParams, band_sos, log_freq_grid
 from daw_bridge.errors import SemeqError
+from daw_bridge.files import write_text_atomic
 from daw_bridge.semantic.words import MIN_SAFE_ONLY_SETTINGS, normalise_word
 
 SAFE_FILE = Path("safe-db") / "SAFEEqualiserUserData.csv"
@@ -258,17 +258,7 @@ def load_audealize(data_dir: Path | str | None = None, cache_dir: Path | str | N
 
 
 def write_json_atomic(path: Path, data: object) -> None:
-    """Write JSON to ``path`` through a temporary file in the same folder and a rename."""
+    """Write JSON to ``path`` atomically (creating its folder)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=1, sort_keys=False)
-            handle.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_text_atomic(path, json.dumps(data, indent=1) + "\n")

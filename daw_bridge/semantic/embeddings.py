@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from daw_bridge.files import atomic_path
+
 EMBEDDINGS_FILE = "vocab_embeddings.npz"
 TEMPLATE = "{}"
 
@@ -63,9 +65,8 @@ def embed(words: list[str]) -> np.ndarray:
 def precompute(out_dir: Path, terms: list[str]) -> Path:
     """Write the vocabulary's embeddings to ``out_dir/vocab_embeddings.npz`` (temp file + rename)."""
     out = Path(out_dir) / EMBEDDINGS_FILE
-    tmp = out.with_name(f".{out.stem}.tmp.npz")
-    np.savez_compressed(tmp, terms=np.array(terms), vectors=embed(terms).astype(np.float16))
-    os.replace(tmp, out)
+    with atomic_path(out) as tmp:
+        np.savez_compressed(tmp, terms=np.array(terms), vectors=embed(terms).astype(np.float16))
     return out
 
 

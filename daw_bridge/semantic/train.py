@@ -17,7 +17,6 @@ contributors supplied 3/4 of warm and bright); an Audealize word weighs agreemen
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections import Counter, defaultdict
