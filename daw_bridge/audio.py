@@ -322,6 +322,8 @@ def _interpolation_gain() -> float:
 _INTERPOLATION_GAIN = _interpolation_gain()
 #: Frames per block when looking for stretches that can hold the true peak.
 _TP_BLOCK_FRAMES = 1024
+#: Candidate runs separated by at most this many blocks are oversampled as one run.
+_TP_MERGE_GAP_BLOCKS = 4
 #: Safety margin below the sample peak for the pruning: the oversampled value at a sample equals
 #: that sample only to within the filter's pass-band ripple.
 _TP_MARGIN = 0.99
@@ -427,23 +429,19 @@ def true_peak_dbtp(samples: np.ndarray) -> float:
     # values in a block depend on samples up to r (< one block) frames into its neighbours
     reach = np.maximum(block_peak, np.maximum(np.r_[0.0, block_peak[:-1]], np.r_[block_peak[1:], 0.0]))
     candidate = reach * _INTERPOLATION_GAIN >= _TP_MARGIN * block_peak.max()
-    # runs of candidate blocks, oversampled together with r frames of context each side: in the
-    # gathered frames a gap is at least r frames away from every candidate frame
-    edges = np.flatnonzero(np.diff(np.r_[0, candidate.astype(np.int8), 0])) * _TP_BLOCK_FRAMES
-    runs = [(a, min(b, x.shape[0])) for a, b in zip(edges[::2], edges[1::2])]
-    if len(runs) == 1 and runs[0] == (0, x.shape[0]):
-        source, inside = x, None  # every block may hold the peak: no gathering
-    else:
-        spans = [np.arange(max(a - r, 0), min(b + r, x.shape[0])) for a, b in runs]
-        source = x[np.concatenate(spans)]
-        inside = np.concatenate([(span >= a) & (span < b) for span, (a, b) in zip(spans, runs)])
-    peak, done = 0.0, 0
-    for envelope in _local_map(_array_blocks(source), r, lambda c: _peak_envelope(c)[r:-r]):
-        frames = envelope.shape[0]
-        if inside is not None:
-            envelope = envelope[inside[done : done + frames]]
-        done += frames
-        peak = max(peak, float(envelope.max(initial=0.0)))
+    # runs of candidate blocks (merged across short gaps: fewer, longer calls), oversampled with
+    # r frames of true context each side
+    blocks = np.flatnonzero(candidate)
+    breaks = np.flatnonzero(np.diff(blocks) > _TP_MERGE_GAP_BLOCKS)
+    starts = blocks[np.r_[0, breaks + 1]] * _TP_BLOCK_FRAMES
+    stops = np.minimum((blocks[np.r_[breaks, blocks.size - 1]] + 1) * _TP_BLOCK_FRAMES, x.shape[0])
+    peak = 0.0
+    for run_start, run_stop in zip(starts, stops):
+        for a in range(run_start, run_stop, BLOCK_FRAMES):
+            b = min(a + BLOCK_FRAMES, run_stop)
+            lo, hi = max(a - r, 0), min(b + r, x.shape[0])
+            chunk = np.pad(x[lo:hi].astype(np.float64, copy=False), ((r - (a - lo), r - (hi - b)), (0, 0)))
+            peak = max(peak, float(_peak_envelope(chunk)[r:-r].max(initial=0.0)))
     return _db(peak)
 
 
