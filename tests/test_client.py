@@ -155,7 +155,13 @@ def test_local_analyze_suggest_and_apply_with_text(tmp_path):
     song = pink_noise_file(tmp_path / "song.wav")
     done = subprocess.run([*SEMEQ, "analyze", str(song), "--json"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["op"] == "analyze"
+    analysis = json.loads(done.stdout)
+    assert analysis["op"] == "analyze"
+    # the plain listing names only the common sound words, strongest first
+    done = subprocess.run([*SEMEQ, "analyze", str(song), "--top", "3"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    listed = [line.split()[0] for line in done.stdout.splitlines()[2:]]
+    assert listed == [d["term"] for d in analysis["descriptors"] if d["common"]][:3]
     done = subprocess.run([*SEMEQ, "suggest", str(song), "--strength", "0.3"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "blend:" in done.stdout

@@ -16,6 +16,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("input", type=Path, metavar="IN", help="audio file (any format soundfile reads)")
     p.add_argument("--json", action="store_true", help="print the answer JSON")
     p.add_argument("--top", type=int, default=5, help="descriptor words to print (default 5)")
+    p.add_argument(
+        "--all-words", action="store_true",
+        help="list every vocabulary word; by default only the common sound words (enough examples to trust)",
+    )
     p.set_defaults(func=run)
 
 
@@ -31,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
         f"  loudness {answer['loudness_lufs']} LUFS, true peak {answer['true_peak_dbtp']} dBTP, "
         f"{answer['duration_s']} s at {answer['sample_rate_hz']:g} Hz, {answer['channels']} channel(s)",
     ]
-    for d in answer.get("descriptors", [])[: max(args.top, 0)]:
+    words = [d for d in answer.get("descriptors", []) if args.all_words or d.get("common")]
+    for d in words[: max(args.top, 0)]:
         lines.append(f"  {d['term']:<16} {d['score']:+.2f}")
     print("\n".join(lines))
     return 0
