@@ -46,6 +46,7 @@ import math
 import os
 import threading
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -597,7 +598,12 @@ def analyze(
     """
     x = as_frames(samples)
     sr = _check_rate(sample_rate_hz)
-    spectrum = band_spectrum(x, sr)
+    # loudness and true peak run beside the spectrum (scipy's filters and FFTs release the GIL)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        loudness = pool.submit(integrated_loudness_lufs, x, sr)
+        true_peak = pool.submit(true_peak_dbtp, x)
+        spectrum = band_spectrum(x, sr)
+        loudness_lufs, true_peak_dbtp_value = float(loudness.result()), float(true_peak.result())
     ref = reference if reference is not None else load_reference()
     if model is None:
         from daw_bridge.semantic import SemanticModel
@@ -609,8 +615,8 @@ def analyze(
     latent = audio_encoder(model, ref, sr)(deviation)
     summary = describe(salient_descriptors(descriptors), region_deviations_db(spectrum.centres_hz, deviation))
     return Analysis(
-        loudness_lufs=float(integrated_loudness_lufs(x, sr)),
-        true_peak_dbtp=float(true_peak_dbtp(x)),
+        loudness_lufs=loudness_lufs,
+        true_peak_dbtp=true_peak_dbtp_value,
         duration_s=x.shape[0] / sr,
         sample_rate_hz=sr,
         channels=x.shape[1],
