@@ -7,9 +7,6 @@ Run: python -m benchmarks.bench_analysis
 
 from __future__ import annotations
 
-import datetime
-import os
-import platform
 import time
 
 import numpy as np
@@ -17,6 +14,7 @@ import pyloudnorm
 import soundfile as sf
 
 from benchmarks.debian_music import fetch_packages
+from benchmarks.machine import describe, utc_now
 from daw_bridge.analysis import analyze
 from daw_bridge.semantic import SemanticModel
 
@@ -35,8 +33,8 @@ def main() -> None:
     ours = min(_timed(lambda: analyze(samples, rate, model)) for _ in range(REPEATS))
     meter = pyloudnorm.Meter(rate)
     peer = min(_timed(lambda: meter.integrated_loudness(samples.astype(np.float64))) for _ in range(REPEATS))
-    print(f"bench_analysis  {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
+    print(f"bench_analysis  {utc_now()}")
+    print(f"machine: {describe()}")
     print(f"input: {longest.name}, {SECONDS:g} s, {samples.shape[1]} channels, {rate} Hz (float32)")
     print(f"analysis (loudness, true peak, band balance, descriptors, latent): {ours:.3f} s (best of {REPEATS})")
     print(f"pyloudnorm integrated loudness alone:                         {peer:.3f} s (best of {REPEATS})")

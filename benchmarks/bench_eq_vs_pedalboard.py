@@ -20,12 +20,12 @@ Usage: python -m benchmarks.bench_eq_vs_pedalboard [--repeats N] [--noise]
 from __future__ import annotations
 
 import argparse
-import datetime
 import platform
 import time
 
 import numpy as np
 
+from benchmarks.machine import describe, utc_now
 from daw_bridge.eq import SHELF_Q, EQParams, apply_eq, response_db
 
 SAMPLE_RATE_HZ = 44100
@@ -90,24 +90,11 @@ def test_signal(use_music: bool) -> tuple[np.ndarray, str]:
     return (0.3 * pinkish / np.max(np.abs(pinkish))).astype(np.float32), "noise"
 
 
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5, help="timed runs per side (best kept; default 5)")
     ap.add_argument("--noise", action="store_true", help="use noise instead of real music")
     args = ap.parse_args(argv)
-
-    import os
 
     import pedalboard
 
@@ -126,8 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         theirs_best = min(theirs_best, time.perf_counter() - t0)
     output_diff_db = 20 * np.log10(np.max(np.abs(y_ours.T - y_theirs)) / np.max(np.abs(y_ours)))
 
-    print(f"date: {datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}")
-    print(f"machine: {platform.machine()}, {cpu_model()}, {os.cpu_count()} logical CPUs, load average {os.getloadavg()[0]:.2f}")
+    print(f"date: {utc_now()}")
+    print(f"machine: {describe()}")
     print(f"python {platform.python_version()}, numpy {np.__version__}, pedalboard {pedalboard.__version__}")
     print(f"signal: {what}, {seconds:.0f} s, {x.shape[1]} channels, {SAMPLE_RATE_HZ} Hz, float32")
     print(f"EQ: {PARAMS.to_json()}")

@@ -24,9 +24,7 @@ The output (also written to ``--out``) states the date and the machine.
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
-import platform
 import re
 import socket
 import statistics
@@ -37,23 +35,12 @@ import threading
 import time
 from pathlib import Path
 
+from benchmarks.machine import describe, utc_now
 from daw_bridge.client import Client
 from daw_bridge.osc_server import request_message
 
 TORCH = "python -c 'import torch'"
 WORDS = ("warmer", "a bit brighter", "less harsh", "much warmer", "less muddy", "warm and a bit bright")
-
-
-def machine() -> str:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{platform.node()} | {cpu} | {os.cpu_count()} cores | {platform.system()} {platform.release()} | Python {platform.python_version()}"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -194,8 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         print(text, flush=True)
         lines.append(text)
 
-    say(f"bench_osc  {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
-    say(f"machine: {machine()}")
+    say(f"bench_osc  {utc_now()}")
+    say(f"machine: {describe()}")
     say(f"command: python -m benchmarks.bench_osc --requests {args.requests} --rate {args.rate:g} --starts {args.starts}")
     with tempfile.TemporaryDirectory() as tmp:
         proc, port = start_server(Path(tmp) / "home")

@@ -21,7 +21,6 @@ no measured "after", no plot, no ReaScript), and the ratio.
 from __future__ import annotations
 
 import argparse
-import datetime
 import hashlib
 import json
 import os
@@ -32,7 +31,7 @@ from pathlib import Path
 
 import soundfile as sf
 
-from benchmarks.bench_osc import machine
+from benchmarks.machine import describe, utc_now
 from benchmarks.debian_music import fetch_packages
 
 PACKAGE = "drascula-music"
@@ -189,8 +188,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from daw_bridge.service import Service
 
-    say(f"bench_watch  {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}")
-    say(f"machine: {machine()}")
+    say(f"bench_watch  {utc_now()}")
+    say(f"machine: {describe()}")
     say(f"load average at start (1/5/15 min): {' '.join(f'{v:.2f}' for v in os.getloadavg())} "
         "(other work on the machine slows both runs below alike)")
     tracks = fetch_packages([PACKAGE])[PACKAGE]

@@ -33,10 +33,8 @@ Matchering (GPL) is imported only here.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import math
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -45,6 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.build_reference import music_tracks
+from benchmarks.machine import describe, utc_now
 from daw_bridge.adapt import adapt_words, pushed_outside, suggest
 from daw_bridge.analysis import (
     align,
@@ -407,8 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     model = SemanticModel.load()
     lines = [
         "# Listening evaluation (benchmarks/eval_listening.py)",
-        f"date: {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M UTC}; machine: {platform.node()}, "
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        f"date: {utc_now()}; machine: {describe()}",
         f"held-out tracks: {len(tracks)} (of {len(ref.info['held_out_tracks'])}), excerpts of {EXCERPT_S:.0f} s; "
         f"reference: {len(ref.info['reference_tracks'])} tracks",
         "",

@@ -38,9 +38,7 @@ shipped model in ``models/``).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
-import platform
 import sys
 import time
 from collections import Counter, defaultdict
@@ -49,6 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.machine import describe, utc_now
 from daw_bridge.eq import EQParams, response_db, third_octave_centres_hz
 from daw_bridge.semantic.data import (
     AUDEALIZE_AMOUNT,
@@ -351,8 +350,7 @@ def cross_validate(rows, audealize, log=print) -> dict:
 def report(res: dict) -> str:
     lines = []
     s = res["split"]
-    lines.append(f"Semantic model evaluation  {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC  "
-                 f"{platform.node()} ({platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()})")
+    lines.append(f"Semantic model evaluation  {utc_now()}  {describe()}")
     lines.append(f"Split by contributor (30 %, seed {SEED}): train {s['train_rows']} settings / {s['train_people']} "
                  f"people, held out {s['test_rows']} settings / {s['test_people']} people. "
                  f"Evaluation model trained in {res['train_seconds']:.0f} s.")

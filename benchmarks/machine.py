@@ -1,0 +1,33 @@
+"""One line that says which machine a benchmark ran on (printed with every committed result)."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+from pathlib import Path
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (Linux), else what the platform module knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def describe() -> str:
+    """Host, architecture, CPU, core count, OS, Python and the 1-minute load average."""
+    return (
+        f"{platform.node()} | {platform.machine()} | {cpu_model()} | {os.cpu_count()} cores | "
+        f"{platform.system()} {platform.release()} | Python {platform.python_version()} | "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
+
+
+def utc_now() -> str:
+    """The current date and time, UTC, to the minute."""
+    return f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"
