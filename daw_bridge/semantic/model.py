@@ -239,7 +239,7 @@ class SemanticModel:
             close = _unique([t for t, _ in best] + self._spelling_suggestions(mention.word))[:6]
             raise UnknownTermError(
                 f"unknown word {mention.word!r}: no known word is close enough in meaning (best "
-                f"{term!r}, similarity {similarity:.2f} < {SIMILARITY_THRESHOLD}). Close known words: "
+                f"{term!r}, similarity {similarity:.3f} < {SIMILARITY_THRESHOLD:g}). Close known words: "
                 + _join(close),
                 mention.word, close,
             )
