@@ -35,7 +35,7 @@ import threading
 import time
 from pathlib import Path
 
-from benchmarks.machine import describe, utc_now
+from benchmarks.machine import Report, describe, utc_now
 from daw_bridge.client import Client
 from daw_bridge.osc_server import request_message
 
@@ -175,11 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
 
-    lines: list[str] = []
-
-    def say(text: str = "") -> None:
-        print(text, flush=True)
-        lines.append(text)
+    report = Report()
+    say = report.say
 
     say(f"bench_osc  {utc_now()}")
     say(f"machine: {describe()}")
@@ -233,11 +230,7 @@ def main(argv: list[str] | None = None) -> int:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        tmp_out = args.out.with_suffix(args.out.suffix + ".tmp")
-        tmp_out.write_text("\n".join(lines) + "\n")
-        os.replace(tmp_out, args.out)
+    report.save(args.out)
     return 0
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import soundfile as sf
 
-from benchmarks.machine import describe, utc_now
+from benchmarks.machine import Report, describe, utc_now
 from benchmarks.debian_music import fetch_packages
 
 PACKAGE = "drascula-music"
@@ -180,11 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="also write the report to this file")
     args = parser.parse_args(argv)
 
-    report: list[str] = []
-
-    def say(line: str = "") -> None:
-        print(line, flush=True)
-        report.append(line)
+    report = Report()
+    say = report.say
 
     from daw_bridge.service import Service
 
@@ -235,9 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         ok = not (w["lost"] or w["doubles"] or w["changed"] or w["incomplete_sets"] or w["left_in_inbox"]) and w["finished"] == args.files
         say(f"none lost: {'yes' if ok else 'NO'}")
         say(f"load average at end (1/5/15 min): {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text("\n".join(report) + "\n")
+    report.save(args.out)
     return 0 if ok else 1
 
 

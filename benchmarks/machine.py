@@ -31,3 +31,21 @@ def describe() -> str:
 def utc_now() -> str:
     """The current date and time, UTC, to the minute."""
     return f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"
+
+
+class Report:
+    """Lines printed as they come and, at the end, saved (atomically) to the results file, if any."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def say(self, text: str = "") -> None:
+        print(text, flush=True)
+        self.lines.append(text)
+
+    def save(self, path: Path | None) -> None:
+        if path is not None:
+            from daw_bridge.files import write_text_atomic
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(path, "\n".join(self.lines) + "\n")

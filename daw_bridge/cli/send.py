@@ -24,6 +24,13 @@ def _connection_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pretty", action="store_true", default=argparse.SUPPRESS, help="indent the JSON")
 
 
+def _words_options(q: argparse.ArgumentParser) -> None:
+    """Options of the requests that carry words: intensity, the host's current EQ, push."""
+    q.add_argument("--intensity", type=float)
+    q.add_argument("--current", metavar="JSON", help="the host EQ's state: 13 named parameters (JSON)")
+    _push_options(q)
+
+
 def _push_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("push the EQ to a host's OSC surface (address set on the server)")
     g.add_argument("--push", choices=("ardour", "reaper"))
@@ -46,16 +53,12 @@ def add_parser(subparsers) -> None:
 
     q = ops.add_parser("eq", help="words -> EQ")
     q.add_argument("text")
-    q.add_argument("--intensity", type=float)
-    q.add_argument("--current", metavar="JSON", help="the host EQ's state: 13 named parameters (JSON)")
-    _push_options(q)
+    _words_options(q)
 
     q = ops.add_parser("adapt", help="words -> EQ sized to the track in PATH")
     q.add_argument("path")
     q.add_argument("text")
-    q.add_argument("--intensity", type=float)
-    q.add_argument("--current", metavar="JSON", help="the host EQ's state: 13 named parameters (JSON)")
-    _push_options(q)
+    _words_options(q)
 
     q = ops.add_parser("suggest", help="an EQ for the track in PATH")
     q.add_argument("path")
