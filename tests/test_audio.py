@@ -16,6 +16,7 @@ import soundfile as sf
 from scipy import signal
 
 from daw_bridge import audio
+import daw_bridge.audio.writing
 from daw_bridge.audio import (
     AudioError,
     LoudnessMeter,
@@ -119,7 +120,7 @@ def test_true_peak_is_the_same_in_blocks(monkeypatch):
     x = noise(1.0, 44100, 2, seed=5)
     whole = true_peak_dbtp(x)
     assert whole == pytest.approx(ref_true_peak_dbtp(x), abs=1e-9)
-    monkeypatch.setattr(audio, "BLOCK_FRAMES", 1000)
+    monkeypatch.setattr(audio.blocks, "BLOCK_FRAMES", 1000)
     assert true_peak_dbtp(x) == pytest.approx(whole, abs=1e-12)
     assert true_peak_dbtp(np.zeros((100, 2))) == -math.inf
 
@@ -277,7 +278,7 @@ def test_render_file_in_small_blocks_equals_render_in_memory(tmp_path, monkeypat
     write_audio_atomic(src, x, sr, "FLOAT", "WAV")
     x32 = read_audio(src).samples
     whole = render(x32, sr, BOOSTS["all+9"])
-    monkeypatch.setattr(audio, "BLOCK_FRAMES", 3001)
+    monkeypatch.setattr(audio.blocks, "BLOCK_FRAMES", 3001)
     r = render_file(src, tmp_path / "out.wav", BOOSTS["all+9"])
     y = read_audio(tmp_path / "out.wav").samples
     assert np.max(np.abs(y - whole.samples)) < 1e-6
@@ -379,7 +380,7 @@ def test_full_disk_leaves_no_partial_output(tmp_path, monkeypatch):
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_write(self, data)
 
-    monkeypatch.setattr(audio, "BLOCK_FRAMES", 20000)
+    monkeypatch.setattr(audio.blocks, "BLOCK_FRAMES", 20000)
     monkeypatch.setattr(sf.SoundFile, "write", write_then_fail)
     with pytest.raises(AudioError, match="disk space") as info:
         render_file(src, out, BOOSTS["bass+9"], force=True)
@@ -406,7 +407,7 @@ def test_full_disk_reported_by_libsndfile(tmp_path, monkeypatch):
     with pytest.raises(AudioError, match="cannot write") as info:  # plenty of space: some other failure
         render_file(src, tmp_path / "out.wav", BOOSTS["bass+9"])
     assert info.value.code == "bad_audio"
-    monkeypatch.setattr(audio.shutil, "disk_usage", lambda path: Usage(10**9, 10**9, 1000))
+    monkeypatch.setattr(audio.writing.shutil, "disk_usage", lambda path: Usage(10**9, 10**9, 1000))
     with pytest.raises(AudioError, match="disk space") as info:
         render_file(src, tmp_path / "out.wav", BOOSTS["bass+9"])
     assert info.value.code == "disk_full"
