@@ -35,7 +35,7 @@ FLOAT_SUBTYPES = {"FLOAT", "DOUBLE"} | LOSSY_SUBTYPES
 #: Compression levels tried for a lossy output, smallest file first (0.0 is the encoder's best).
 LOSSY_LEVELS = (0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0)
 #: Seconds of audio encoded to measure a level's bit rate.
-PROBE_S = 8.0
+PROBE_S = 4.0
 
 
 @dataclass(frozen=True)
