@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import subprocess
 import sys
@@ -70,7 +69,7 @@ def peak_rss_mb(job: str, *args: str) -> tuple[float, float]:
     """Run one job in a fresh process; its peak resident memory (MB) and wall time (s)."""
     code = f"import resource, sys\n{_CHILD[job]}\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     start = time.monotonic()
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{job} failed: {done.stderr[-2000:]}")
     return int(done.stdout.split()[-1]) / 1024.0, time.monotonic() - start

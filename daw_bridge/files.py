@@ -15,12 +15,21 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 import tempfile
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO
 
-from daw_bridge.paths import WALK_BY_DESCRIPTOR, ForbiddenPathError, open_folder
+from daw_bridge.paths import (
+    CLOEXEC,
+    DIRECTORY,
+    NOFOLLOW,
+    WALK_BY_DESCRIPTOR,
+    ForbiddenPathError,
+    open_folder,
+)
 
 _MODE = 0o644  # outputs are ordinary files (mkstemp would make 0600)
 
@@ -64,13 +73,14 @@ def atomic_file(path: Path, within: Iterable[Path] | None = None) -> Iterator[Bi
     if within is not None:
         folder = open_folder(path.parent, within)
     else:
-        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        folder = os.open(path.parent, os.O_RDONLY | DIRECTORY | CLOEXEC)
     tmp = _temp_name(path)
     try:
-        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | NOFOLLOW | CLOEXEC
         fd = os.open(tmp, flags, _MODE, dir_fd=folder)
         try:
-            os.fchmod(fd, _MODE)  # whatever the umask
+            if sys.platform != "win32":
+                os.fchmod(fd, _MODE)  # whatever the umask
             with open(fd, "w+b", closefd=True) as handle:
                 yield handle
                 handle.flush()

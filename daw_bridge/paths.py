@@ -25,13 +25,13 @@ The command line, run by the user in their own shell, uses :data:`UNRESTRICTED` 
 from __future__ import annotations
 
 import errno
-import io
 import os
 import stat
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import BinaryIO, Iterable
+from typing import BinaryIO
 
 from daw_bridge.errors import SemeqError
 
@@ -42,10 +42,11 @@ READABLE_HOME_FOLDERS = ("renders", "inbox")
 #: Longest path accepted in a request, in characters (Linux PATH_MAX is 4096).
 MAX_PATH_CHARS = 4096
 
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+#: ``os.open`` flags that exist only on some platforms (0 where missing).
+NOFOLLOW = _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+DIRECTORY = _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+CLOEXEC = _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 #: True where folders can be walked descriptor by descriptor without following links (POSIX).
 WALK_BY_DESCRIPTOR = bool(_NOFOLLOW and _DIRECTORY) and os.open in os.supports_dir_fd
@@ -86,7 +87,7 @@ class OpenedFile:
     def close(self) -> None:
         self.file.close()
 
-    def __enter__(self) -> "OpenedFile":
+    def __enter__(self) -> OpenedFile:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -100,7 +101,7 @@ class PathPolicy:
     roots: tuple[Path, ...] | None
 
     @classmethod
-    def for_home(cls, home: Path, allow: Iterable[Path] = ()) -> "PathPolicy":
+    def for_home(cls, home: Path, allow: Iterable[Path] = ()) -> PathPolicy:
         """Home's ``renders/`` and ``inbox/`` plus every extra folder in ``allow``."""
         home = Path(home).expanduser()
         roots = [home / name for name in READABLE_HOME_FOLDERS] + [Path(d).expanduser() for d in allow]
@@ -247,9 +248,9 @@ def _open_regular(path: Path, dir_fd: int | None, text: str, shown: Path | None 
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise ForbiddenPathError(f"'{text}' is not a regular file ({_kind(st.st_mode)}); it was not read")
-        if _NONBLOCK:
+        if sys.platform != "win32":
             os.set_blocking(fd, True)
-        handle = io.open(fd, "rb", closefd=True)
+        handle = open(fd, "rb", closefd=True)
     except BaseException:
         os.close(fd)
         raise
@@ -286,11 +287,13 @@ def final_path_of(fd: int) -> Path | None:
 
 
 def _windows_final_path(fd: int) -> Path | None:
-    import ctypes  # Windows only
-    import msvcrt  # type: ignore[import-not-found,unused-ignore]
+    if sys.platform != "win32":
+        return None
+    import ctypes
+    import msvcrt
 
     handle = msvcrt.get_osfhandle(fd)
-    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined,unused-ignore]
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
     buf = ctypes.create_unicode_buffer(32768)
     n = kernel32.GetFinalPathNameByHandleW(handle, buf, len(buf), 0)
     if n == 0 or n >= len(buf):

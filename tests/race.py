@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 INSIDE = b"inside-file-contents"
 OUTSIDE = b"SECRET-outside-contents"

@@ -11,7 +11,13 @@ import pytest
 from daw_bridge import paths
 from daw_bridge.errors import SemeqError
 from daw_bridge.files import atomic_file
-from daw_bridge.paths import ForbiddenPathError, PathPolicy, ensure_home, final_path_of, open_folder
+from daw_bridge.paths import (
+    ForbiddenPathError,
+    PathPolicy,
+    ensure_home,
+    final_path_of,
+    open_folder,
+)
 from tests.race import INSIDE, layout, race, swapping
 
 

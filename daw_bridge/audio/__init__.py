@@ -12,7 +12,13 @@ loudness and true peak) and :mod:`~daw_bridge.audio.render` (the loudness-safe r
 """
 
 from daw_bridge.audio.blocks import BLOCK_FRAMES, AudioError
-from daw_bridge.audio.meters import LoudnessMeter, integrated_loudness_lufs, measure, metered, true_peak_dbtp
+from daw_bridge.audio.meters import (
+    LoudnessMeter,
+    integrated_loudness_lufs,
+    measure,
+    metered,
+    true_peak_dbtp,
+)
 from daw_bridge.audio.reading import AudioFile, AudioSource, open_audio, read_audio
 from daw_bridge.audio.render import (
     LOUDNESS_TOLERANCE_LU,

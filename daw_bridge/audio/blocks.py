@@ -8,7 +8,7 @@ holds a whole file in memory.
 from __future__ import annotations
 
 import math
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 

@@ -18,8 +18,9 @@ what could be decoded (every pass sees the same frames) and callers warn or refu
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 import numpy as np
 import soundfile as sf
@@ -120,7 +121,7 @@ class AudioSource:
         if self.owns_handle:
             self.handle.close()
 
-    def __enter__(self) -> "AudioSource":
+    def __enter__(self) -> AudioSource:
         return self
 
     def __exit__(self, *exc) -> None:

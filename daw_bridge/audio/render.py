@@ -18,17 +18,30 @@ Units: sample rates in Hz, loudness in LUFS, true peak in dBTP, gains and gain r
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import numpy as np
 from scipy import ndimage
 
 from daw_bridge.audio.blocks import AudioError, array_blocks, as_frames, db
-from daw_bridge.audio.meters import RESAMPLE_RADIUS, measure, metered, local_map, peak_envelope
+from daw_bridge.audio.meters import (
+    RESAMPLE_RADIUS,
+    local_map,
+    measure,
+    metered,
+    peak_envelope,
+)
 from daw_bridge.audio.reading import AudioSource, open_audio
-from daw_bridge.audio.writing import FLOAT_SUBTYPES, LOSSY_SUBTYPES, PROBE_S, lossy_level, write_blocks, write_target
+from daw_bridge.audio.writing import (
+    FLOAT_SUBTYPES,
+    LOSSY_SUBTYPES,
+    PROBE_S,
+    lossy_level,
+    write_blocks,
+    write_target,
+)
 from daw_bridge.eq import EQParams, EQStream
 from daw_bridge.paths import OpenedFile
 
