@@ -155,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--long-files", type=int, default=20)
     parser.add_argument("--long-min", type=float, default=10.0)
+    parser.add_argument("--jobs", nargs="+", choices=["import", "render", "analysis"], default=["import", "render", "analysis"],
+                        help="which per-length jobs to run (an analysis that is not streamed needs about 20 bytes per sample)")
     parser.add_argument("--skip-lengths", action="store_true")
     parser.add_argument("--skip-soak", action="store_true")
     parser.add_argument("--work", type=Path, default=None, help="folder for the generated WAV files (kept)")
@@ -170,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         report.say("peak resident memory per file length (fresh process per job; 16-bit stereo WAV, 44.1 kHz):")
         report.say(f"  {'job':26s} " + " ".join(f"{m:>10g} min" for m in args.lengths_min))
         files = [looped_wav(tracks, m, work / f"len{m:g}.wav") for m in args.lengths_min]
-        for job in _CHILD:
+        for job in (j for j in _CHILD if j.split()[0] in args.jobs):
             cells = []
             for m, f in zip(args.lengths_min, files):
                 args_ = (str(f), str(work / f"out{m:g}.wav")) if job.startswith("render") else (str(f),)
