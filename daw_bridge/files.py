@@ -13,6 +13,7 @@ descriptor, so a folder swapped for a link while writing cannot redirect the out
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import sys
@@ -129,3 +130,26 @@ def write_bytes_atomic(path: Path, data: bytes, within: Iterable[Path] | None = 
 def write_text_atomic(path: Path, text: str, within: Iterable[Path] | None = None) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     write_bytes_atomic(path, text.encode("utf-8"), within)
+
+
+#: What an operating-system error means for a user, by errno name (the rest: the system's own words).
+_OS_ERROR_SENTENCES = {
+    "ENOSPC": "the disk is full",
+    "EDQUOT": "the disk quota is used up",
+    "EROFS": "the folder is on a read-only file system",
+    "EACCES": "the folder or file is not writable (permission denied)",
+    "EPERM": "the folder or file is protected (operation not permitted; is it immutable or locked?)",
+    "ENAMETOOLONG": "the file name is too long for the file system",
+    "EMFILE": "too many files are open",
+    "EIO": "the disk reported an input/output error",
+    "EXDEV": "the folders are on different disks",
+    "ENOENT": "the file or folder has disappeared",
+}
+
+
+def os_error_sentence(exc: BaseException, doing: str) -> str:
+    """A sentence for a user about an operating-system error: ``"Could not <doing>: the disk is full."``."""
+    number = getattr(exc, "errno", None)
+    name = errno.errorcode.get(number, "") if isinstance(number, int) else ""
+    reason = _OS_ERROR_SENTENCES.get(name) or getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return f"Could not {doing}: {reason}."

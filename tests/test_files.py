@@ -28,3 +28,16 @@ def test_a_failed_write_keeps_the_old_file_and_removes_the_temporary(tmp_path):
             raise RuntimeError("disk went away")
     assert target.read_text() == '{"ok": true}'
     assert [p.name for p in tmp_path.iterdir()] == ["answer.json"]
+
+
+def test_os_errors_read_as_sentences():
+    import errno
+
+    from daw_bridge.files import os_error_sentence
+
+    assert os_error_sentence(OSError(errno.ENOSPC, "No space left on device"), "write song.wav") == (
+        "Could not write song.wav: the disk is full."
+    )
+    assert "not writable" in os_error_sentence(PermissionError(errno.EACCES, "Permission denied"), "move it")
+    assert "immutable" in os_error_sentence(PermissionError(errno.EPERM, "Operation not permitted"), "move it")
+    assert os_error_sentence(OSError(errno.ECONNRESET, "Connection reset by peer"), "x") == "Could not x: Connection reset by peer."
