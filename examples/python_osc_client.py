@@ -29,10 +29,23 @@ def main() -> int:
 
     rid = uuid.uuid4().hex[:8]
     got = {}
+    # Handlers must return None: python-osc sends whatever a handler returns back as a reply message.
+    def on_json(address, i, text):
+        if i == rid:
+            got["json"] = json.loads(text)
+
+    def on_reaeq(address, i, *vals):
+        if i == rid:
+            got["reaeq"] = vals
+
+    def on_error(address, i, code, msg, *rest):
+        if i == rid:
+            got["error"] = (code, msg)
+
     dispatcher = Dispatcher()
-    dispatcher.map("/semeq/reply/json", lambda addr, i, text: got.setdefault("json", json.loads(text)) if i == rid else None)
-    dispatcher.map("/semeq/reply/reaeq", lambda addr, i, *vals: got.setdefault("reaeq", vals) if i == rid else None)
-    dispatcher.map("/semeq/error", lambda addr, i, code, msg, *rest: got.setdefault("error", (code, msg)) if i == rid else None)
+    dispatcher.map("/semeq/reply/json", on_json)
+    dispatcher.map("/semeq/reply/reaeq", on_reaeq)
+    dispatcher.map("/semeq/error", on_error)
 
     # Our own listening socket; the server replies to reply_port on our address.
     server = BlockingOSCUDPServer(("127.0.0.1", 0), dispatcher)
