@@ -27,7 +27,7 @@ import numpy as np
 from scipy import signal
 
 from daw_bridge.errors import SemeqError
-from daw_bridge.layout import BANDS, FREQ_INDEX, GAIN_INDEX, PARAM_NAMES, PEAK_STARTS, Q_INDEX
+from daw_bridge.layout import BANDS, GAIN_INDEX, PARAM_NAMES, PEAK_STARTS, Q_INDEX
 
 #: Fixed shelf quality factor (RBJ shelf slope S = 1).
 SHELF_Q = 1.0 / math.sqrt(2.0)

@@ -74,7 +74,6 @@ from __future__ import annotations
 import errno
 import fcntl
 import json
-import math
 import os
 import queue
 import re
@@ -89,9 +88,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from daw_bridge.eq import EQParams
 from daw_bridge.errors import SemeqError
 from daw_bridge.files import write_text_atomic
+from daw_bridge.ops import OPS, check_field, loads_json
 from daw_bridge.paths import HOME_FOLDERS
 
 #: Job folders, inside ``inbox/`` so the service may read them (hidden: the scanner skips them).
@@ -113,7 +112,12 @@ MAX_SLUG_CHARS = 48
 SYSTEM_NAMES = ("thumbs.db", "desktop.ini")
 TEMP_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".crdownload", ".download", ".swp", ".lock")
 SIDECAR_SUFFIX = ".json"
-SIDECAR_KEYS = ("text", "suggest", "strength", "intensity", "fixed", "current")
+#: Sidecar keys: the request fields of the ops a dropped file can ask for (op table), and two flags.
+SIDECAR_FIELDS = tuple(dict.fromkeys(
+    name for op in ("adapt", "eq", "suggest") for name in OPS[op].required + OPS[op].optional if name not in ("path", "push")
+))
+SIDECAR_FLAGS = ("suggest", "fixed")
+SIDECAR_KEYS = SIDECAR_FIELDS + SIDECAR_FLAGS
 #: Suffixes of the non-audio outputs, in the order they are moved into ``outbox/`` (json last).
 ARTIFACT_SUFFIXES = (".png", ".lua", ".json")
 _SUGGEST_FOLDER = re.compile(r"^(?:auto[-_ ]?)?suggest(?:[-_ ](\d{1,3}))?$|^auto$", re.IGNORECASE)
@@ -150,6 +154,7 @@ class WatchRequest:
     strength: float = DEFAULT_STRENGTH
     origin: str = "default"
     current: dict | None = None
+    max_gain_db: float | None = None
 
     def slug(self) -> str:
         """The file-name-safe words of the output names, e.g. ``a-bit-less-harsh``, ``suggest-50``."""
@@ -173,7 +178,10 @@ class WatchRequest:
     def service_request(self, audio_path: Path, request_id: str) -> dict:
         """The request for :meth:`Service.handle` deciding the EQ for ``audio_path``."""
         if self.op == "suggest":
-            return {"op": "suggest", "id": request_id, "path": str(audio_path), "strength": self.strength}
+            request = {"op": "suggest", "id": request_id, "path": str(audio_path), "strength": self.strength}
+            if self.max_gain_db is not None:
+                request["max_gain_db"] = self.max_gain_db
+            return request
         request = {"op": self.op, "id": request_id, "text": self.text, "intensity": self.intensity}
         if self.current is not None:
             request["current"] = self.current
@@ -183,12 +191,12 @@ class WatchRequest:
 
     def to_dict(self) -> dict:
         return {"op": self.op, "text": self.text, "intensity": self.intensity, "strength": self.strength,
-                "origin": self.origin, "current": self.current}
+                "origin": self.origin, "current": self.current, "max_gain_db": self.max_gain_db}
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "WatchRequest":
         return cls(data["op"], data.get("text"), float(data["intensity"]), float(data["strength"]), data["origin"],
-                   data.get("current"))
+                   data.get("current"), data.get("max_gain_db"))
 
 
 def slugify(text: str) -> str:
@@ -213,39 +221,40 @@ def folder_request(folder_name: str) -> dict:
 
 
 def read_sidecar(path: Path) -> dict:
-    """Parse and check a sidecar: a JSON object with only :data:`SIDECAR_KEYS` of the right types."""
+    """Parse and check a sidecar: a JSON object with only :data:`SIDECAR_KEYS`; request fields are
+    checked by the op table (:func:`daw_bridge.ops.check_field`), size and nesting before parsing."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise
     except OSError as exc:
         raise WatchError(f"the sidecar {path.name} cannot be read ({exc.strerror or exc})") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise WatchError(f"the sidecar {path.name} is not valid JSON ({exc}); write e.g. {{\"text\": \"warmer\"}}") from None
+    try:
+        data = loads_json(text, path.name)
+    except SemeqError as exc:
+        raise WatchError(f"the sidecar {exc}; write e.g. {{\"text\": \"warmer\"}}") from None
     if not isinstance(data, dict):
         raise WatchError(f"the sidecar {path.name} must be a JSON object such as {{\"text\": \"warmer\"}}")
-    unknown = sorted(set(data) - set(SIDECAR_KEYS))
+    unknown = sorted(str(k)[:40] for k in data if k not in SIDECAR_KEYS)
     if unknown:
         raise WatchError(
             f"the sidecar {path.name} has unknown keys {', '.join(unknown)}; it may have {', '.join(SIDECAR_KEYS)}"
         )
-    if "text" in data and (not isinstance(data["text"], str) or not data["text"].strip()):
-        raise WatchError(f"in {path.name}, 'text' must be the words, e.g. \"warmer\"")
-    for key in ("suggest", "fixed"):
+    for key in SIDECAR_FLAGS:
         if key in data and not isinstance(data[key], bool):
             raise WatchError(f"in {path.name}, '{key}' must be true or false")
-    for key, (lo, hi) in {"strength": (0.0, 1.0), "intensity": (-2.0, 2.0)}.items():
-        if key in data:
-            value = data[key]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise WatchError(f"in {path.name}, '{key}' must be a number from {lo:g} to {hi:g}")
-            if not lo <= value <= hi:
-                raise WatchError(f"in {path.name}, '{key}' = {value:g} is outside {lo:g} .. {hi:g}")
-    if "current" in data:
+    for key in SIDECAR_FIELDS:
+        if key not in data:
+            continue
         try:
-            EQParams.from_dict(data["current"])
+            checked = check_field(key, data[key])
         except SemeqError as exc:
-            raise WatchError(f"in {path.name}, 'current' must be the EQ on the track (13 named parameters): {exc}") from None
+            if key == "current":
+                raise WatchError(f"in {path.name}, 'current' must be the EQ on the track (13 named parameters): {exc}") from None
+            raise WatchError(f"in {path.name}, {exc}") from None
+        data[key] = checked.to_dict() if key == "current" else checked
     return data
 
 
@@ -261,13 +270,16 @@ def resolve_request(folder_name: str | None, sidecar: dict | None) -> WatchReque
     if merged.get("suggest") and merged.get("text"):
         raise WatchError("the sidecar asks for both words ('text') and 'suggest'; choose one")
     if merged.get("text"):
+        if "max_gain_db" in merged:
+            raise WatchError("'max_gain_db' limits an auto-suggest; words take 'intensity'")
         op = "eq" if merged.get("fixed") else "adapt"
         return WatchRequest(op, merged["text"].strip(), float(merged.get("intensity", 1.0)), origin=origin,
                             current=merged.get("current"))
     for key in ("intensity", "fixed", "current"):
         if key in merged:
             raise WatchError(f"'{key}' needs words ('text') to apply to; an auto-suggest takes 'strength'")
-    return WatchRequest("suggest", strength=float(merged.get("strength", DEFAULT_STRENGTH)), origin=origin)
+    return WatchRequest("suggest", strength=float(merged.get("strength", DEFAULT_STRENGTH)), origin=origin,
+                        max_gain_db=merged.get("max_gain_db"))
 
 
 def is_ignored(name: str) -> bool:

@@ -49,7 +49,7 @@ class FakeService:
         self._lock = threading.Lock()
 
     def handle(self, request: dict) -> dict:
-        from daw_bridge.service import error_answer
+        from daw_bridge.answers import error_answer
 
         with self._lock:
             self.calls.append(dict(request))
@@ -77,7 +77,7 @@ class FakeService:
         }
 
     def _answer(self, request: dict) -> dict:
-        from daw_bridge.service import eq_answer
+        from daw_bridge.answers import eq_answer
 
         op, rid = request["op"], request["id"]
         if op == "analyze":

@@ -52,7 +52,7 @@ def local_answer(request: dict) -> dict:
     from daw_bridge.paths import UNRESTRICTED, default_home
     from daw_bridge.service import Service
 
-    service = Service(default_home(), workers=1, queue_size=0, request_timeout_s=3600.0, paths=UNRESTRICTED)
+    service = Service(default_home(), paths=UNRESTRICTED)
     try:
         answer = service.handle({"id": "cli", **request})
     finally:
