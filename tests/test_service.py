@@ -230,6 +230,25 @@ def test_push_to_reaper_sends_fxeq_messages(model_service, home):
     assert sorted(gains) == pytest.approx(sorted(b["gain_db"] for b in answer["reaeq"]["bands"]), abs=1e-4)
 
 
+def test_a_file_is_analysed_once_for_analyze_then_adapt(model_service, monkeypatch):
+    import daw_bridge.analysis
+
+    real, calls = daw_bridge.analysis.analyze_file, []
+
+    def counted(path, **kwargs):
+        calls.append(path)
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(daw_bridge.analysis, "analyze_file", counted)
+    path = str(pink_noise_file(model_service.home / "renders" / "once.wav", seed=3))
+    _ok(model_service, op="analyze", path=path)
+    _ok(model_service, op="adapt", path=path, text="warmer")
+    assert len(calls) == 1
+    pink_noise_file(model_service.home / "renders" / "once.wav", seconds=2.0, seed=4)  # changed: read again
+    _ok(model_service, op="suggest", path=path)
+    assert len(calls) == 2
+
+
 def test_analyze_adapt_suggest_on_a_real_file(model_service):
     analysis = _ok(model_service, op="analyze", path=model_service.noise)
     for key in ("loudness_lufs", "true_peak_dbtp", "bands", "descriptors", "summary"):
