@@ -18,6 +18,7 @@ Every request is logged as one line (op, id, outcome, milliseconds; errors with 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -270,23 +271,20 @@ class Service:
         so asking ``analyze`` and then ``adapt``/``suggest`` on one file reads and analyses it once."""
         from daw_bridge.analysis import analyze_file
 
-        path = self.paths.check(call.values["path"])
-        try:
-            stat = path.stat()
-            key = (str(path), stat.st_size, stat.st_mtime_ns)
-        except OSError:
-            key = None  # reading reports it
-        with self._lock:
-            analysis = None if key is None else self._analyses.get(key)
-        if analysis is None:
-            analysis = analyze_file(path, model=self.model())
-        if key is not None:
+        # checked on what was opened, and read through that open file only (never by name again)
+        with self.paths.open(call.values["path"]) as opened:
+            stat = os.fstat(opened.file.fileno())
+            key = (str(opened.path), *opened.identity, stat.st_size, stat.st_mtime_ns)
             with self._lock:
-                self._analyses[key] = analysis
-                self._analyses.move_to_end(key)
-                while len(self._analyses) > ANALYSES_KEPT:
-                    self._analyses.popitem(last=False)
-        return path, analysis
+                analysis = self._analyses.get(key)
+            if analysis is None:
+                analysis = analyze_file(opened, model=self.model())
+        with self._lock:
+            self._analyses[key] = analysis
+            self._analyses.move_to_end(key)
+            while len(self._analyses) > ANALYSES_KEPT:
+                self._analyses.popitem(last=False)
+        return opened.path, analysis
 
     def op_analyze(self, call: Call) -> Answer:
         path, analysis = self._analysis(call)
@@ -311,10 +309,10 @@ class Service:
         """Render ``path`` through ``params`` into ``output`` (inside home); the render report."""
         from daw_bridge.audio import render_file
 
-        src = self.paths.check(call.values["path"])
         dst = self.write_paths.check(call.values["output"])
-        report = render_file(src, dst, call.values["params"], force=call.values["overwrite"])
-        return {"ok": True, "op": "render", "id": call.id, "path": str(src), "output": str(dst), "render": report.to_dict()}
+        with self.paths.open(call.values["path"]) as opened:  # read through what was checked
+            report = render_file(opened, dst, call.values["params"], force=call.values["overwrite"], within=self.write_paths.roots)
+        return {"ok": True, "op": "render", "id": call.id, "path": str(opened.path), "output": str(dst), "render": report.to_dict()}
 
     def _decision_answer(self, call: Call, path, analysis, decision, text=None, intensity=None) -> Answer:
         """An adapt/suggest answer: the EQ block plus the decision's own members (analysis, expected...)."""
