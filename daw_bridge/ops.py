@@ -27,6 +27,8 @@ MAX_ID_CHARS = 128
 #: Longest JSON text accepted in a field or a sidecar (characters), and its deepest nesting.
 MAX_JSON_CHARS = 20_000
 MAX_JSON_DEPTH = 4
+#: Largest whole number a host's OSC surface takes (OSC ``i`` is a signed 32-bit integer).
+OSC_INT_MAX = 2**31 - 1
 #: Longest path (characters).
 MAX_PATH_CHARS = 4096
 
@@ -187,7 +189,11 @@ def check_field(name: str, value: Any) -> Any:
 def _number(spec: Field, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise BadRequestError(f"'{spec.name}' must be a number, got {_shown(value)}")
-    if not math.isfinite(value):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an integer too big for a float
+        raise BadRequestError(f"'{spec.name}' = {_shown(value)} is far outside {spec.describe().split(';')[0]}") from None
+    if not finite:
         raise BadRequestError(f"'{spec.name}' must be a finite number, got {value}")
     lo = -math.inf if spec.lo is None else spec.lo
     hi = math.inf if spec.hi is None else spec.hi
@@ -231,9 +237,16 @@ def _eq(spec: Field, value: Any):
     check_depth(value, spec.name)
     from daw_bridge.eq import EQParams
 
-    if isinstance(value, (list, tuple)):
-        return EQParams.from_vector(value)
-    return EQParams.from_dict(value)
+    try:
+        if isinstance(value, (list, tuple)):
+            return EQParams.from_vector(value)
+        return EQParams.from_dict(value)
+    except SemeqError:
+        raise
+    except (TypeError, ValueError, OverflowError):  # not numbers, nested, or too big for a float
+        raise BadRequestError(
+            f"'{spec.name}' must be the 13 EQ parameters as numbers (named or a list), got {_shown(value)}"
+        ) from None
 
 
 def _push(spec: Field, value: Any) -> dict:
@@ -249,9 +262,10 @@ def _push(spec: Field, value: Any) -> dict:
     checked: dict[str, Any] = {"to": host.name}
     for target in host.target:
         number = value.get(target.name)
-        if isinstance(number, bool) or not isinstance(number, int) or number < target.minimum:
+        if isinstance(number, bool) or not isinstance(number, int) or not target.minimum <= number <= OSC_INT_MAX:
             raise BadRequestError(
-                f"push to {host.name} needs '{target.name}' ({target.doc}) as a whole number >= {target.minimum}, got {_shown(number)}"
+                f"push to {host.name} needs '{target.name}' ({target.doc}) as a whole number from {target.minimum} "
+                f"to {OSC_INT_MAX} (an OSC int), got {_shown(number)}"
             )
         checked[target.name] = number
     if "sample_rate_hz" in value:

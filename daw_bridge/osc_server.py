@@ -9,8 +9,9 @@ requests, the ``audio`` lane the ops that read or write audio. A full lane answe
 a request not answered within its timeout (``timeout_s``, at most the server's) gets ``timeout``
 from one watchdog thread, and a request still waiting is then cancelled.
 
-The receive loop never raises on what arrives: undecodable datagrams are counted and dropped;
-decodable but wrong requests get an ``/semeq/error`` reply.
+The receive loop never raises on what arrives: every datagram addressed to ``/semeq/<op>`` gets an
+answer (an ``/semeq/error`` reply when it is wrong, even when it does not decode as OSC); datagrams
+that are not addressed to the server, and replies, are counted and dropped.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from daw_bridge.wire import (  # noqa: F401  (re-exported for the door's users)
     decode,
     parse_request,
     reply_messages,
+    undecodable_answer,
 )
 
 #: Workers and waiting places of the term lane (``eq``): a burst queues, at most ~0.3 s of work.
@@ -276,8 +278,12 @@ class OscServer:
     def _handle_datagram(self, dgram: bytes, sender: tuple) -> None:
         try:
             message = decode(dgram)
-        except ValueError:
+        except ValueError as exc:
             self.stats.add("undecodable")
+            answer = undecodable_answer(dgram, str(exc))
+            if answer is not None:  # addressed to us: say why, never stay silent
+                log_answer(answer, 0.0)
+                self._send(answer, sender, "all")
             return
         address = message.address
         if not address.startswith(PREFIX) or address.startswith(("/semeq/reply", ERROR)):

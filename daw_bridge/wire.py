@@ -71,6 +71,27 @@ def decode(dgram: bytes) -> OscMessage:
         raise ValueError(f"undecodable OSC datagram ({type(exc).__name__})") from None
 
 
+def undecodable_answer(dgram: bytes, reason: str) -> dict | None:
+    """The error answer for a datagram addressed to ``/semeq/<op>`` that does not decode (a blob or
+    an array among its arguments, a cut-off string, ...); None for datagrams that are not ours
+    (not ``/semeq/``, or replies: never answered, so that two servers cannot loop)."""
+    if not dgram.startswith(PREFIX.encode()) or dgram.startswith((b"/semeq/reply", ERROR.encode())):
+        return None
+    rid = ""
+    try:
+        address, index = osc_types.get_string(dgram, 0)
+        tags, index = osc_types.get_string(dgram, index)
+        if tags.startswith(",s"):
+            rid = osc_types.get_string(dgram, index)[0][:MAX_ECHO_CHARS]
+    except Exception:  # python-osc raises ParseError, IndexError, ...; the address alone is enough
+        address = dgram[:80].split(b"\0", 1)[0].decode("ascii", "replace")
+    return {
+        "ok": False, "id": rid, "op": None, "code": "bad_request",
+        "message": (f"{address[:80]}: the message is not valid OSC for this server ({reason}); send the id and "
+                    "fields as strings (s), numbers (i, f, d, h) and true/false (T, F) only"),
+    }
+
+
 #: python-osc's encoders per type tag (True/False carry no data).
 _WRITERS = {
     "s": osc_types.write_string,

@@ -168,13 +168,16 @@ def malformed_datagram(rng: random.Random, home: str) -> tuple[bytes, set[str], 
     one that fits in a UDP datagram."""
     while True:
         dgram, codes, what = _datagram(rng, home)
-        if len(dgram) <= MAX_DATAGRAM:
+        # a string with a NUL ends at it on the wire (OSC strings are NUL-terminated): no longer malformed
+        if len(dgram) <= MAX_DATAGRAM and "a\x00b" not in what:
             return dgram, codes, what
 
 
 def _datagram(rng: random.Random, home: str) -> tuple[bytes, set[str], str]:
     request, codes, what = malformed_request(rng, home)
     op = OPS.get(request["op"]) if isinstance(request["op"], str) else None
+    if any(isinstance(v, str) and "\x00" in v for v in request.values()):
+        what += " a\x00b"
     address = PREFIX + (request["op"] if isinstance(request["op"], str) else json.dumps(request["op"]))
     args = _id_args(request["id"])
     if op is None:
