@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from daw_bridge.intake import MAX_NAME_BYTES, Snapshot, Writers, refusal
+from daw_bridge.watch.intake import MAX_NAME_BYTES, Snapshot, Writers, refusal
 
 
 @pytest.fixture()

@@ -5,7 +5,8 @@ A door like the OSC server: every decision and every render comes from the servi
 only moves files, names them and keeps a journal so that nothing is lost. Its parts:
 
 - :mod:`~daw_bridge.watch.request`: what a dropped file asks for (words folder, sidecar);
-- :mod:`~daw_bridge.watch.ready`: which files to take and when (settled, readable);
+- :mod:`~daw_bridge.watch.ready`: which files to take and when (regular, settled, closed, complete),
+  with :mod:`~daw_bridge.watch.intake` (refusals, close events, snapshots of what was taken);
 - :mod:`~daw_bridge.watch.journal`: the typed journal (:class:`Job`, :class:`State`, :class:`Step`);
 - :mod:`~daw_bridge.watch.outputs`: what a processed file leaves in ``outbox/``;
 - :mod:`~daw_bridge.watch.watcher`: the engine (scan, claim, run, end);
@@ -112,6 +113,8 @@ def _start_observer(watcher: Watcher):
 
     class Wake(FileSystemEventHandler):
         def on_any_event(self, event) -> None:
+            if watcher.config.close_events:
+                watcher.writers.event(event)  # who still writes what (close-after-write events)
             if PROCESSING_DIR not in Path(event.src_path).parts:
                 watcher.wake.set()
 

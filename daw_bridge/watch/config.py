@@ -26,6 +26,11 @@ class WatchConfig:
     workers: int = 2
     busy_retry_s: float = 0.2
     on_step: Callable[[Step, Job], None] | None = None
+    #: Use the file-system's close-after-write events where it reports them (off: settle time only,
+    #: as on platforms without them).
+    close_events: bool = True
+    #: Times a job starts again because its input changed after it was taken, before it fails.
+    max_restarts: int = 20
 
 
 @dataclass

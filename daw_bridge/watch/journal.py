@@ -82,6 +82,7 @@ class Job:
     dest_audio: str | None = None
     dest_sidecar: str | None = None
     dest_error: str | None = None
+    snapshot: dict | None = None  # the input as taken (size, mtime_ns, dev, ino): a change restarts the job
 
     @property
     def suffix(self) -> str:

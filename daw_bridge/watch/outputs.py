@@ -36,6 +36,36 @@ ARTIFACT_SUFFIXES = (".png", ".lua", ".json")
 Ask = Callable[[dict], dict]
 
 
+class InputChanged(Exception):
+    """The input changed after it was taken (the message says how): the job starts again."""
+
+
+class Marker:
+    """``outbox/song.<words>.processing``: a small visible file saying the job runs and its stage,
+    there from the job's start until its outputs are in place (best effort: a failure to write it
+    never fails the job)."""
+
+    def __init__(self, path: Path, job: Job) -> None:
+        self.path = path
+        self.job = job
+        self.started = time.strftime("%H:%M:%S")
+        self.show(-1)
+
+    def show(self, stage: int) -> None:
+        doing = "waiting for its turn" if stage < 0 else f"stage {stage + 1} of {len(STAGES)}: {STAGES[stage]}"
+        try:  # written in place (no temporary file to leave behind): it only informs
+            self.path.write_text(f"Processing inbox/{self.job.source} since {self.started}: {doing}.\n"
+                                 "This file disappears when the results are here.\n", encoding="utf-8")
+        except OSError:
+            pass
+
+    def remove(self) -> None:
+        try:
+            self.path.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
 def output_names(job: Job) -> list[str]:
     """The output file names of ``job`` in ``outbox/``: render first, answer last."""
     return [f"{job.output}{s}" for s in (job.suffix, *ARTIFACT_SUFFIXES)]
@@ -47,10 +77,12 @@ def analysis_of(answer: dict) -> dict:
 
 
 def make_outputs(ask: Ask, job: Job, job_dir: Path, outbox: Path, bar: Callable[[int], None],
-                 step: Callable[[Step], None]) -> dict[str, float]:
+                 step: Callable[[Step], None], unchanged: Callable[[], None] = lambda: None) -> dict[str, float]:
     """Decide, render, measure, draw; stage everything in the job folder and move all but the answer
     into ``outbox/``. ``ask`` answers service requests (raising on errors); ``bar(k)`` shows stage
-    ``k``; ``step`` reports each named step. Returns the seconds each of :data:`STAGES` took."""
+    ``k``; ``step`` reports each named step; ``unchanged()`` raises :class:`InputChanged` when the
+    input changed since it was taken (asked before anything reaches ``outbox/``: then the staged
+    files are removed). Returns the seconds each of :data:`STAGES` took."""
     from daw_bridge import artifacts
 
     src = job_dir / job.name
@@ -89,6 +121,12 @@ def make_outputs(ask: Ask, job: Job, job_dir: Path, outbox: Path, bar: Callable[
     record.pop("path", None)  # the job folder's copy, gone once the input moves to done/
     stage[".json"].write_text(json.dumps(record, indent=2), encoding="utf-8")
     step(Step.OUTPUTS_STAGED)
+    try:
+        unchanged()
+    except InputChanged:
+        for path in stage.values():
+            path.unlink(missing_ok=True)
+        raise
     progress(4)
     for s in (job.suffix, ".png", ".lua"):  # the .json follows the input's move to done/
         os.replace(stage[s], outbox / f"{job.output}{s}")
@@ -103,19 +141,24 @@ def remove_outputs(job: Job, outbox: Path) -> None:
         (outbox / name).unlink(missing_ok=True)
 
 
-def progress_bar(job: Job, src: Path, log: Callable[[str], None]) -> Callable[[int], None]:
-    """A per-stage text progress bar for files of at least :data:`LONG_FILE_S` seconds (else silent)."""
+def progress_bar(job: Job, src: Path, log: Callable[[str], None], marker: Marker | None = None) -> Callable[[int], None]:
+    """Progress per stage: in the ``marker`` file in ``outbox/`` for every file, and as a text bar on
+    the console for files of at least :data:`LONG_FILE_S` seconds."""
     import soundfile as sf
 
-    info = sf.info(str(src))
-    duration_s = info.frames / info.samplerate
-    if duration_s < LONG_FILE_S:
-        return lambda stage: None
+    try:
+        info = sf.info(str(src))
+        duration_s = info.frames / info.samplerate
+    except Exception:  # not readable: the service's answer says why
+        duration_s = 0.0
     length = f"{int(duration_s // 60)}:{int(duration_s % 60):02d}"
 
     def show(stage: int) -> None:
-        bar = "#" * (stage + 1) + "-" * (len(STAGES) - stage - 1)
-        log(f"watch: {job.source} ({length}) [{bar}] {stage + 1}/{len(STAGES)} {STAGES[stage]}")
+        if marker is not None:
+            marker.show(stage)
+        if duration_s >= LONG_FILE_S:
+            bar = "#" * (stage + 1) + "-" * (len(STAGES) - stage - 1)
+            log(f"watch: {job.source} ({length}) [{bar}] {stage + 1}/{len(STAGES)} {STAGES[stage]}")
 
     return show
 

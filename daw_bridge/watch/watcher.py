@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from daw_bridge.errors import SemeqError
-from daw_bridge.files import write_text_atomic
+from daw_bridge.files import os_error_sentence, write_text_atomic
 from daw_bridge.paths import HOME_FOLDERS
-from daw_bridge.watch import ready
+from daw_bridge.watch import intake, ready
 from daw_bridge.watch.config import JobResult, Log, WatchConfig, log_line
 from daw_bridge.watch.journal import (
     MAX_ATTEMPTS,
@@ -41,7 +41,16 @@ from daw_bridge.watch.journal import (
     unique_name,
     write_job,
 )
-from daw_bridge.watch.outputs import ARTIFACT_SUFFIXES, error_text, make_outputs, output_names, progress_bar, remove_outputs
+from daw_bridge.watch.outputs import (
+    ARTIFACT_SUFFIXES,
+    InputChanged,
+    Marker,
+    error_text,
+    make_outputs,
+    output_names,
+    progress_bar,
+    remove_outputs,
+)
 from daw_bridge.watch.request import SIDECAR_SUFFIX, WatchError, read_json_or_none, read_sidecar, resolve_request
 
 LOCK_FILE = ".semeq-watch.lock"
@@ -78,6 +87,8 @@ class Watcher:
         self._threads: list[threading.Thread] = []
         self._home_lock = None
         self._counter = 0
+        self.writers = intake.Writers()
+        self._ignored: dict[Path, intake.Snapshot | None] = {}  # said once, left in place
 
     # --- life cycle ---------------------------------------------------------------------------
     def acquire_home(self) -> None:
@@ -131,10 +142,11 @@ class Watcher:
                 continue
             if job.state is State.CLAIMED:
                 self._take_input(job_dir, job)
-                if not (job_dir / job.name).exists():
+                if not os.path.lexists(job_dir / job.name):
                     self.log(f"watch: {job.source} vanished before it was processed; nothing to do")
                     shutil.rmtree(job_dir, ignore_errors=True)
                     continue
+                self._record_snapshot(job_dir, job)
             with self._lock:
                 self._reserved_outputs.add(job.output)
                 self._reserved_dest.update(self.home / d for d in job.destinations())
@@ -150,8 +162,16 @@ class Watcher:
             if not name or not moved:
                 continue
             source = self.inbox / Path(job.source).parent / name
-            if not (job_dir / name).exists() and source.exists():
-                os.rename(source, job_dir / name)
+            if not os.path.lexists(job_dir / name) and os.path.lexists(source):
+                os.rename(source, job_dir / name)  # a rename: never opens it (a FIFO cannot block it)
+
+    def _record_snapshot(self, job_dir: Path, job: Job) -> None:
+        """Journal what the input looked like when taken (the job restarts if it changes)."""
+        if job.snapshot is None and job.error is None:
+            taken = intake.Snapshot.of_path(job_dir / job.name)
+            if taken is not None:
+                job.snapshot = taken.to_dict()
+                write_job(job_dir, job)
 
     # --- scanning -----------------------------------------------------------------------------
     def scan(self) -> int:
@@ -169,16 +189,29 @@ class Watcher:
             stable_s = self._settle.observe(audio, signature)
             with self._lock:
                 busy = self._in_flight >= self.workers
-            decision = ready.Readiness.WAIT if busy else ready.readiness(
-                audio, stable_s, self.config.settle_s, self.config.corrupt_after_s)
+            decision, reason = (ready.Readiness.WAIT, None) if busy else ready.readiness(
+                audio, stable_s, self.config.settle_s, self.config.corrupt_after_s, self.inbox, self.writers)
             if decision is ready.Readiness.WAIT:
                 waiting += 1
                 continue
+            if decision is ready.Readiness.IGNORE:
+                self._ignore_once(audio, reason)
+                continue
             try:
-                self._claim(audio, sidecar, decision is ready.Readiness.TAKE)
+                self._claim(audio, sidecar, reason if decision is ready.Readiness.REFUSE else None)
             except FileNotFoundError:  # removed by the user between the scan and the claim
                 continue
+            except OSError as exc:  # the job folder cannot be made or the file moved: say so once
+                self._ignore_once(audio, os_error_sentence(exc, f"take {audio.name} from the inbox"))
         return waiting
+
+    def _ignore_once(self, audio: Path, reason: str | None) -> None:
+        """Leave ``audio`` where it is and say why, once (again only if it changes)."""
+        seen = intake.Snapshot.of_path(audio)
+        if audio in self._ignored and self._ignored[audio] == seen:
+            return
+        self._ignored[audio] = seen
+        self.log(f"watch: left in the inbox: {reason}")
 
     def _candidates(self) -> list[tuple[Path, Path | None]]:
         """Audio candidates in the inbox (oldest first) with their sidecar, if any."""
@@ -199,14 +232,15 @@ class Watcher:
 
         return sorted(found, key=age)
 
-    def _claim(self, audio: Path, sidecar: Path | None, readable: bool) -> None:
-        """Journal the job, then move the input (and its sidecar) into the job folder."""
+    def _claim(self, audio: Path, sidecar: Path | None, refused: str | None = None) -> None:
+        """Journal the job, then move the input (and its sidecar) into the job folder; a ``refused``
+        file (the reason) goes through the same journal to ``failed/``."""
         rel = audio.relative_to(self.inbox)
         folder = rel.parts[0] if len(rel.parts) > 1 else None
         error, request = None, None
         try:
-            if not readable:
-                raise WatchError(f"{audio.name} is not an audio file soundfile can read (or it is truncated or empty)")
+            if refused:
+                raise WatchError(refused)
             request = resolve_request(folder, read_sidecar(sidecar) if sidecar else None)
         except WatchError as exc:
             error = str(exc)
@@ -234,13 +268,14 @@ class Watcher:
             write_job(job_dir, job)
             self._step(Step.CLAIM_JOURNALED, job)
             self._take_input(job_dir, job)
-            if not (job_dir / job.name).exists():
+            if not os.path.lexists(job_dir / job.name):
                 raise FileNotFoundError(errno.ENOENT, "the dropped file vanished", str(audio))
         except FileNotFoundError:
             shutil.rmtree(job_dir, ignore_errors=True)
             with self._lock:
                 self._reserved_outputs.discard(output)
             raise
+        self._record_snapshot(job_dir, job)
         self._step(Step.INPUT_TAKEN, job)
         self._enqueue(job_dir)
 
@@ -257,6 +292,9 @@ class Watcher:
                 return
             try:
                 self.run_job(job_dir)
+            except OSError as exc:  # e.g. failed/ not writable: say it in words; retried at the next start
+                self.log(f"watch: could not finish {job_dir.name}: {os_error_sentence(exc, 'move the file to done/ or failed/')} "
+                         "It stays in inbox/.processing/ and is tried again when the watcher starts next.")
             except Exception:  # never lose the worker; the job stays in processing and is retried at restart
                 traceback.print_exc(file=sys.stderr)
             finally:
@@ -281,8 +319,7 @@ class Watcher:
                 raise WatchError(job.error)
             if job.attempts > MAX_ATTEMPTS:
                 raise WatchError(f"the watcher stopped {MAX_ATTEMPTS} times while processing this file, so it was set aside")
-            bar = progress_bar(job, job_dir / job.name, self.log)
-            stages = make_outputs(self._ask, job, job_dir, self.outbox, bar, lambda step: self._step(step, job))
+            stages = self._make_outputs(job_dir, job)
             job.state = State.DONE
         except _Stopping:  # not a crash: this attempt does not count
             job.attempts -= 1
@@ -290,12 +327,59 @@ class Watcher:
             return None
         except SemeqError as exc:
             job.state, job.error = State.FAILED, str(exc)
+        except OSError as exc:  # a folder not writable, a full disk: a sentence, not a traceback
+            job.state, job.error = State.FAILED, os_error_sentence(exc, "write the results")
         except Exception as exc:  # a bug: the file goes to failed/ with the reason, the watcher goes on
             traceback.print_exc(file=sys.stderr)
             job.state, job.error = State.FAILED, f"an internal error stopped the processing ({type(exc).__name__}: {exc})"
         if job.state is State.FAILED:
             remove_outputs(job, self.outbox)
         return self._finish(job_dir, job, started, stages)
+
+    def _make_outputs(self, job_dir: Path, job: Job) -> dict[str, float]:
+        """:func:`make_outputs`, started again (after the file settles) whenever the input changed
+        after it was taken: never delivered from a file still being written."""
+        marker = Marker(self.outbox / f"{job.output}.processing", job)
+        try:
+            for _ in range(self.config.max_restarts + 1):
+                bar = progress_bar(job, job_dir / job.name, self.log, marker)
+                try:
+                    return make_outputs(self._ask, job, job_dir, self.outbox, bar, lambda step: self._step(step, job),
+                                        lambda: self._unchanged(job_dir, job))
+                except InputChanged as exc:
+                    self.log(f"watch: {job.source} changed after it was taken ({exc}); starting again once it has settled")
+                    self._settle_again(job_dir, job)
+            raise WatchError(f"{job.name} kept changing while it was processed ({self.config.max_restarts} restarts); "
+                             "drop it again once it is written completely")
+        finally:
+            marker.remove()
+
+    def _unchanged(self, job_dir: Path, job: Job) -> None:
+        """Raise :class:`InputChanged` when the input is not what was taken."""
+        if job.snapshot is None:
+            return
+        change = intake.Snapshot.from_dict(job.snapshot).changed(intake.Snapshot.of_path(job_dir / job.name))
+        if change is not None:
+            raise InputChanged(change)
+
+    def _settle_again(self, job_dir: Path, job: Job) -> None:
+        """Wait until the input has not changed for ``settle_s`` and is complete, then journal it."""
+        src = job_dir / job.name
+        stable_since, last = time.monotonic(), intake.Snapshot.of_path(src)
+        while not self._stop.is_set():
+            time.sleep(max(0.01, min(self.config.poll_s, self.config.settle_s / 2)))
+            now = intake.Snapshot.of_path(src)
+            if now != last:
+                stable_since, last = time.monotonic(), now
+                continue
+            still_s = time.monotonic() - stable_since
+            if still_s >= self.config.settle_s and ready.readiness(
+                    src, still_s, self.config.settle_s, self.config.corrupt_after_s, job_dir)[0] is not ready.Readiness.WAIT:
+                break
+        if self._stop.is_set():
+            raise _Stopping()
+        job.snapshot = None if last is None else last.to_dict()
+        write_job(job_dir, job)
 
     def _ask(self, request: dict) -> dict:
         """Ask the service; wait and ask again while it is busy; raise on an error answer."""
@@ -316,6 +400,7 @@ class Watcher:
             self._reserve_destinations(job)
             write_job(job_dir, job)
         self._step(Step.END_JOURNALED, job)
+        (self.outbox / f"{job.output}.processing").unlink(missing_ok=True)  # left by a watcher that died
         (self.home / job.dest_audio).parent.mkdir(parents=True, exist_ok=True)
         if job.state is State.FAILED and not (self.home / job.dest_error).exists():
             write_text_atomic(self.home / job.dest_error, error_text(job))
