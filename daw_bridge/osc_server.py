@@ -265,11 +265,12 @@ class OscServer:
         """Ask :meth:`serve_forever` to return (within 0.2 s)."""
         self._stop.set()
 
-    def close(self) -> None:
-        """Stop receiving; waiting requests are cancelled (answered ``busy``), running ones finish."""
+    def close(self, wait: bool = True) -> None:
+        """Stop receiving; waiting requests are cancelled (answered ``busy``), running ones finish
+        (``wait=False``: are left to finish in their threads, unanswered)."""
         self._stop.set()
         for lane in self.lanes.values():
-            lane.executor.shutdown(wait=True, cancel_futures=True)
+            lane.executor.shutdown(wait=wait, cancel_futures=True)
         self._watchdog.stop()
         self.service.status_sources.pop("osc", None)
         self._sock.close()
