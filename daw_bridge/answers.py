@@ -54,6 +54,10 @@ def describe_params(params) -> str:
     return f"Largest change: {bands[i].gain_db:+.1f} dB {BAND_LABELS[i]} at {bands[i].freq_hz:.0f} Hz."
 
 
+#: Largest change (dB, anywhere in the response) below which an EQ counts as changing nothing.
+NO_CHANGE_DB = 0.1
+
+
 def eq_answer(
     op: str,
     rid: Any,
@@ -102,6 +106,12 @@ def eq_answer(
     }
     answer["warnings"] = all_warnings
     answer["explanation"] = explanation or describe_params(params)
+    # an answer that changes nothing says so: in a member clients can test and in the sentence
+    answer["changed"] = bool(np.max(np.abs(db), initial=0.0) >= NO_CHANGE_DB)
+    if not answer["changed"]:
+        answer["explanation"] += (
+            f" This EQ is flat (no frequency moves by {NO_CHANGE_DB:g} dB or more): applying it changes nothing."
+        )
     if extra:
         answer.update(extra)
     return answer

@@ -189,3 +189,13 @@ def test_serve_stops_within_a_second_of_sigint_with_a_file_in_hand(tmp_path):
     jobs = list((home / "inbox" / ".processing").glob("*/job.json"))
     assert jobs and list((home / "inbox" / ".processing").glob("*/long.wav"))  # journaled, not lost
     assert not list((home / "outbox").glob("*.wav"))  # nothing half-delivered
+
+
+def test_an_answer_that_changes_nothing_says_so():
+    from daw_bridge.answers import eq_answer
+    from daw_bridge.eq import EQParams
+
+    flat = eq_answer("eq", "1", EQParams.flat(), text="warmer", intensity=0.0)
+    assert flat["changed"] is False and "changes nothing" in flat["explanation"]
+    warm = eq_answer("eq", "2", EQParams.from_dict({**EQParams.flat().to_dict(), "low_shelf_gain_db": 3.0}), text="warmer")
+    assert warm["changed"] is True and "changes nothing" not in warm["explanation"]
