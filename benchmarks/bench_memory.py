@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import socket
 import subprocess
 import sys
 import tempfile
@@ -97,6 +98,8 @@ def start_server(home: Path) -> tuple[subprocess.Popen, int]:
 
 def soak(report: Report, tracks: list[Path], work: Path, requests: int, long_files: int, long_min: float) -> None:
     from daw_bridge.client import Client, ClientError
+    from daw_bridge.wire import decode
+    from tests.malformed import malformed_datagram
 
     home = work / "home"
     renders = home / "renders"
@@ -108,6 +111,9 @@ def soak(report: Report, tracks: list[Path], work: Path, requests: int, long_fil
     words = ["warmer", "brighter", "less muddy", "a bit less harsh", "clearer", "fuller", "airy", "xyzzy"]
     curve = [("started", rss_mb(proc.pid))]
     outcomes: dict[str, int] = {}
+    raw = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    raw.bind(("127.0.0.1", 0))
+    raw.settimeout(30)
     try:
         with Client("127.0.0.1", port, timeout_s=600) as client:
             for i in range(1, requests + 1):
@@ -123,8 +129,12 @@ def soak(report: Report, tracks: list[Path], work: Path, requests: int, long_fil
                         op = rng.choice(["analyze", "adapt", "suggest"])
                         fields = {"text": rng.choice(words)} if op == "adapt" else {}
                         client.request(op, path=str(rng.choice(short)), **fields)
-                    else:
-                        client.request(rng.choice(["eq", "analyze", "nope"]), text=[1, 2], path=42, intensity="loud")
+                    else:  # a malformed request as a raw datagram (tests/malformed.py): one error reply
+                        dgram, _, _ = malformed_datagram(rng, str(home))
+                        raw.sendto(dgram, ("127.0.0.1", port))
+                        code = decode(raw.recv(65536)).params[1]
+                        outcomes[f"malformed {code}"] = outcomes.get(f"malformed {code}", 0) + 1
+                        continue
                     outcomes["ok"] = outcomes.get("ok", 0) + 1
                 except ClientError as exc:
                     key = getattr(exc, "answer", {}).get("code", type(exc).__name__)
@@ -140,6 +150,7 @@ def soak(report: Report, tracks: list[Path], work: Path, requests: int, long_fil
                     outcomes[f"long {type(exc).__name__}"] = outcomes.get(f"long {type(exc).__name__}", 0) + 1
                 curve.append((f"long file {j + 1} ({long_min:g} min)", rss_mb(proc.pid)))
     finally:
+        raw.close()
         proc.terminate()
         proc.wait(10)
     report.say(f"answers: {dict(sorted(outcomes.items()))}")
