@@ -116,6 +116,12 @@ class Watcher:
             t.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         self._threads = []
 
+    @property
+    def in_flight(self) -> int:
+        """Files claimed and not yet ended."""
+        with self._lock:
+            return self._in_flight
+
     def _step(self, step: Step, job: Job) -> None:
         if self.config.on_step is not None:
             self.config.on_step(step, job)
