@@ -232,6 +232,8 @@ def _eq(spec: Field, value: Any):
     from daw_bridge.eq import EQParams
 
     if isinstance(value, (list, tuple)):
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            raise BadRequestError(f"'{spec.name}' as a list must be 13 numbers, got {_shown(value)}")
         return EQParams.from_vector(value)
     return EQParams.from_dict(value)
 
