@@ -24,7 +24,6 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Iterable, Mapping
 
 import numpy as np
-from scipy import signal
 
 from daw_bridge.errors import SemeqError
 
@@ -344,6 +343,8 @@ class EQStream:
             raise EQError(f"expected audio of shape (frames, {self.channels}), got {x.shape}")
         if self._bypass or x.shape[0] == 0:
             return x.copy()
+        from scipy import signal  # here, not at import: answers without audio never load scipy.signal
+
         y, self._zi = signal.sosfilt(self.sos, x, axis=0, zi=self._zi)
         return y.astype(x.dtype, copy=False)
 

@@ -38,7 +38,6 @@ import socket
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal
 
 from daw_bridge.eq import EQParams, SHELF_Q, Band, band_sos, log_freq_grid, response_db
 from daw_bridge.errors import SemeqError
@@ -146,6 +145,8 @@ def ace_response_db(values: list[float], freqs_hz: np.ndarray, sample_rate_hz: f
     sections = [band_sos(b, sample_rate_hz) for b in _ace_bands(values, sample_rate_hz) if b.gain_db != 0.0]
     if not sections:
         return np.full(len(freqs_hz), float(values[16]))
+    from scipy import signal  # only for a clamped EQ's warning: a plain answer never loads it
+
     _, h = signal.sosfreqz(np.array(sections), worN=np.asarray(freqs_hz, float), fs=sample_rate_hz)
     return 20.0 * np.log10(np.maximum(np.abs(h), 1e-12)) + values[16]
 
