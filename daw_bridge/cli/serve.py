@@ -30,6 +30,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--ardour-osc", default="127.0.0.1:3819", metavar="HOST:PORT", help="Ardour's OSC surface for push (default 127.0.0.1:3819)")
     p.add_argument("--reaper-osc", default="127.0.0.1:8000", metavar="HOST:PORT", help="REAPER's OSC surface for push (default 127.0.0.1:8000)")
     p.add_argument("--no-watch", action="store_true", help="do not watch HOME/inbox (OSC only)")
+    p.add_argument("--preload-embeddings", action="store_true",
+                   help="load the sentence-embedding model for unknown words at start (about 400 MB more memory); "
+                   "by default it loads on the first unknown word, which then takes a few seconds")
     p.set_defaults(func=run)
 
 
@@ -70,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
         host, port = server.address
         watching = "off" if watcher is None else str(home / "inbox")
         print(f"semeq serve: ready on udp {host}:{port}, home {home}, watching {watching}", flush=True)
-        service.warm_fallback()
+        if args.preload_embeddings:
+            service.warm_fallback()
         server.serve_forever()
     finally:
         if watcher is not None:

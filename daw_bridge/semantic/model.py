@@ -197,6 +197,13 @@ class SemanticModel:
             params = self._word_params[i] = EQParams.from_vector(self._word_vectors[i], clip=True)
         return params
 
+    def all_word_params(self) -> tuple[EQParams, ...]:
+        """Every vocabulary word's EQ at intensity 1, in vocabulary order (built once per model)."""
+        if len(self._word_params) < len(self.vocabulary):
+            for term in self.terms:
+                self.word_params(term)
+        return tuple(self._word_params[i] for i in range(len(self.vocabulary)))
+
     def params_for(self, term: str, intensity: float = 1.0) -> EQParams:
         """The EQ of one vocabulary word at ``intensity`` (gains scaled; 0 = flat, <0 = opposite)."""
         return self.word_params(term).scaled(_check_intensity(intensity))
