@@ -22,6 +22,9 @@ sys.meta_path.insert(0, _Hide())
 
 
 def run_without(modules: set[str], code: str, timeout_s: float = 120.0) -> subprocess.CompletedProcess:
-    """Run ``code`` with ``modules`` unimportable; returns the finished process (check=True)."""
-    return subprocess.run([sys.executable, "-c", _PRELUDE.format(hidden=set(modules)) + code],
-                          capture_output=True, text=True, check=True, timeout=timeout_s)
+    """Run ``code`` with ``modules`` unimportable; returns the finished process, which must succeed
+    (else an AssertionError with its output)."""
+    done = subprocess.run([sys.executable, "-c", _PRELUDE.format(hidden=set(modules)) + code],
+                          capture_output=True, text=True, timeout=timeout_s)
+    assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
+    return done
