@@ -6,6 +6,7 @@ torch comes with the ``train`` extra, which the README's test command installs.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from torch import nn
 
 from daw_bridge.eq import EQParams
 from daw_bridge.semantic import SemanticModel, models_dir
-from daw_bridge.semantic.model import ModelError, VocabularyEntry
+from daw_bridge.semantic.model import ModelError
 from daw_bridge.semantic.net import SemanticNet, denormalise, normalise
 from daw_bridge.semantic.runtime import ARRAYS_FILE, NumpyNet, export, module_spec
 from daw_bridge.semantic.train import Trained, TrainConfig, save_trained
@@ -29,6 +30,12 @@ def _torch_net(folder: Path) -> tuple[SemanticNet, list[str]]:
     net = SemanticNet(len(blob["terms"]), blob["latent_dim"], blob["hidden"])
     net.load_state_dict(blob["state_dict"])
     return net.eval(), list(blob["terms"])
+
+
+def _vocabulary(terms: list[str]) -> list:
+    """Vocabulary entries for ``terms`` (copies of a shipped entry with another word)."""
+    base = SemanticModel.load().vocabulary[0]
+    return [replace(base, term=t) for t in terms]
 
 
 def _random_eqs(n: int, seed: int = 1) -> np.ndarray:
@@ -92,7 +99,7 @@ def test_export_refuses_a_layer_the_runtime_cannot_run(tmp_path):
 
 def test_saving_a_trained_model_writes_both_files_and_loads_without_torch(tmp_path):
     torch.manual_seed(5)
-    vocab = [VocabularyEntry(t, "safe", 3, 3, 2, 0, None) for t in ("airy", "boomy", "warm")]
+    vocab = _vocabulary(["airy", "boomy", "warm"])
     net = SemanticNet(len(vocab)).eval()
     save_trained(Trained(net=net, vocabulary=vocab, config=TrainConfig()), tmp_path)
     assert {"semantic.pt", "semantic.npz", "vocabulary.json"} <= {p.name for p in tmp_path.iterdir()}
@@ -113,8 +120,7 @@ def test_saving_a_trained_model_writes_both_files_and_loads_without_torch(tmp_pa
 
 def test_a_model_folder_without_the_export_says_how_to_make_it(tmp_path):
     net = SemanticNet(1).eval()
-    save_trained(Trained(net=net, vocabulary=[VocabularyEntry("warm", "safe", 3, 3, 2, 0, None)],
-                         config=TrainConfig()), tmp_path)
+    save_trained(Trained(net=net, vocabulary=_vocabulary(["warm"]), config=TrainConfig()), tmp_path)
     (tmp_path / ARRAYS_FILE).unlink()
     with pytest.raises(ModelError, match="semantic.npz missing.*export_checkpoint"):
         SemanticModel.load(tmp_path)
@@ -122,7 +128,7 @@ def test_a_model_folder_without_the_export_says_how_to_make_it(tmp_path):
 
 def test_an_export_that_does_not_match_the_vocabulary_is_refused(tmp_path):
     net = SemanticNet(2).eval()
-    vocab = [VocabularyEntry(t, "safe", 3, 3, 2, 0, None) for t in ("airy", "warm")]
+    vocab = _vocabulary(["airy", "warm"])
     save_trained(Trained(net=net, vocabulary=vocab, config=TrainConfig()), tmp_path)
     export(net, ["airy", "cold"], tmp_path / ARRAYS_FILE)
     with pytest.raises(ModelError, match="does not match"):
