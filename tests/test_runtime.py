@@ -133,3 +133,34 @@ def test_an_export_that_does_not_match_the_vocabulary_is_refused(tmp_path):
     export(net, ["airy", "cold"], tmp_path / ARRAYS_FILE)
     with pytest.raises(ModelError, match="does not match"):
         SemanticModel.load(tmp_path)
+
+
+def test_the_product_depends_on_no_torch():
+    from importlib.metadata import requires
+
+    plain = [r for r in requires("semantic-eq-bridge") or [] if "extra ==" not in r]
+    assert plain and not [r for r in plain if r.lower().startswith("torch")]
+    assert any(r.startswith("torch==2.13.0") and 'extra == "train"' in r for r in requires("semantic-eq-bridge"))
+
+
+def test_every_answering_path_runs_without_torch(tmp_path):
+    # the CLI's eq, and the service's analyze / adapt / suggest on a generated track (the watch folder
+    # and the OSC server answer through the same service), with torch and sentence-transformers absent
+    code = f"""
+import json, sys
+import numpy as np, soundfile as sf
+from daw_bridge.cli import main
+assert main(['eq', 'a bit warmer', '--json']) == 0
+rng = np.random.default_rng(0)
+sf.write({str(tmp_path / 'noise.wav')!r}, 0.1 * rng.standard_normal((48000 * 4, 2)), 48000)
+from daw_bridge.paths import UNRESTRICTED
+from daw_bridge.service import Service
+service = Service({str(tmp_path / 'home')!r}, paths=UNRESTRICTED)
+for request in ({{'op': 'analyze'}}, {{'op': 'adapt', 'text': 'warmer'}}, {{'op': 'suggest'}}):
+    answer = service.handle({{'id': '1', 'path': {str(tmp_path / 'noise.wav')!r}, **request}})
+    assert answer['ok'], answer
+service.close()
+print('OK', sorted(m for m in ('torch', 'sentence_transformers') if m in sys.modules))
+"""
+    out = run_without({"torch", "sentence_transformers"}, code).stdout
+    assert out.strip().endswith("OK []")

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Set up this clone and run the service or the tests: `sh tools/dev.sh serve` or `sh tools/dev.sh test`.
 #
-#   serve  makes .venv, installs the package with the `embeddings` extra, runs `semeq serve`
+#   serve  makes .venv, installs the package (numpy runtime, no torch; SEMEQ_EXTRAS=embeddings adds the
+#          unknown-word fallback, which brings torch with sentence-transformers), runs `semeq serve`
 #          (extra arguments go to `semeq serve`).
 #   test   also installs the Debian packages the tests drive (lua5.4, lua-busted, liblo-tools, ardour)
 #          and the `test` and `train` extras (torch for the runtime-vs-torch tests), then runs pytest
@@ -60,12 +61,12 @@ venv() {  # make the virtual environment (Debian needs python3-venv for that) an
       "$PYTHON" -m venv "$VENV"
     fi
   fi
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[$1]"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".${1:+[$1]}"
 }
 
 case "$what" in
   serve)
-    venv embeddings
+    venv "${SEMEQ_EXTRAS:-}"
     exec "$VENV/bin/semeq" serve "$@"
     ;;
   test)
