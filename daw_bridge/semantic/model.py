@@ -16,6 +16,7 @@ the opposite EQ), and the strength ``max(|w_i|) * intensity`` scales the decoded
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import math
 from dataclasses import asdict, dataclass
@@ -34,6 +35,8 @@ VOCABULARY_FILE = "vocabulary.json"
 
 #: Smallest cosine similarity (all-MiniLM-L6-v2) at which an unknown word is mapped to a known one.
 SIMILARITY_THRESHOLD = 0.55
+#: Decoded latents remembered per model (a latent is 32 floats; the EQ a small immutable value).
+DECODED_CACHE_SIZE = 4096
 #: Allowed request intensity.
 INTENSITY_RANGE = (-2.0, 2.0)
 
@@ -128,6 +131,7 @@ class SemanticModel:
         #: Every word's EQ at intensity 1 as 13-vectors (decoded once, in one batch).
         self._word_vectors = self.net.decode_params(self._latents)
         self._word_params: dict[int, EQParams] = {}
+        self._decoded = functools.lru_cache(maxsize=DECODED_CACHE_SIZE)(self._decode_bytes)
         self._embeddings: tuple[list[str], np.ndarray] | None | bool = False  # False = not looked up yet
 
     # --- loading ----------------------------------------------------------------------------------
@@ -167,10 +171,18 @@ class SemanticModel:
         return self._latents[self._index[term]].copy()
 
     def decode(self, latent: np.ndarray) -> EQParams:
-        """A latent vector (32,) -> the EQ (peaks sorted, values clipped to the legal ranges)."""
+        """A latent vector (32,) -> the EQ (peaks sorted, values clipped to the legal ranges).
+
+        Recent latents are remembered (:data:`DECODED_CACHE_SIZE`): the same words at another
+        intensity blend to the same latent, so a repeated phrase is decoded once.
+        """
         z = np.asarray(latent, dtype=float)
         if z.shape != (self.net.latent_dim,) or not np.all(np.isfinite(z)):
             raise EQError(f"a latent vector has {self.net.latent_dim} finite values, got shape {z.shape}")
+        return self._decoded(z.tobytes())
+
+    def _decode_bytes(self, z_bytes: bytes) -> EQParams:
+        z = np.frombuffer(z_bytes, dtype=float)
         return EQParams.from_vector(self.net.decode_params(z[None, :])[0], clip=True)
 
     def encode(self, params: EQParams) -> np.ndarray:
