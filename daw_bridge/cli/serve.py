@@ -31,8 +31,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--reaper-osc", default="127.0.0.1:8000", metavar="HOST:PORT", help="REAPER's OSC surface for push (default 127.0.0.1:8000)")
     p.add_argument("--no-watch", action="store_true", help="do not watch HOME/inbox (OSC only)")
     p.add_argument("--preload-embeddings", action="store_true",
-                   help="load the sentence-embedding model for unknown words at start (about 400 MB more memory); "
-                   "by default it loads on the first unknown word, which then takes a few seconds")
+                   help="load the sentence-embedding model for unknown words at start (about 80 MB more memory); "
+                   "by default it loads on the first unknown word, which then takes about a second")
     p.set_defaults(func=run)
 
 

