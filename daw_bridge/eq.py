@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
+from functools import lru_cache
 from typing import Iterable, Mapping
 
 import numpy as np
@@ -53,6 +54,17 @@ def _range_of(name: str) -> tuple[float, float]:
     if name.endswith("_freq_hz"):
         return FREQ_RANGE_HZ
     return Q_RANGE
+
+
+@lru_cache(maxsize=1)
+def _design_bounds() -> tuple[np.ndarray, np.ndarray]:
+    """Lowest and highest value of each of the 13 parameters of a designed EQ (Q: DESIGN_Q_RANGE)."""
+    lo = np.array([_range_of(n)[0] for n in PARAM_NAMES])
+    hi = np.array([_range_of(n)[1] for n in PARAM_NAMES])
+    lo[list(Q_INDEX)], hi[list(Q_INDEX)] = DESIGN_Q_RANGE
+    lo.setflags(write=False)
+    hi.setflags(write=False)
+    return lo, hi
 
 
 @dataclass(frozen=True)
@@ -110,10 +122,7 @@ class EQParams:
         if not np.all(np.isfinite(v)):
             raise EQError("an EQ vector must be finite (got NaN or infinity)")
         if clip:
-            lo = np.array([_range_of(n)[0] for n in PARAM_NAMES])
-            hi = np.array([_range_of(n)[1] for n in PARAM_NAMES])
-            lo[list(Q_INDEX)], hi[list(Q_INDEX)] = DESIGN_Q_RANGE
-            v = np.clip(v, lo, hi)
+            v = np.clip(v, *_design_bounds())
         peaks = sorted((v[i : i + 3] for i in PEAK_STARTS), key=lambda p: p[1])
         ordered = v.copy()
         for start, peak in zip(PEAK_STARTS, peaks):
@@ -150,7 +159,7 @@ class EQParams:
     # --- views ------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, float]:
         """The 13 named fields (JSON names of the protocol)."""
-        return asdict(self)
+        return {name: getattr(self, name) for name in PARAM_NAMES}
 
     def to_json(self, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(), indent=indent)

@@ -132,6 +132,8 @@ class SemanticModel:
         self._word_vectors = self.net.decode_params(self._latents)
         self._word_params: dict[int, EQParams] = {}
         self._decoded = functools.lru_cache(maxsize=DECODED_CACHE_SIZE)(self._decode_bytes)
+        #: Recent texts read into mentions (immutable; an unreadable text raises and is not kept).
+        self._parsed = functools.lru_cache(maxsize=DECODED_CACHE_SIZE)(lambda text: tuple(parse(text, self._known)))
         self._embeddings: tuple[list[str], np.ndarray] | None | bool = False  # False = not looked up yet
 
     # --- loading ----------------------------------------------------------------------------------
@@ -225,7 +227,7 @@ class SemanticModel:
         """Understand a request ("a bit warmer and less muddy") and return its EQ."""
         intensity = _check_intensity(intensity)
         uses: dict[str, TermUse] = {}
-        for mention in parse(text, self._known):
+        for mention in self._parsed(text):
             use = self._use(mention)
             if use.term in uses:  # the same word twice: weights add
                 old = uses[use.term]
