@@ -59,13 +59,13 @@ class ModelError(SemeqError):
 
 
 def models_dir() -> Path:
-    """``$SEMEQ_MODELS_DIR`` if set, else ``models/`` at the top of the repository."""
+    """``$SEMEQ_MODELS_DIR`` if set, else ``models/`` at the top of the repository (or of the install)."""
     import os
 
-    import daw_bridge
+    from daw_bridge.resources import resource_dir
 
     env = os.environ.get("SEMEQ_MODELS_DIR")
-    return Path(env).expanduser() if env else Path(daw_bridge.__file__).resolve().parents[1] / "models"
+    return Path(env).expanduser() if env else resource_dir("models")
 
 
 @dataclass(frozen=True)
