@@ -36,9 +36,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.bench_osc import offered_load, percentile, sequential
-from benchmarks.machine import Report, describe, utc_now
-from daw_bridge.client import Client
+from daw_bridge.cli import BLAS_THREADS
+
+for _name, _value in BLAS_THREADS.items():  # as in every semeq process, before numpy loads
+    os.environ.setdefault(_name, _value)
+
+from benchmarks.bench_osc import offered_load, percentile, sequential  # noqa: E402
+from benchmarks.machine import Report, describe, utc_now  # noqa: E402
+from daw_bridge.client import Client  # noqa: E402
 
 HEAVY = ("torch", "scipy.signal", "matplotlib", "sentence_transformers")
 GOAL_COLD_MS, GOAL_RATIO, GOAL_READY_S, GOAL_RSS_MB, GOAL_P99_MS = 400.0, 3.0, 1.0, 200.0, 2.0
