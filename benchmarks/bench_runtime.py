@@ -15,7 +15,8 @@ Prints, each figure beside its peer in the same run:
    load + one decode); the largest difference over every vocabulary word. Needs the ``train`` extra.
 4. OSC, uncached ``eq`` (a new intensity every request) at an offered rate (default 1,000/s for 10 s;
    goal: 0 busy, 0 lost, p99 <= 2 ms from each request's scheduled send), repeated phrases at the same
-   rate, and a warm sequential client (p50 / p99) with ``ping`` as the transport's peer.
+   rate, and a warm sequential client (p50 / p99) with ``ping`` as the transport's peer; then the
+   first unknown word (it loads the sentence-embedding fallback) and the memory after it.
 
     python -m benchmarks.bench_runtime [--starts 15] [--requests 10000] [--rate 1000] [--out FILE]
 
@@ -35,8 +36,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.bench_osc import offered_load, percentile, sequential
-from benchmarks.machine import Report, describe, utc_now
+from daw_bridge.cli import BLAS_THREADS
+
+for _name, _value in BLAS_THREADS.items():  # as in every semeq process, before numpy loads
+    os.environ.setdefault(_name, _value)
+
+from benchmarks.bench_osc import offered_load, percentile, sequential  # noqa: E402
+from benchmarks.machine import Report, describe, utc_now  # noqa: E402
+from daw_bridge.client import Client  # noqa: E402
 
 HEAVY = ("torch", "scipy.signal", "matplotlib", "sentence_transformers")
 GOAL_COLD_MS, GOAL_RATIO, GOAL_READY_S, GOAL_RSS_MB, GOAL_P99_MS = 400.0, 3.0, 1.0, 200.0, 2.0
@@ -234,6 +241,19 @@ def main(argv: list[str] | None = None) -> int:
             rss, peak = rss_mb(proc.pid)
             say(f"   server memory after the load: RSS {rss:.1f} MB, peak {peak:.1f} MB   goal <= {GOAL_RSS_MB:.0f} MB: "
                 f"{'met' if peak <= GOAL_RSS_MB else 'NOT met'}")
+            with Client(port=port, timeout_s=60.0) as client:
+                t0 = time.perf_counter()
+                answer = client.request("eq", text="cozier")
+                first = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                client.request("eq", text="snug")
+                second = time.perf_counter() - t0
+            rss, peak = rss_mb(proc.pid)
+            if answer.get("ok"):
+                say(f"   first unknown word (loads the sentence-embedding fallback): {first:.2f} s, the next {1000 * second:.0f} ms; "
+                    f"then RSS {rss:.1f} MB, peak {peak:.1f} MB")
+            else:
+                say(f"   unknown words: {answer.get('code')} (the embeddings extra is not installed)")
         finally:
             stop(proc)
     say(f"load average at the end (1 min): {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")

@@ -301,11 +301,7 @@ def responses_db(vectors: np.ndarray, freqs_hz: np.ndarray, sample_rate_hz: floa
     v = np.asarray(vectors, dtype=float).reshape(-1, 13)
     q = np.column_stack([np.full(len(v), SHELF_Q), v[:, 4], v[:, 7], v[:, 10], np.full(len(v), SHELF_Q)])
     sos = _rbj_batch(_PEAK_BANDS, _LOW_BANDS, v[:, list(FREQ_INDEX)], v[:, list(GAIN_INDEX)], q, sample_rate_hz)
-    z1 = np.exp(-2j * np.pi * np.asarray(freqs_hz, dtype=float) / sample_rate_hz)[None, :, None]
-    z2 = z1 * z1
-    num = sos[:, None, :, 0] + sos[:, None, :, 1] * z1 + sos[:, None, :, 2] * z2
-    den = sos[:, None, :, 3] + sos[:, None, :, 4] * z1 + sos[:, None, :, 5] * z2
-    return 20.0 * np.log10(np.maximum(np.abs(np.prod(num / den, axis=-1)), 1e-12))
+    return _sections_db(sos, freqs_hz, sample_rate_hz)
 
 
 def design_sos(params: EQParams, sample_rate_hz: float) -> np.ndarray:
@@ -335,8 +331,22 @@ def response(params: EQParams, freqs_hz: np.ndarray, sample_rate_hz: float) -> n
 
 
 def response_db(params: EQParams, freqs_hz: np.ndarray, sample_rate_hz: float = 48000.0) -> np.ndarray:
-    """Magnitude response in dB at ``freqs_hz`` (Hz)."""
-    return 20.0 * np.log10(np.maximum(np.abs(response(params, freqs_hz, sample_rate_hz)), 1e-12))
+    """Magnitude response in dB at ``freqs_hz`` (Hz): the magnitude of :func:`response`, floored at -240 dB."""
+    return _sections_db(design_sos(params, sample_rate_hz), freqs_hz, sample_rate_hz)
+
+
+def _sections_db(sos: np.ndarray, freqs_hz: np.ndarray, sample_rate_hz: float) -> np.ndarray:
+    """dB magnitude of cascades of sections ``sos`` (..., S, 6) at ``freqs_hz`` (F,) -> (..., F).
+
+    |H|^2 of a section at w = 2 pi f / fs in real arithmetic, (b0 + b1 cos w + b2 cos 2w)^2 +
+    (b1 sin w + b2 sin 2w)^2 over the same for a0..a2; the cascade multiplies.
+    """
+    w = 2.0 * np.pi * np.asarray(freqs_hz, dtype=float) / sample_rate_hz
+    c1, c2, s1, s2 = np.cos(w), np.cos(2.0 * w), np.sin(w), np.sin(2.0 * w)
+    k = sos[..., None]  # (..., S, 6, 1) against (F,)
+    num = (k[..., 0, :] + k[..., 1, :] * c1 + k[..., 2, :] * c2) ** 2 + (k[..., 1, :] * s1 + k[..., 2, :] * s2) ** 2
+    den = (k[..., 3, :] + k[..., 4, :] * c1 + k[..., 5, :] * c2) ** 2 + (k[..., 4, :] * s1 + k[..., 5, :] * s2) ** 2
+    return 10.0 * np.log10(np.maximum(np.prod(num / den, axis=-2), 1e-24))
 
 
 def log_freq_grid(n: int = 256, low_hz: float = 20.0, high_hz: float = 20000.0) -> np.ndarray:

@@ -158,7 +158,11 @@ class SemanticModel:
         except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
             raise ModelError(f"cannot read the model in {folder}: {exc}") from None
         if [v.get("term") for v in vocabulary] != net.terms:
-            raise ModelError(f"{VOCABULARY_FILE} does not match {ARRAYS_FILE} in {folder}; retrain")
+            raise ModelError(
+                f"{VOCABULARY_FILE} does not match {ARRAYS_FILE} in {folder}; retrain, or re-export the "
+                f"arrays from {WEIGHTS_FILE} with torch installed: python -c \"from daw_bridge.semantic.runtime "
+                f"import export_checkpoint as e; e('{folder / WEIGHTS_FILE}')\""
+            )
         return cls(net, vocabulary, path=folder)
 
     # --- words and latents --------------------------------------------------------------------------
