@@ -247,7 +247,7 @@ def _open_regular(path: Path, dir_fd: int | None, text: str, shown: Path | None 
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise ForbiddenPathError(f"'{text}' is not a regular file ({_kind(st.st_mode)}); it was not read")
+            raise ForbiddenPathError(f"'{text}' is not a regular file ({file_kind(st.st_mode)}); it was not read")
         if sys.platform != "win32":
             os.set_blocking(fd, True)
         handle = open(fd, "rb", closefd=True)
@@ -258,12 +258,16 @@ def _open_regular(path: Path, dir_fd: int | None, text: str, shown: Path | None 
     return OpenedFile(handle, real, st.st_size, (st.st_dev, st.st_ino))
 
 
-def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+def file_kind(mode: int) -> str | None:
+    """What a file of ``st_mode`` ``mode`` is, in words ("a FIFO (named pipe)", ...); None for a
+    regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
                        (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
         if test(mode):
             return name
-    return "not a plain file"
+    return "not a regular file"
 
 
 def final_path_of(fd: int) -> Path | None:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from daw_bridge.audio.container import missing
+from daw_bridge.paths import file_kind
 
 #: Longest file name (bytes) taken: the outputs add ``.<words>-NN`` and ``.processing`` to the stem.
 MAX_NAME_BYTES = 180
@@ -76,16 +77,6 @@ class Snapshot:
         return None
 
 
-def _kind(mode: int) -> str | None:
-    if stat.S_ISREG(mode):
-        return None
-    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
-        if test(mode):
-            return name
-    return "not a regular file"
-
-
 def name_refusal(name: str) -> str | None:
     """Why a file name cannot be used for the outputs (a sentence), or None."""
     try:
@@ -115,9 +106,9 @@ def refusal(path: Path, inbox: Path) -> str | None:
             st = os.stat(path)
         except OSError:
             return "it is a symbolic link to nothing (its target is missing)"
-        kind = _kind(st.st_mode)
+        kind = file_kind(st.st_mode)
         return None if kind is None else f"it is a symbolic link to {kind}, not an audio file"
-    kind = _kind(st.st_mode)
+    kind = file_kind(st.st_mode)
     if kind is not None:
         return f"it is {kind}, not an audio file"
     return name_refusal(path.name)
