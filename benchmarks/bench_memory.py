@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -105,7 +106,12 @@ def soak(report: Report, tracks: list[Path], work: Path, requests: int, long_fil
     renders = home / "renders"
     renders.mkdir(parents=True, exist_ok=True)
     short = [looped_wav(tracks[i % len(tracks) :], 0.25 + 0.1 * i, renders / f"short{i}.wav") for i in range(5)]
-    longs = [looped_wav(tracks[i % len(tracks) :], long_min, renders / f"long{i}.wav") for i in range(min(long_files, 4))]
+    bases = [looped_wav(tracks[i % len(tracks) :], long_min, work / f"long-base{i}.wav") for i in range(min(long_files, 4))]
+    longs = []  # distinct files (the service keeps the analyses of files it has just read)
+    for i in range(long_files):
+        longs.append(renders / f"long{i}.wav")
+        if not longs[-1].exists():
+            shutil.copyfile(bases[i % len(bases)], longs[-1])
     proc, port = start_server(home)
     rng = random.Random(7)
     words = ["warmer", "brighter", "less muddy", "a bit less harsh", "clearer", "fuller", "airy", "xyzzy"]
@@ -117,6 +123,8 @@ def soak(report: Report, tracks: list[Path], work: Path, requests: int, long_fil
     try:
         with Client("127.0.0.1", port, timeout_s=600) as client:
             for i in range(1, requests + 1):
+                if i % 100 == 1 and i > 1:
+                    curve.append((f"{i - 1} requests", rss_mb(proc.pid)))
                 kind = rng.random()
                 try:
                     if kind < 0.1:
@@ -139,13 +147,12 @@ def soak(report: Report, tracks: list[Path], work: Path, requests: int, long_fil
                 except ClientError as exc:
                     key = getattr(exc, "answer", {}).get("code", type(exc).__name__)
                     outcomes[key] = outcomes.get(key, 0) + 1
-                if i % 100 == 0:
-                    curve.append((f"{i} requests", rss_mb(proc.pid)))
+            curve.append((f"{requests} requests", rss_mb(proc.pid)))
             for j in range(long_files):
                 op = "analyze" if j % 2 == 0 else "adapt"
                 fields = {"text": "warmer"} if op == "adapt" else {}
                 try:
-                    client.request(op, path=str(longs[j % len(longs)]), **fields)
+                    client.request(op, path=str(longs[j]), **fields)
                 except ClientError as exc:
                     outcomes[f"long {type(exc).__name__}"] = outcomes.get(f"long {type(exc).__name__}", 0) + 1
                 curve.append((f"long file {j + 1} ({long_min:g} min)", rss_mb(proc.pid)))
