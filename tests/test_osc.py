@@ -394,6 +394,7 @@ def test_examples_talk_to_the_server(model_server):
     done = subprocess.run([sys.executable, str(REPO / "examples" / "python_osc_client.py"), "warmer", "--port", port],
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # runs clean: no tracebacks (python-osc sent handlers' return values back)
     assert len([l for l in done.stdout.splitlines() if l.startswith("band ")]) == 5
     done = subprocess.run(["sh", str(REPO / "examples" / "liblo_pair.sh"), "less harsh", port, str(free_udp_port())],
                           capture_output=True, text=True, timeout=30)
