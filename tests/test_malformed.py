@@ -78,14 +78,13 @@ def test_a_malformed_datagram_gets_one_error_datagram(server, home, rng):
         rid, code, text, body = message.params[:4]
         assert code in codes, (what, code, text[:300])
         assert json.loads(body)["code"] == code
-        peer.settimeout(0.3)
+        peer.settimeout(0.05)  # an answer's datagrams are sent back to back
         with pytest.raises(socket.timeout):  # exactly one reply
             peer.recv(MAX_DATAGRAM + 1)
 
 
 def test_the_issue_cases_each_get_a_clear_error(service, home):
     """The packets that got no answer or ``internal`` before (issue #15), named one by one."""
-    deep = json.loads("[" * 900 + "]" * 900) if False else None  # built below without recursion
     for request in (
         {"op": "eq", "id": "a", "text": "warmer", "current": "[" * 1000 + "]" * 1000},
         {"op": "eq", "id": "b", "text": "warmer", "current": [10**400] + [0.0] * 12},
@@ -97,6 +96,5 @@ def test_the_issue_cases_each_get_a_clear_error(service, home):
     ):
         answer = service.handle(request)
         assert answer["ok"] is False and answer["code"] in ("bad_request", "bad_params", "forbidden_path"), answer
-    assert deep is None
     rng = random.Random(0)
     assert all(service.handle(malformed_request(rng, str(home))[0])["code"] != "internal" for _ in range(200))
