@@ -269,13 +269,14 @@ class Service:
 
         return self._push(answer, EQParams.from_dict(answer["params"]), DEFAULT_SAMPLE_RATE_HZ, call.values["push"])
 
-    def _analysis(self, call: Call):
-        """The checked path and its analysis; the last few analyses are kept by (path, size, mtime),
-        so asking ``analyze`` and then ``adapt``/``suggest`` on one file reads and analyses it once."""
+    def _analysis(self, call: Call, field: str = "path"):
+        """The checked path (of ``field``) and its analysis; the last few analyses are kept by (path,
+        device, inode, size, mtime), so asking ``analyze`` and then ``adapt``/``suggest`` on one file
+        reads and analyses it once."""
         from daw_bridge.analysis import analyze_file
 
         # checked on what was opened, and read through that open file only (never by name again)
-        with self.paths.open(call.values["path"]) as opened:
+        with self.paths.open(call.values[field]) as opened:
             stat = os.fstat(opened.file.fileno())
             key = (str(opened.path), *opened.identity, stat.st_size, stat.st_mtime_ns)
             with self._lock:
@@ -313,7 +314,7 @@ class Service:
         from daw_bridge.audio import render_file
 
         dst = self.write_paths.check(call.values["output"])
-        with self.paths.open(call.values["path"]) as opened:  # read through what was checked
+        with self.paths.open(call.values[field]) as opened:  # read through what was checked
             report = render_file(opened, dst, call.values["params"], force=call.values["overwrite"], within=self.write_paths.roots)
         return {"ok": True, "op": "render", "id": call.id, "path": str(opened.path), "output": str(dst), "render": report.to_dict()}
 
