@@ -314,7 +314,7 @@ class Service:
         from daw_bridge.audio import render_file
 
         dst = self.write_paths.check(call.values["output"])
-        with self.paths.open(call.values[field]) as opened:  # read through what was checked
+        with self.paths.open(call.values["path"]) as opened:  # read through what was checked
             report = render_file(opened, dst, call.values["params"], force=call.values["overwrite"], within=self.write_paths.roots)
         return {"ok": True, "op": "render", "id": call.id, "path": str(opened.path), "output": str(dst), "render": report.to_dict()}
 
