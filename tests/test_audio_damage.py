@@ -171,3 +171,11 @@ def test_render_reads_through_an_opened_file_not_the_name(tmp_path):
         result = render_file(opened, home / "outbox" / "song.wav", WARM, within=[home])
     assert result.loudness_in_lufs == pytest.approx(result.loudness_out_lufs, abs=0.5)
     assert sf.info(str(home / "outbox" / "song.wav")).duration == pytest.approx(2.0)
+
+
+def test_a_flat_render_is_labelled(tmp_path):
+    src = tmp_path / "in.wav"
+    stdlib_wav(src, music(1.0))
+    result = render_file(src, tmp_path / "out.wav", EQParams.flat())
+    assert any("EQ is flat" in w for w in result.warnings)
+    assert not any("EQ is flat" in w for w in render_file(src, tmp_path / "warm.wav", WARM).warnings)
