@@ -133,7 +133,7 @@ def words_sentence(interp) -> str:
 
 def model_info(model) -> dict:
     vocabulary = getattr(model, "vocabulary", None)
-    info = {"class": type(model).__name__}
+    info: dict[str, Any] = {"class": type(model).__name__}
     try:
         info["vocabulary_size"] = len(vocabulary) if vocabulary is not None else None
     except TypeError:

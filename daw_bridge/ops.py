@@ -155,8 +155,8 @@ def find_op(name: Any) -> Op:
     """The :class:`Op` called ``name``, or :class:`BadRequestError` listing the known ops."""
     op = OPS.get(name) if isinstance(name, str) else None
     if op is None:
-        shown = name if not isinstance(name, str) else name[:40]
-        raise BadRequestError(f"unknown op {shown!r}; known: {', '.join(OPS)}")
+        shown = repr(name[:40]) if isinstance(name, str) else _shown(name)
+        raise BadRequestError(f"unknown op {shown}; known: {', '.join(OPS)}")
     return op
 
 
@@ -169,8 +169,8 @@ def validate(request: Any) -> Call:
     op = find_op(request.get("op"))
     unknown = sorted(str(k)[:40] for k in request if k not in ("op", "id") and k not in op.fields)
     if unknown:
-        takes = ", ".join(op.fields)
-        raise BadRequestError(f"'{op.name}' does not take {', '.join(unknown)}; it takes {takes}")
+        named = ", ".join(unknown[:10]) + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
+        raise BadRequestError(f"'{op.name}' does not take {named}; it takes {', '.join(op.fields)}")
     missing = [name for name in op.required if request.get(name) is None]
     if missing:
         raise BadRequestError(f"'{op.name}' needs {', '.join(missing)}")
@@ -232,6 +232,8 @@ def _eq(spec: Field, value: Any):
     from daw_bridge.eq import EQParams
 
     if isinstance(value, (list, tuple)):
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            raise BadRequestError(f"'{spec.name}' as a list must be 13 numbers, got {_shown(value)}")
         return EQParams.from_vector(value)
     return EQParams.from_dict(value)
 
@@ -243,7 +245,8 @@ def _push(spec: Field, value: Any) -> dict:
     check_depth(value, spec.name)
     if not isinstance(value, Mapping):
         raise BadRequestError(f"'push' must be an object such as {{\"to\": \"{next(iter(HOSTS))}\", ...}}, got {_shown(value)}")
-    host = HOSTS.get(value.get("to")) if isinstance(value.get("to"), str) else None
+    to = value.get("to")
+    host = HOSTS.get(to) if isinstance(to, str) else None
     if host is None:
         raise BadRequestError(f"push 'to' must be one of {', '.join(HOSTS)}, got {_shown(value.get('to'))}")
     checked: dict[str, Any] = {"to": host.name}
