@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, fields, replace
-from functools import lru_cache
+from dataclasses import dataclass, fields
+from functools import cached_property, lru_cache
 from typing import Iterable, Mapping
 
 import numpy as np
@@ -184,19 +184,23 @@ class EQParams:
         if not math.isfinite(intensity):
             raise EQError(f"intensity must be finite, got {intensity}")
         lo, hi = GAIN_RANGE_DB
-        changes = {
-            PARAM_NAMES[i]: float(np.clip(getattr(self, PARAM_NAMES[i]) * intensity, lo, hi)) + 0.0
-            for i in GAIN_INDEX
-        }
-        return replace(self, **changes)
+        scaled = object.__new__(EQParams)  # every value is already checked: gains clipped into range
+        for name in PARAM_NAMES:
+            object.__setattr__(scaled, name, getattr(self, name))
+        for i in GAIN_INDEX:
+            gain = getattr(self, PARAM_NAMES[i]) * intensity
+            object.__setattr__(scaled, PARAM_NAMES[i], min(max(gain, lo), hi) + 0.0)
+        return scaled
 
     def bands(self) -> list["Band"]:
         """The five bands in processing order: low shelf, peaks 1-3, high shelf."""
-        v = self.raw_vector()
-        return [
-            Band(b.kind, float(v[b.freq_index]), float(v[b.gain_index]), SHELF_Q if b.q_index is None else float(v[b.q_index]))
-            for b in BANDS
-        ]
+        return list(self._bands)
+
+    @cached_property
+    def _bands(self) -> tuple["Band", ...]:
+        v = [getattr(self, n) for n in PARAM_NAMES]
+        return tuple(Band(b.kind, v[b.freq_index], v[b.gain_index], SHELF_Q if b.q_index is None else v[b.q_index])
+                     for b in BANDS)
 
 
 @dataclass(frozen=True)
@@ -339,14 +343,24 @@ def _sections_db(sos: np.ndarray, freqs_hz: np.ndarray, sample_rate_hz: float) -
     """dB magnitude of cascades of sections ``sos`` (..., S, 6) at ``freqs_hz`` (F,) -> (..., F).
 
     |H|^2 of a section at w = 2 pi f / fs in real arithmetic, (b0 + b1 cos w + b2 cos 2w)^2 +
-    (b1 sin w + b2 sin 2w)^2 over the same for a0..a2; the cascade multiplies.
+    (b1 sin w + b2 sin 2w)^2 over the same for a0..a2, as products with the grid's cosine and sine
+    rows (:func:`_trig_rows`, kept per grid); the cascade multiplies.
     """
-    w = 2.0 * np.pi * np.asarray(freqs_hz, dtype=float) / sample_rate_hz
-    c1, c2, s1, s2 = np.cos(w), np.cos(2.0 * w), np.sin(w), np.sin(2.0 * w)
-    k = sos[..., None]  # (..., S, 6, 1) against (F,)
-    num = (k[..., 0, :] + k[..., 1, :] * c1 + k[..., 2, :] * c2) ** 2 + (k[..., 1, :] * s1 + k[..., 2, :] * s2) ** 2
-    den = (k[..., 3, :] + k[..., 4, :] * c1 + k[..., 5, :] * c2) ** 2 + (k[..., 4, :] * s1 + k[..., 5, :] * s2) ** 2
+    cos_rows, sin_rows = _trig_rows(np.asarray(freqs_hz, dtype=float).tobytes(), float(sample_rate_hz))
+    num = (sos[..., 0:3] @ cos_rows) ** 2 + (sos[..., 1:3] @ sin_rows) ** 2
+    den = (sos[..., 3:6] @ cos_rows) ** 2 + (sos[..., 4:6] @ sin_rows) ** 2
     return 10.0 * np.log10(np.maximum(np.prod(num / den, axis=-2), 1e-24))
+
+
+@lru_cache(maxsize=32)
+def _trig_rows(freqs_bytes: bytes, sample_rate_hz: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rows [1, cos w, cos 2w] (3, F) and [sin w, sin 2w] (2, F) of a frequency grid (bytes of float64 Hz)."""
+    w = 2.0 * np.pi * np.frombuffer(freqs_bytes, dtype=float) / sample_rate_hz
+    cos_rows = np.stack([np.ones_like(w), np.cos(w), np.cos(2.0 * w)])
+    sin_rows = np.stack([np.sin(w), np.sin(2.0 * w)])
+    cos_rows.setflags(write=False)
+    sin_rows.setflags(write=False)
+    return cos_rows, sin_rows
 
 
 def log_freq_grid(n: int = 256, low_hz: float = 20.0, high_hz: float = 20000.0) -> np.ndarray:
