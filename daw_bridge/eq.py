@@ -26,6 +26,7 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
+from daw_bridge.biquad import IDENTITY, rbj_sections, sections_db
 from daw_bridge.errors import SemeqError
 from daw_bridge.layout import BANDS, FREQ_INDEX, GAIN_INDEX, PARAM_NAMES, PEAK_STARTS, Q_INDEX
 
@@ -215,7 +216,7 @@ class Band:
 
 # --- filter design ------------------------------------------------------------------------------
 
-_IDENTITY = np.array([1.0, 0.0, 0.0, 1.0, 0.0, 0.0])
+_IDENTITY = IDENTITY
 
 
 def band_sos(band: Band, sample_rate_hz: float) -> np.ndarray:
@@ -258,39 +259,6 @@ def band_sos(band: Band, sample_rate_hz: float) -> np.ndarray:
     return np.array([b[0], b[1], b[2], den[0], den[1], den[2]]) / den[0]
 
 
-def _rbj_batch(is_peak: np.ndarray, is_low: np.ndarray, f: np.ndarray, g: np.ndarray, q: np.ndarray,
-               sample_rate_hz: float) -> np.ndarray:
-    """:func:`band_sos` for arrays of bands (one common shape ``S``) -> sections ``S + (6,)``.
-
-    The same formulas and the same rules for 0 dB bands and bands at or above Nyquist, vectorised
-    (tests check the two agree); ``is_peak`` / ``is_low`` say each band's kind (neither = high shelf).
-    """
-    above = f >= sample_rate_hz / 2.0
-    a = 10.0 ** (g / 40.0)
-    w0 = 2.0 * np.pi * np.where(above, 0.0, f) / sample_rate_hz
-    cos_w0, sin_w0 = np.cos(w0), np.sin(w0)
-    alpha = sin_w0 / (2.0 * q)
-    sign = np.where(is_low, 1.0, -1.0)
-    sq = 2.0 * np.sqrt(a) * alpha
-    shelf = np.stack([
-        a * ((a + 1) - sign * (a - 1) * cos_w0 + sq),
-        sign * 2 * a * ((a - 1) - sign * (a + 1) * cos_w0),
-        a * ((a + 1) - sign * (a - 1) * cos_w0 - sq),
-        (a + 1) + sign * (a - 1) * cos_w0 + sq,
-        -sign * 2 * ((a - 1) + sign * (a + 1) * cos_w0),
-        (a + 1) + sign * (a - 1) * cos_w0 - sq,
-    ], axis=-1)
-    peak = np.stack([1.0 + alpha * a, -2.0 * cos_w0, 1.0 - alpha * a,
-                     1.0 + alpha / a, -2.0 * cos_w0, 1.0 - alpha / a], axis=-1)
-    sos = np.where(is_peak[..., None], peak, shelf)
-    sos = sos / sos[..., 3:4]
-    gain_only = np.zeros(f.shape + (6,))
-    gain_only[..., 0] = np.where(is_low, 10.0 ** (g / 20.0), 1.0)
-    gain_only[..., 3] = 1.0
-    sos = np.where(above[..., None], gain_only, sos)
-    return np.where((g == 0.0)[..., None], _IDENTITY, sos)
-
-
 _PEAK_BANDS = np.array([False, True, True, True, False])
 _LOW_BANDS = np.array([True, False, False, False, False])
 
@@ -304,8 +272,8 @@ def responses_db(vectors: np.ndarray, freqs_hz: np.ndarray, sample_rate_hz: floa
         raise EQError(f"sample rate must be a positive number of Hz, got {sample_rate_hz}")
     v = np.asarray(vectors, dtype=float).reshape(-1, 13)
     q = np.column_stack([np.full(len(v), SHELF_Q), v[:, 4], v[:, 7], v[:, 10], np.full(len(v), SHELF_Q)])
-    sos = _rbj_batch(_PEAK_BANDS, _LOW_BANDS, v[:, list(FREQ_INDEX)], v[:, list(GAIN_INDEX)], q, sample_rate_hz)
-    return _sections_db(sos, freqs_hz, sample_rate_hz)
+    sos = rbj_sections(_PEAK_BANDS, _LOW_BANDS, v[:, list(FREQ_INDEX)], v[:, list(GAIN_INDEX)], q, sample_rate_hz)
+    return sections_db(sos, freqs_hz, sample_rate_hz)
 
 
 def design_sos(params: EQParams, sample_rate_hz: float) -> np.ndarray:
@@ -336,31 +304,7 @@ def response(params: EQParams, freqs_hz: np.ndarray, sample_rate_hz: float) -> n
 
 def response_db(params: EQParams, freqs_hz: np.ndarray, sample_rate_hz: float = 48000.0) -> np.ndarray:
     """Magnitude response in dB at ``freqs_hz`` (Hz): the magnitude of :func:`response`, floored at -240 dB."""
-    return _sections_db(design_sos(params, sample_rate_hz), freqs_hz, sample_rate_hz)
-
-
-def _sections_db(sos: np.ndarray, freqs_hz: np.ndarray, sample_rate_hz: float) -> np.ndarray:
-    """dB magnitude of cascades of sections ``sos`` (..., S, 6) at ``freqs_hz`` (F,) -> (..., F).
-
-    |H|^2 of a section at w = 2 pi f / fs in real arithmetic, (b0 + b1 cos w + b2 cos 2w)^2 +
-    (b1 sin w + b2 sin 2w)^2 over the same for a0..a2, as products with the grid's cosine and sine
-    rows (:func:`_trig_rows`, kept per grid); the cascade multiplies.
-    """
-    cos_rows, sin_rows = _trig_rows(np.asarray(freqs_hz, dtype=float).tobytes(), float(sample_rate_hz))
-    num = (sos[..., 0:3] @ cos_rows) ** 2 + (sos[..., 1:3] @ sin_rows) ** 2
-    den = (sos[..., 3:6] @ cos_rows) ** 2 + (sos[..., 4:6] @ sin_rows) ** 2
-    return 10.0 * np.log10(np.maximum(np.prod(num / den, axis=-2), 1e-24))
-
-
-@lru_cache(maxsize=32)
-def _trig_rows(freqs_bytes: bytes, sample_rate_hz: float) -> tuple[np.ndarray, np.ndarray]:
-    """Rows [1, cos w, cos 2w] (3, F) and [sin w, sin 2w] (2, F) of a frequency grid (bytes of float64 Hz)."""
-    w = 2.0 * np.pi * np.frombuffer(freqs_bytes, dtype=float) / sample_rate_hz
-    cos_rows = np.stack([np.ones_like(w), np.cos(w), np.cos(2.0 * w)])
-    sin_rows = np.stack([np.sin(w), np.sin(2.0 * w)])
-    cos_rows.setflags(write=False)
-    sin_rows.setflags(write=False)
-    return cos_rows, sin_rows
+    return sections_db(design_sos(params, sample_rate_hz), freqs_hz, sample_rate_hz)
 
 
 def log_freq_grid(n: int = 256, low_hz: float = 20.0, high_hz: float = 20000.0) -> np.ndarray:
