@@ -1,16 +1,13 @@
-"""The studio lexicon: words engineers use, each with the EQ move a published reference gives it.
+"""The studio lexicon: words engineers use, each with the EQ move published references give it.
 
-Folder ``models/lexicon/`` (default :func:`daw_bridge.semantic.model.models_dir` ``/ "lexicon"``)
-holds ``*.toml`` files, each an array of tables ``[[entry]]`` with ``word``, ``kind`` (problem |
-quality | no-change), ``definition`` (our own words, <= 200 characters), ``synonyms``, ``forms``,
-``confidence`` (high | low), ``sources`` (http(s) addresses; >= 2, exactly >= 1 when low),
-optional ``notes`` and zero to five ``[[entry.move]]`` tables (``shape`` peak | low_shelf |
-high_shelf, ``low_hz`` < ``centre_hz`` < ``high_hz`` inside 20..20000 Hz, ``width_oct`` <= 3.9
-octaves for peaks, signed ``gain_db`` within +-12 dB). A word's moves describe the sound *more*
-like the word, applied to a neutral sound; "less muddy" is the negated moves.
-
-Every rule is checked on load; a broken file raises :class:`LexiconError` naming the file, the
-entry and the rule. TOML is read with :mod:`tomllib` (Python >= 3.11) or PyPI ``tomli`` (3.10).
+``models/lexicon/*.toml`` (folder :func:`lexicon_dir`) hold ``[[entry]]`` tables: ``word``, ``kind``
+(problem | quality | no-change), ``definition`` (our own words, <= 200 characters), ``synonyms``,
+``forms``, ``confidence`` (high: >= 2 sources; low: >= 1), ``sources`` (http(s) addresses), optional
+``notes`` and ``[[entry.move]]`` tables (``shape`` peak | low_shelf | high_shelf, ``low_hz`` <
+``centre_hz`` < ``high_hz`` inside 20..20000 Hz, peak ``width_oct`` <= 3.9 octaves, signed
+``gain_db`` within +-12 dB). The moves make a neutral sound *more* like the word ("less muddy" is
+their negation). Every rule is checked on load; a broken file raises :class:`LexiconError` naming
+file, entry and rule. TOML via :mod:`tomllib`, or PyPI ``tomli`` on Python 3.10.
 """
 
 from __future__ import annotations
@@ -33,29 +30,23 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10 needs `tomli; pyth
     import tomli as _toml  # type: ignore[no-redef]
 
 LEXICON_FOLDER = "lexicon"
-KINDS = ("problem", "quality", "no-change")
-SHAPES = ("peak", "low_shelf", "high_shelf")
-CONFIDENCES = ("high", "low")
-#: Widest peak (octaves) an entry may ask for; Q stays inside the EQ's design range.
-MAX_WIDTH_OCT = 3.9
-MAX_DEFINITION_CHARS = 200
-#: Peak slots of the 5-band layout (low shelf, three peaks, high shelf).
-PEAK_SLOTS = 3
+KINDS, SHAPES, CONFIDENCES = ("problem", "quality", "no-change"), ("peak", "low_shelf", "high_shelf"), ("high", "low")
+#: Widest peak (octaves; Q stays inside the EQ's design range), longest definition, peak slots.
+MAX_WIDTH_OCT, MAX_DEFINITION_CHARS, PEAK_SLOTS = 3.9, 200, 3
 
-_ENTRY_KEYS = {"word", "kind", "definition", "synonyms", "forms", "confidence", "sources", "notes", "move"}
 _REQUIRED_KEYS = ("word", "kind", "definition", "confidence", "sources")
+_ENTRY_KEYS = {*_REQUIRED_KEYS, "synonyms", "forms", "notes", "move"}
 _MOVE_KEYS = {"shape", "low_hz", "high_hz", "centre_hz", "width_oct", "gain_db"}
 _URL = re.compile(r"^https?://[^\s/]+\.[^\s/]+(/\S*)?$")
 
 
 class LexiconError(SemeqError):
     """A lexicon file that breaks a rule (the message names file, entry and rule)."""
-
     code = "lexicon"
 
 
 def normalise(word: str) -> str:
-    """Lookup key: lower case, surrounding space dropped, inner runs of space/hyphen/underscore -> one space."""
+    """Lookup key: lower case, trimmed, runs of space/hyphen/underscore -> one space."""
     return re.sub(r"[\s_-]+", " ", word.strip().lower())
 
 
@@ -87,11 +78,9 @@ class LexiconEntry:
     notes: str = ""
 
     def params(self, intensity: float = 1.0) -> EQParams:
-        """The word's EQ at ``intensity`` (gains scaled, clipped to +-12 dB; flat without moves).
-
-        Shelves take the shelf slots, peaks the three peak slots sorted by frequency, Q from the
-        width in octaves by the RBJ relation; unused slots are 0 dB at the flat EQ's frequencies.
-        """
+        """The word's EQ at ``intensity`` (gains scaled, clipped to +-12 dB; flat without moves): shelves
+        in the shelf slots, peaks in the peak slots sorted by frequency, Q from octaves by the RBJ
+        relation; unused slots are 0 dB at the flat EQ's frequencies."""
         v = EQParams.flat().raw_vector()
         peaks = []
         for m in self.moves:
@@ -112,16 +101,12 @@ class LexiconEntry:
     @property
     def region_hz(self) -> tuple[float, float] | None:
         """(lowest ``low_hz``, highest ``high_hz``) over the moves; ``None`` without moves."""
-        if not self.moves:
-            return None
-        return min(m.low_hz for m in self.moves), max(m.high_hz for m in self.moves)
+        return (min(m.low_hz for m in self.moves), max(m.high_hz for m in self.moves)) if self.moves else None
 
     @property
     def centre_hz(self) -> float | None:
         """Centre (or shelf corner) of the move with the largest |gain|; ``None`` without moves."""
-        if not self.moves:
-            return None
-        return max(self.moves, key=lambda m: abs(m.gain_db)).centre_hz
+        return max(self.moves, key=lambda m: abs(m.gain_db)).centre_hz if self.moves else None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -139,11 +124,9 @@ class Lexicon:
         index: dict[str, LexiconEntry] = {}
         for entry in self.entries:
             for name in entry.names:
-                key = normalise(name)
-                other = index.get(key)
-                if other is not None and other is not entry:
+                other = index.setdefault(normalise(name), entry)
+                if other is not entry:
                     raise LexiconError(f"'{name}' is claimed by both '{other.word}' and '{entry.word}'")
-                index[key] = entry
         object.__setattr__(self, "_index", index)
 
     def lookup(self, word: str) -> LexiconEntry | None:
@@ -161,91 +144,81 @@ class Lexicon:
 
 
 # --- loading and validation -----------------------------------------------------------------------
-def _fail(where: str, rule: str) -> None:
-    raise LexiconError(f"{where}: {rule}")
+def _require(ok: bool, where: str, rule: str) -> None:
+    """Raise :class:`LexiconError` ``"where: rule"`` unless ``ok``."""
+    if not ok:
+        raise LexiconError(f"{where}: {rule}")
 
 
 def _number(where: str, table: dict, key: str) -> float:
     value = table.get(key)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        _fail(where, f"{key} must be a finite number, got {value!r}")
-    return float(value)
+    _require(isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value), where,
+             f"{key} must be a finite number, got {value!r}")
+    return float(value)  # type: ignore[arg-type]
 
 
 def _strings(where: str, raw: dict, key: str) -> tuple[str, ...]:
     value = raw.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(s, str) and s.strip() for s in value):
-        _fail(where, f"{key} must be a list of non-empty strings")
+    _require(isinstance(value, list) and all(isinstance(s, str) and s.strip() for s in value), where,
+             f"{key} must be a list of non-empty strings")
     return tuple(s.strip() for s in value)
 
 
+def _one_of(where: str, raw: dict, key: str, allowed: tuple[str, ...]) -> str:
+    _require(raw.get(key) in allowed, where, f"{key} must be one of {', '.join(allowed)}, got {raw.get(key)!r}")
+    return raw[key]
+
+
 def _move(where: str, raw: Any) -> Move:
-    if not isinstance(raw, dict):
-        _fail(where, "a move must be a table [[entry.move]]")
+    _require(isinstance(raw, dict), where, "a move must be a table [[entry.move]]")
     unknown = sorted(set(raw) - _MOVE_KEYS)
-    if unknown:
-        _fail(where, f"unknown move field(s) {', '.join(unknown)}")
-    shape = raw.get("shape")
-    if shape not in SHAPES:
-        _fail(where, f"shape must be one of {', '.join(SHAPES)}, got {shape!r}")
+    _require(not unknown, where, f"unknown move field(s) {', '.join(unknown)}")
+    shape = _one_of(where, raw, "shape", SHAPES)
     low, high, centre, gain = (_number(where, raw, k) for k in ("low_hz", "high_hz", "centre_hz", "gain_db"))
     lo_hz, hi_hz = FREQ_RANGE_HZ
-    if not lo_hz <= low < centre < high <= hi_hz:
-        _fail(where, f"region must satisfy {lo_hz:g} <= low_hz < centre_hz < high_hz <= {hi_hz:g} Hz, "
-                     f"got {low:g} < {centre:g} < {high:g}")
-    if abs(gain) > GAIN_RANGE_DB[1] or gain == 0.0:
-        _fail(where, f"gain_db must be non-zero and within +-{GAIN_RANGE_DB[1]:g} dB, got {gain:g}")
-    width = 0.0
-    if shape == "peak" or "width_oct" in raw:
-        width = _number(where, raw, "width_oct")
-        if not 0.0 < width <= MAX_WIDTH_OCT:
-            _fail(where, f"width_oct must be in (0, {MAX_WIDTH_OCT:g}] octaves, got {width:g}")
+    _require(lo_hz <= low < centre < high <= hi_hz, where,
+             f"region must satisfy {lo_hz:g} <= low_hz < centre_hz < high_hz <= {hi_hz:g} Hz, "
+             f"got {low:g} < {centre:g} < {high:g}")
+    _require(0.0 < abs(gain) <= GAIN_RANGE_DB[1], where,
+             f"gain_db must be non-zero and within +-{GAIN_RANGE_DB[1]:g} dB, got {gain:g}")
+    width = _number(where, raw, "width_oct") if shape == "peak" or "width_oct" in raw else 0.0
+    _require(0.0 < width <= MAX_WIDTH_OCT or (shape != "peak" and "width_oct" not in raw), where,
+             f"width_oct must be in (0, {MAX_WIDTH_OCT:g}] octaves, got {width:g}")
     return Move(shape, low, high, centre, width, gain)
 
 
 def _entry(where: str, raw: Any) -> LexiconEntry:
-    if not isinstance(raw, dict):
-        _fail(where, "an entry must be a table [[entry]]")
+    _require(isinstance(raw, dict), where, "an entry must be a table [[entry]]")
     unknown = sorted(set(raw) - _ENTRY_KEYS)
     missing = [k for k in _REQUIRED_KEYS if k not in raw]
-    if unknown or missing:
-        _fail(where, "; ".join(([f"unknown field(s) {', '.join(unknown)}"] if unknown else [])
-                               + ([f"missing field(s) {', '.join(missing)}"] if missing else [])))
+    _require(not unknown, where, f"unknown field(s) {', '.join(unknown)}")
+    _require(not missing, where, f"missing field(s) {', '.join(missing)}")
     word = raw["word"]
-    if not isinstance(word, str) or not word.strip() or word != word.strip().lower():
-        _fail(where, f"word must be a non-empty lower-case string, got {word!r}")
+    _require(isinstance(word, str) and bool(word.strip()) and word == word.strip().lower(), where,
+             f"word must be a non-empty lower-case string, got {word!r}")
     where = f"{where} ('{word}')"
-    if raw["kind"] not in KINDS:
-        _fail(where, f"kind must be one of {', '.join(KINDS)}, got {raw['kind']!r}")
+    kind = _one_of(where, raw, "kind", KINDS)
+    confidence = _one_of(where, raw, "confidence", CONFIDENCES)
     definition = raw["definition"]
-    if not isinstance(definition, str) or not definition.strip() or len(definition) > MAX_DEFINITION_CHARS:
-        _fail(where, f"definition must be non-empty and at most {MAX_DEFINITION_CHARS} characters")
-    if raw["confidence"] not in CONFIDENCES:
-        _fail(where, f"confidence must be one of {', '.join(CONFIDENCES)}, got {raw['confidence']!r}")
+    _require(isinstance(definition, str) and 0 < len(definition.strip()) <= MAX_DEFINITION_CHARS, where,
+             f"definition must be non-empty and at most {MAX_DEFINITION_CHARS} characters")
     sources = _strings(where, raw, "sources")
     bad = [s for s in sources if not _URL.match(s)]
-    if bad:
-        _fail(where, f"sources must be http(s) addresses, got {bad[0]!r}")
-    needed = 1 if raw["confidence"] == "low" else 2
-    if len(set(sources)) < needed:
-        _fail(where, f"confidence '{raw['confidence']}' needs at least {needed} distinct source(s), "
-                     f"got {len(set(sources))}")
+    _require(not bad, where, f"sources must be http(s) addresses, got {bad[0]!r}" if bad else "")
+    needed = 1 if confidence == "low" else 2
+    _require(len(set(sources)) >= needed, where,
+             f"confidence '{confidence}' needs at least {needed} distinct source(s), got {len(set(sources))}")
     notes = raw.get("notes", "")
-    if not isinstance(notes, str):
-        _fail(where, "notes must be a string")
-    moves_raw = raw.get("move", [])
-    if not isinstance(moves_raw, list):
-        _fail(where, "moves must be an array of tables [[entry.move]]")
-    moves = tuple(_move(f"{where} move {i + 1}", m) for i, m in enumerate(moves_raw))
-    if raw["kind"] == "no-change" and moves:
-        _fail(where, "a no-change word has no moves")
-    if raw["kind"] != "no-change" and not moves:
-        _fail(where, f"a {raw['kind']} word needs at least one move")
+    _require(isinstance(notes, str), where, "notes must be a string")
+    _require(isinstance(raw.get("move", []), list), where, "moves must be an array of tables [[entry.move]]")
+    moves = tuple(_move(f"{where} move {i + 1}", m) for i, m in enumerate(raw.get("move", [])))
+    _require(kind != "no-change" or not moves, where, "a no-change word has no moves")
+    _require(kind == "no-change" or bool(moves), where, f"a {kind} word needs at least one move")
     counts = {s: sum(m.shape == s for m in moves) for s in SHAPES}
-    if counts["low_shelf"] > 1 or counts["high_shelf"] > 1 or counts["peak"] > PEAK_SLOTS:
-        _fail(where, f"at most one low shelf, one high shelf and {PEAK_SLOTS} peaks, got {counts}")
-    return LexiconEntry(word, raw["kind"], definition.strip(), _strings(where, raw, "synonyms"),
-                        _strings(where, raw, "forms"), raw["confidence"], sources, moves, notes.strip())
+    _require(counts["low_shelf"] <= 1 and counts["high_shelf"] <= 1 and counts["peak"] <= PEAK_SLOTS, where,
+             f"at most one low shelf, one high shelf and {PEAK_SLOTS} peaks, got {counts}")
+    return LexiconEntry(word, kind, definition.strip(), _strings(where, raw, "synonyms"),
+                        _strings(where, raw, "forms"), confidence, sources, moves, notes.strip())
 
 
 def read_file(path: Path) -> list[LexiconEntry]:
@@ -255,11 +228,9 @@ def read_file(path: Path) -> list[LexiconEntry]:
     except (OSError, UnicodeDecodeError, _toml.TOMLDecodeError) as exc:
         raise LexiconError(f"{path}: cannot read the lexicon file: {exc}") from None
     unknown = sorted(set(data) - {"entry"})
-    if unknown:
-        _fail(str(path), f"unknown top-level key(s) {', '.join(unknown)} (expected [[entry]] tables)")
+    _require(not unknown, str(path), f"unknown top-level key(s) {', '.join(unknown)} (expected [[entry]] tables)")
     raw = data.get("entry", [])
-    if not isinstance(raw, list) or not raw:
-        _fail(str(path), "no [[entry]] tables")
+    _require(isinstance(raw, list) and bool(raw), str(path), "no [[entry]] tables")
     return [_entry(f"{path.name} entry {i + 1}", r) for i, r in enumerate(raw)]
 
 
@@ -274,7 +245,5 @@ def load_lexicon(dir: str | Path | None = None) -> Lexicon:
     """Read and validate every ``*.toml`` in ``dir`` (default :func:`lexicon_dir`)."""
     folder = Path(dir) if dir is not None else lexicon_dir()
     files = sorted(folder.glob("*.toml"))
-    if not files:
-        raise LexiconError(f"no lexicon files (*.toml) in {folder}")
-    entries = [e for f in files for e in read_file(f)]
-    return Lexicon(tuple(entries))
+    _require(bool(files), str(folder), "no lexicon files (*.toml) in this folder")
+    return Lexicon(tuple(e for f in files for e in read_file(f)))
