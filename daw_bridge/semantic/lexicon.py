@@ -27,7 +27,7 @@ from daw_bridge.hosts.reaeq import q_from_bw_oct
 try:  # Python >= 3.11
     import tomllib as _toml
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10 needs `tomli; python_version<'3.11'`
-    import tomli as _toml  # type: ignore[no-redef]
+    import tomli as _toml  # type: ignore[no-redef,import-not-found]
 
 LEXICON_FOLDER = "lexicon"
 KINDS, SHAPES, CONFIDENCES = ("problem", "quality", "no-change"), ("peak", "low_shelf", "high_shelf"), ("high", "low")
