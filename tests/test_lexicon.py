@@ -12,7 +12,13 @@ import pytest
 
 from daw_bridge.eq import response_db
 from daw_bridge.hosts.reaeq import bw_oct_from_q
-from daw_bridge.semantic.lexicon import LexiconError, Move, lexicon_dir, load_lexicon
+from daw_bridge.semantic.lexicon import (
+    LexiconError,
+    Move,
+    lexicon_dir,
+    load_lexicon,
+    read_file,
+)
 
 GRID_HZ = np.geomspace(20.0, 20000.0, 600)
 
@@ -32,6 +38,13 @@ def test_the_three_files_exist_and_load(lexicon):
     for name in ("no_change.toml", "problems.toml"):
         assert name in names
     assert len(lexicon) > 0
+
+
+def test_each_file_holds_one_kind():
+    for name, kind in (("problems.toml", "problem"), ("no_change.toml", "no-change"), ("qualities.toml", "quality")):
+        path = lexicon_dir() / name
+        if path.exists():
+            assert {e.kind for e in read_file(path)} == {kind}, name
 
 
 def test_at_least_150_entries(lexicon):
