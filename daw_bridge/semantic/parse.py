@@ -48,7 +48,7 @@ make makes making it its it's the a an sound sounds sounding tone please can cou
 want wanted need like to be should just give me us some this that mix track song overall feel feeling
 get let's lets go for on in of my our out up bit lot little at all here there so is are was were
 vocals vocal voice guitar guitars drums drum piano keys bass-line snare kick synth instrument master
-do does did have has thing things stuff end
+do does did have has thing things stuff end keep leave stay
 """.split())
 
 _CLAUSE = re.compile(r"\s*(?:[,;.!?&+/]|\band\b|\bbut\b|\bwith\b|\bplus\b|\bwhile\b|\balso\b)\s*")

@@ -242,6 +242,27 @@ def build_words(data_dir: Path | str | None, cache_dir: Path | str | None, lexic
     return words, left, crowd
 
 
+def contributor_split(data_dir: Path | str | None, cache_dir: Path | str | None, test_fraction: float = 0.3,
+                      seed: int = 0, lexicon_dir: Path | str | None = None):
+    """(vocabulary words without the held-out people, SAFE training rows, held-out SAFE rows).
+
+    The held-out contributors (:func:`~daw_bridge.semantic.sources.safe.split_by_contributor`) are
+    removed from every crowd source that has contributor ids; everything else is used.
+    """
+    from daw_bridge.semantic import sources
+    from daw_bridge.semantic.sources import lexicon as lexicon_source
+    from daw_bridge.semantic.sources.safe import load_safe, split_by_contributor
+
+    known = {n for e in lexicon_source.load(lexicon_dir).entries for n in e.names}
+    crowd = sources.crowd_examples(data_dir, cache_dir, known=known)
+    others = {e.word for e in crowd if e.source != "safe"} | known
+    train_rows, test_rows = split_by_contributor(load_safe(data_dir, others).rows, test_fraction, seed)
+    held = {r.contributor for r in test_rows}
+    kept = [e for e in crowd if e.contributor is None or e.contributor not in held]
+    words, _, _ = build_words(data_dir, cache_dir, lexicon_dir, crowd=kept)
+    return words, train_rows, test_rows
+
+
 def train(data_dir: Path, out_dir: Path, tiny: bool = False, seed: int = 0, log=print,
           embeddings: bool = True, lexicon_dir: Path | None = None) -> Trained:
     """Train on every source (all SAFE contributors, all English Audealize words, the lexicon).

@@ -13,6 +13,9 @@ Precedence (the model card repeats it):
    gain x :data:`AMOUNT_RANGE`, centre within +-:data:`CENTRE_SHIFT_OCT` octave and inside the
    region, peak width x :data:`WIDTH_RANGE`. The target is lexicon + mean r x (fit - lexicon), so
    region and direction never change. A source that disagrees is listed, and ignored for that word.
+   A problem word stays targeted: if the refined moves spill more than
+   :data:`TARGETED_LIMIT_DB` - :data:`TARGETED_MARGIN_DB` outside the window at the strength of
+   "less X", their peaks are narrowed (x0.9 per step) until they do not (:func:`keep_targeted`).
 3. **No-change entries** (flat, neutral, ...) have no moves: their EQ is exactly flat; crowd curves
    for those names are listed as disagreements and ignored.
 4. **Crowd-only words** (in no lexicon entry) stay as kind ``crowd``, trained on the crowd examples
@@ -30,7 +33,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy.optimize import least_squares
 
-from daw_bridge.eq import EQParams
+from daw_bridge.eq import EQParams, response_db
 from daw_bridge.semantic.data import FIT_GRID_HZ, Example, example_from_params
 from daw_bridge.semantic.lexicon import Lexicon, LexiconEntry, Move, normalise
 from daw_bridge.semantic.words import NEEDS_AUDIO, NOT_SOUND
@@ -43,6 +46,12 @@ CENTRE_SHIFT_OCT = 1.0 / 3.0
 WIDTH_RANGE = (0.5, 2.0)
 #: The region is widened by this much (octaves) on each side to compare curves.
 WINDOW_MARGIN_OCT = 0.5
+#: A problem word stays a targeted move: at the strength of "less X" (:data:`TARGETED_STRENGTH`), the
+#: response outside its region widened by :data:`WINDOW_MARGIN_OCT` stays within
+#: :data:`TARGETED_LIMIT_DB` minus :data:`TARGETED_MARGIN_DB` (room for the network's error).
+TARGETED_STRENGTH = 1.25
+TARGETED_LIMIT_DB = 1.5
+TARGETED_MARGIN_DB = 0.3
 #: Training weight of a lexicon entry's target (a crowd word's examples share weight 1 per word).
 LEXICON_WEIGHT = 8.0
 
@@ -141,6 +150,25 @@ def blend_entries(entry: LexiconEntry, fitted: LexiconEntry, share: float) -> Le
     return replace(entry, moves=tuple(moves))
 
 
+def spill_db(entry: LexiconEntry, strength: float = TARGETED_STRENGTH) -> float:
+    """Largest |dB| of the entry's EQ at ``strength`` outside its window (0 if nothing is outside)."""
+    outside = ~window_mask(entry)
+    if not outside.any():
+        return 0.0
+    return float(np.max(np.abs(response_db(entry.params(strength), FIT_GRID_HZ[outside]))))
+
+
+def keep_targeted(entry: LexiconEntry) -> LexiconEntry:
+    """Narrow the peaks of a problem entry until it spills at most the targeted limit (see above)."""
+    limit = TARGETED_LIMIT_DB - TARGETED_MARGIN_DB
+    for _ in range(40):
+        if spill_db(entry) <= limit:
+            break
+        entry = replace(entry, moves=tuple(replace(m, width_oct=m.width_oct * 0.9) if m.shape == "peak" else m
+                                           for m in entry.moves))
+    return entry
+
+
 def _mean_curve(examples: list[Example]) -> np.ndarray:
     w = np.array([e.weight for e in examples])
     return (w[:, None] * np.array([e.response_db for e in examples])).sum(axis=0) / w.sum()
@@ -171,6 +199,8 @@ def _lexicon_word(entry: LexiconEntry, crowd: list[Example]) -> VocabWord:
         curve = (w[:, None] * np.array([a[0] for a in agreeing])).sum(axis=0) / w.sum()
         share = float(np.average([a[2] for a in agreeing], weights=w))
         refined = blend_entries(entry, refine(entry, curve, mask), share)
+    if entry.kind == "problem":
+        refined = keep_targeted(refined)
     params = refined.params()
     source = "+".join(["lexicon"] + [c.source for c in checks if c.agrees])
     target = example_from_params(term, "lexicon", params, LEXICON_WEIGHT)

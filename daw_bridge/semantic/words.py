@@ -167,6 +167,6 @@ NOT_SOUND: dict[str, str] = {
 #: Words that judge rather than describe: they name no region or direction, so they need audio to
 #: act on (with audio: auto-suggest; without: an error that says so). "better" folds onto "good".
 NEEDS_AUDIO = frozenset("""
-good bad nice great awesome super fix fixed improve improved improvement perfect right fine proper
+good better best bad worse worst nice great awesome super fix fixed improve improved improvement perfect right fine proper
 professional polished pro correct wrong
 """.split())
