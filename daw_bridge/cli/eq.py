@@ -102,10 +102,13 @@ def print_answer(answer: dict, as_json: bool) -> None:
         lines.append(f"heard: {answer['summary']}")
     if answer.get("terms"):
         used = ", ".join(
-            f"{t['term']} x{t['weight']:.2f}" + ("" if t.get("similarity") is None else f" (similar {t['similarity']:.2f})")
+            f"{t['term']} x{t['weight']:.2f}" + (f" [{t['kind']}]" if t.get("kind") else "")
+            + ("" if t.get("similarity") is None else f" (similar {t['similarity']:.2f})")
             for t in answer["terms"]
         )
         lines.append(f"'{answer.get('text')}' -> {used}, intensity {answer.get('intensity')}")
+        lines += [f"  {t['term']}: {t['definition']}" for t in answer["terms"]
+                  if t.get("similarity") is not None and t.get("definition")]
     if answer.get("blend"):
         lines.append("blend: " + ", ".join(f"{b['term']} {100 * b['weight']:.0f}%" for b in answer["blend"]))
     if "params" in answer:

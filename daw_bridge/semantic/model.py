@@ -30,7 +30,7 @@ from daw_bridge.eq import GAIN_INDEX, GAIN_RANGE_DB, EQError, EQParams
 from daw_bridge.errors import SemeqError
 from daw_bridge.semantic.lexicon import normalise as lexicon_key
 from daw_bridge.semantic.parse import COMPARATIVE, Mention, parse
-from daw_bridge.semantic.words import NEEDS_AUDIO, comparative_readings
+from daw_bridge.semantic.words import NEEDS_AUDIO, NOT_SOUND, comparative_readings
 
 WEIGHTS_FILE = "semantic.pt"
 VOCABULARY_FILE = "vocabulary.json"
@@ -268,6 +268,10 @@ class SemanticModel:
             entry = self._entry[term]
             return TermUse(term, round(mention.weight, 6), entry.source, None, mention.matched, entry.kind,
                            entry.definition)
+        if mention.base in NOT_SOUND:
+            close = self._spelling_suggestions(mention.word)
+            raise UnknownTermError(f"{mention.word!r} is not a studio word: it {NOT_SOUND[mention.base]}. Say how it "
+                                   "should sound, e.g. 'warmer' or 'less harsh'", mention.word, close or ["warm", "bright"])
         table = self._embedding_table()
         if table is None:
             raise UnknownTermError(
@@ -287,7 +291,7 @@ class SemanticModel:
             close = _unique([m.term for m in best] + self._spelling_suggestions(mention.word))[:6]
             raise UnknownTermError(
                 f"unknown word {mention.word!r}: no studio word is close enough in meaning (best "
-                f"{match.term!r} by its {match.via}, similarity {match.score:.3f} < {embeddings.THRESHOLD:g}). "
+                f"{match.term!r}, similarity {match.score:.3f} < {embeddings.THRESHOLD:g}). "
                 "Close known words: " + _join(close),
                 mention.word, close,
             )

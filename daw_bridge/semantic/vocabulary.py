@@ -51,7 +51,7 @@ WINDOW_MARGIN_OCT = 0.5
 #: :data:`TARGETED_LIMIT_DB` minus :data:`TARGETED_MARGIN_DB` (room for the network's error).
 TARGETED_STRENGTH = 1.25
 TARGETED_LIMIT_DB = 1.5
-TARGETED_MARGIN_DB = 0.3
+TARGETED_MARGIN_DB = 0.5
 #: Training weight of a lexicon entry's target (a crowd word's examples share weight 1 per word).
 LEXICON_WEIGHT = 8.0
 
