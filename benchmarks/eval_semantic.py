@@ -245,12 +245,14 @@ def report(res: dict, out: Report) -> None:
                            ("logistic regression on 31-band dB (baseline)", "logistic")):
             p(f"   {label:<48} {w[key][0]:6.1%}    {w[key][1]:6.1%}")
         p(f"   (issue 11 baseline to beat: {LOGISTIC_BASELINE:.1%}; before this change: 85.2 % / 69.4 %)")
-    p("\n6. Crowd sources against the lexicon (in-window correlation r; agrees when r >= 0.5 and same direction)")
+    p("\n6. Crowd sources against the lexicon, where they do not fully agree (r: in-window correlation; contrast: "
+      "dB more energy in the main region than outside, the lexicon's way)")
     for term, checks in sorted(res["checks"].items()):
-        bad = [c for c in checks if not c["agrees"]]
+        bad = [c for c in checks if not c["agrees"] and "verdict" in c]
         if bad:
             p(f"   {term:<12} " + "; ".join(f"{c['source']} ({'/'.join(c['words'])}, {c['people']} people) "
-                                          f"r {c['correlation']:+.2f}" for c in bad))
+                                          f"{c['verdict']}: r {c['correlation']:+.2f}, contrast {c['contrast_db']:+.1f}"
+                                          for c in bad))
     p("   nonsense and non-sound words: " + "; ".join(f"{w} -> {r}" for w, r in res["refusals"]))
 
 
