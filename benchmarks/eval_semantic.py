@@ -230,7 +230,7 @@ def report(res: dict, out: Report) -> None:
         p(f"   {word:<12} centre {centre:7.0f} Hz  strongest {gain:+5.1f} dB at {peak:7.0f} Hz  "
           f"outside {rest:4.2f} dB  {'ok' if ok else 'FAIL'}")
     c = res["pca"]
-    p(f"\n4. First principal component, share of variance (31 third-octave bands, intensity 1)")
+    p("\n4. First principal component, share of variance (31 third-octave bands, intensity 1)")
     p(f"   studio vocabulary ({c['studio_n']} problem and quality words): {c['studio']:.1%}   (target <= 45 %; "
       f"the crowd-only model of issue 11: 71 %)")
     p(f"   every word with an EQ ({c['all_n']}, crowd words included): {c['all']:.1%}")

@@ -159,7 +159,10 @@ def test_every_crowd_source_is_found_and_read(data, tmp_path):
 
 
 def test_audealize_target_uses_the_players_scaling():
-    from daw_bridge.semantic.sources.audealize import AUDEALIZE_CENTRES_HZ, audealize_target_db
+    from daw_bridge.semantic.sources.audealize import (
+        AUDEALIZE_CENTRES_HZ,
+        audealize_target_db,
+    )
 
     ramp = np.linspace(-3.0, 7.0, 40)  # arbitrary scale: min-max normalised to [-1, 1]
     at_centres = audealize_target_db(ramp, AUDEALIZE_CENTRES_HZ)

@@ -68,8 +68,8 @@ def local_answer(request: dict) -> dict:
 
 def save_plot(path: Path, answer: dict, audio: Path | None, title: str) -> None:
     """Write the EQ curve (over the band levels of ``audio``, if given) as a PNG, atomically."""
-    from daw_bridge.files import atomic_path
     from daw_bridge.artifacts import plot_eq_over_spectrum
+    from daw_bridge.files import atomic_path
 
     path = Path(path)
     if path.suffix.lower() != ".png":

@@ -145,7 +145,7 @@ class SemanticModel:
 
     # --- loading ----------------------------------------------------------------------------------
     @classmethod
-    def load(cls, path: Path | str | None = None) -> "SemanticModel":
+    def load(cls, path: Path | str | None = None) -> SemanticModel:
         """Load from a models folder (default :func:`models_dir`) or a ``semantic.pt`` file."""
         import torch
 
@@ -223,7 +223,7 @@ class SemanticModel:
         """
         intensity = _check_intensity(intensity)
         mentions = parse(text, self._known)
-        judging = [m for m in mentions if m.base in NEEDS_AUDIO]
+        judging = [m for m in mentions if m.base in NEEDS_AUDIO and lexicon_key(m.base) not in self._alias]
         if len(judging) == len(mentions):
             words = [m.word for m in judging]
             raise NeedsAudioError(
@@ -233,7 +233,7 @@ class SemanticModel:
         warnings = [f"'{m.word}' judges rather than describes; ignored (with audio, auto-suggest decides)"
                     for m in judging]
         uses: dict[str, TermUse] = {}
-        for mention in (m for m in mentions if m.base not in NEEDS_AUDIO):
+        for mention in (m for m in mentions if m not in judging):
             use = self._use(mention)
             if use.term in uses:  # the same word twice: weights add
                 old = uses[use.term]
