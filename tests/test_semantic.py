@@ -448,3 +448,33 @@ def test_every_word_plays_exactly_on_both_hosts():
             mappings = map_all(model.params_for(entry.term, intensity))
             warnings = [w for m in mappings.values() for w in m.warnings]
             assert not warnings, (entry.term, intensity, warnings)
+
+
+# --- through the service (every door answers the same) ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    from daw_bridge.paths import UNRESTRICTED
+    from daw_bridge.service import Service
+
+    svc = Service(tmp_path_factory.mktemp("home"), paths=UNRESTRICTED)
+    yield svc
+    svc.close()
+
+
+def test_the_service_says_what_the_words_did(service, tmp_path):
+    import soundfile as sf
+
+    flat = service.handle({"id": "1", "op": "eq", "text": "neutral"})
+    assert flat["ok"] and all(v == 0.0 for k, v in flat["params"].items() if k.endswith("gain_db"))
+    assert "no change" in flat["explanation"] and flat["terms"][0]["kind"] == "no-change"
+    clipped = service.handle({"id": "2", "op": "eq", "text": "much harsher", "intensity": 2.0})
+    assert any("clipped" in w for w in clipped["warnings"])
+    judged = service.handle({"id": "3", "op": "eq", "text": "make it better"})
+    assert not judged["ok"] and judged["code"] == "needs_audio"
+    # With audio, the same words are auto-suggest: an EQ from the track, not an error.
+    noise = np.random.default_rng(0).normal(0.0, 0.1, (48000 * 3, 2))
+    sf.write(tmp_path / "noise.wav", noise, 48000)
+    with_audio = service.handle({"id": "4", "op": "adapt", "text": "fix it", "path": str(tmp_path / "noise.wav")})
+    assert with_audio["ok"] and "params" in with_audio
