@@ -227,9 +227,9 @@ class SemanticModel:
         if len(judging) == len(mentions):
             words = [m.word for m in judging]
             raise NeedsAudioError(
-                f"{_join(words)} says how it should be, not what to change: that needs the audio. Give a "
-                "track (semeq suggest IN, or the REAPER auto-suggest action) or say what to change, e.g. "
-                "'less muddy' or 'a bit brighter'", words)
+                f"{_join([repr(w) for w in words])} says how it should be, not what to change: that needs the "
+                f"audio. Give a track (semeq eq '{text.strip()}' --audio IN, semeq suggest IN, or the REAPER "
+                "auto-suggest action) or say what to change, e.g. 'less muddy' or 'a bit brighter'", words)
         warnings = [f"'{m.word}' judges rather than describes; ignored (with audio, auto-suggest decides)"
                     for m in judging]
         uses: dict[str, TermUse] = {}
@@ -249,7 +249,8 @@ class SemanticModel:
         total = float(np.abs(weights).sum())
         if total == 0.0:
             latent, strength = np.zeros(self.net.latent_dim), 0.0
-            notes.append("the EQ is flat: nothing was changed")
+            if not notes:
+                notes.append("The words cancel out: the EQ is flat.")
         else:
             latent = sum(w * self._latents[self._index[t.term]] for w, t in zip(weights, active)) / total
             strength = float(np.abs(weights).max())

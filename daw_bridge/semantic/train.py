@@ -7,8 +7,9 @@ crowd-only words keep their crowd examples). Losses (full batch, Adam, fixed see
 * word -> EQ: for every target example, the decoded EQ of the word's latent against the target,
   both as a frequency response (dB on a 64-point log grid, the main term) and as normalised
   parameters (frequency and Q errors weighted by how loud the band is);
-* encoder tie: the encoding of every crowd example that agrees with its word, and the re-encoding of
-  the word's own decoded EQ, are pulled to the word's latent (so any EQ can be compared with words);
+* encoder tie: the encoding of every crowd example that agrees with its word (at least on direction),
+  and the re-encoding of the word's own decoded EQ, are pulled to the word's latent (so any EQ can be
+  compared with words); a word's tied examples together weigh sqrt(their number);
 * autoencoder: decode(encode(EQ)) reproduces the response of real settings and of random EQs.
 
 Weights: a lexicon word's target weighs :data:`~daw_bridge.semantic.vocabulary.LEXICON_WEIGHT`; a
@@ -147,7 +148,8 @@ def _train(words: list[VocabWord], config: TrainConfig, log) -> Trained:
     w_term, w_norm, w_resp, w_weight = _tensors(targets)
     t_term, t_norm, _, t_weight = _tensors(ties)
     per_term = torch.zeros(len(words)).index_add_(0, t_term, t_weight)
-    t_weight = t_weight / per_term[t_term]  # every word's tied examples share weight 1
+    count = torch.zeros(len(words)).index_add_(0, t_term, torch.ones_like(t_weight))
+    t_weight = t_weight / per_term[t_term] * count[t_term].sqrt()  # a word's ties weigh sqrt(examples)
     w_weight = w_weight / w_weight.sum()
     # Everything the autoencoder sees: targets, tied crowd examples, random EQs.
     ae_norm = torch.cat([w_norm, t_norm, torch.tensor(normalise(_random_eqs(config.random_eqs, rng)),
