@@ -10,7 +10,7 @@
    model, against its own entry: region and direction (:func:`lands`), and size (the model's
    strongest dB in the region over the entry's gain).
 3. Targeted moves: for every problem word, "less X" has its strongest point within half an octave
-   of the entry's centre and stays within +-1.5 dB outside the region widened by half an octave.
+   of the entry's centre and stays within +-1.5 dB outside its regions widened by half an octave.
 4. Share of variance of the first principal component over the studio vocabulary's curves (model
    EQ at intensity 1 on the 31 third-octave bands, problem and quality words), and over every word.
 5. SAFE warm vs bright on held-out contributors (30 % of the people, seed 0, the split of issue 3):
@@ -113,7 +113,7 @@ def targeted(model: SemanticModel) -> dict:
     for v in (v for v in model.vocabulary if v.kind == "problem"):
         db = response_db(model.interpret(f"less {v.term}").params, GRID_HZ)
         peak = float(GRID_HZ[np.argmax(np.abs(db))])
-        outside = (GRID_HZ < v.region_hz[0] / 2 ** 0.5) | (GRID_HZ > v.region_hz[1] * 2 ** 0.5)
+        outside = (GRID_HZ < v.span_hz[0] / 2 ** 0.5) | (GRID_HZ > v.span_hz[1] * 2 ** 0.5)
         rest = float(np.max(np.abs(db[outside]))) if outside.any() else 0.0
         ok = abs(np.log2(peak / v.centre_hz)) <= 0.5 and rest <= 1.5 and -v.direction * db[np.argmax(np.abs(db))] > 0
         rows.append((v.term, v.centre_hz, peak, float(db[np.argmax(np.abs(db))]), rest, ok))

@@ -327,7 +327,8 @@ class VocabularyEntry:
     people plus references behind it; ``evidence``: people per crowd source. Lexicon words also
     carry ``definition``, ``aliases`` (synonyms and forms), ``confidence``, ``references``
     (addresses), the main move's ``region_hz`` (low, high), ``centre_hz`` and ``direction``
-    (+1 more energy there, -1 less, 0 none) and the EQ target ``params`` it was trained on.
+    (+1 more energy there, -1 less, 0 none), ``span_hz`` (lowest to highest Hz over all its moves)
+    and the EQ target ``params`` it was trained on.
     """
 
     term: str
@@ -339,6 +340,7 @@ class VocabularyEntry:
     aliases: list = field(default_factory=list)
     confidence: str = ""
     region_hz: list | None = None
+    span_hz: list | None = None
     centre_hz: float | None = None
     direction: int = 0
     params: dict | None = None

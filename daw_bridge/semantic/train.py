@@ -84,6 +84,7 @@ def vocabulary_entry(word: VocabWord) -> VocabularyEntry:
         example_count=sum(evidence.values()) + len(entry.sources), evidence=evidence,
         definition=entry.definition, aliases=aliases(entry), confidence=entry.confidence,
         region_hz=None if main is None else [main.low_hz, main.high_hz],
+        span_hz=None if main is None else list(entry.region_hz),
         centre_hz=None if main is None else main.centre_hz,
         direction=0 if main is None else (1 if main.gain_db > 0 else -1),
         params=None if word.params is None else word.params.to_dict(),
