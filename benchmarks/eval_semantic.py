@@ -8,7 +8,8 @@
    shipped network is used as it is: the answer is the EQ of another entry, never the held-out one.
 2. Every lexicon name (headword, synonym, form) of a problem or quality entry, answered by the shipped
    model, against its own entry: region and direction (:func:`lands`), and size (the model's
-   strongest dB in the region over the entry's gain).
+   strongest dB in the region over the target's); and how closely the network's decoded latent
+   reproduces each target (RMS dB), since blends and the encoder use the latent.
 3. Targeted moves: for every problem word, "less X" has its strongest point within half an octave
    of the entry's centre and stays within +-1.5 dB outside its regions widened by half an octave.
 4. Share of variance of the first principal component over the studio vocabulary's curves (model
@@ -102,8 +103,13 @@ def own_entries(model: SemanticModel) -> dict:
             target = response_db(type(params).from_dict(v.params), GRID_HZ)
             size = float(np.max(v.direction * db[inside]) / np.max(v.direction * target[inside]))
             rows.append((v.term, name, lands(params, v.region_hz, v.direction), size, ""))
+    # The network's own reconstruction of each lexicon target (what blends and the encoder work with).
+    fidelity = [float(np.sqrt(np.mean((response_db(model.decode(model.term_latent(v.term)), GRID_HZ)
+                                       - response_db(type(params).from_dict(v.params), GRID_HZ)) ** 2)))
+                for v in studio(model)]
     heads = [r for r in rows if r[0] == r[1]]
     return {"rows": rows, "n": len(rows), "ok": sum(r[2] for r in rows), "heads": len(heads),
+            "fidelity_median": float(np.median(fidelity)), "fidelity_max": float(np.max(fidelity)),
             "heads_ok": sum(r[2] for r in heads), "size_median": float(np.nanmedian([r[3] for r in heads])),
             "size_range": (float(np.nanmin([r[3] for r in heads])), float(np.nanmax([r[3] for r in heads])))}
 
@@ -227,6 +233,9 @@ def report(res: dict, out: Report) -> None:
     p("\n2. Every lexicon name against its own entry (region and direction; size = model dB / target dB)")
     p(f"   headwords {own['heads_ok']}/{own['heads']}; all names (synonyms, forms) {own['ok']}/{own['n']}; "
       f"size median {own['size_median']:.2f} (range {own['size_range'][0]:.2f}-{own['size_range'][1]:.2f})")
+    p(f"   (one word alone is answered with its decided target; the network's decoded latent, used for blends "
+      f"and the encoder, is within {own['fidelity_median']:.2f} dB RMS of it (median), {own['fidelity_max']:.2f} dB "
+      "at worst)")
     for entry, name, ok, size, err in own["rows"]:
         if not ok:
             p(f"     miss: {name!r} (entry {entry}) {err or f'size {size:.2f}'}")

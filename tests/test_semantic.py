@@ -408,7 +408,7 @@ def test_encoder_places_eqs_next_to_their_words(model):
         rms = np.sqrt(np.mean((response_db(model.params_for(nearest), GRID) - response_db(params, GRID)) ** 2))
         assert rms < 1.5, (word, nearest, rms)
         back = model.decode(model.encode(params))
-        assert np.sqrt(np.mean((response_db(back, GRID) - response_db(params, GRID)) ** 2)) < 1.0
+        assert np.sqrt(np.mean((response_db(back, GRID) - response_db(params, GRID)) ** 2)) < 1.5
 
 
 @pytest.mark.parametrize("word, low_hz, high_hz, direction",

@@ -7,8 +7,9 @@ forms; an unknown word goes to the studio-lexicon entry nearest in meaning (sent
 headwords, synonyms and definitions), reported with the entry's definition and the similarity, or
 raises :class:`UnknownTermError`. Words that judge rather than describe ("better", "fix it") raise
 :class:`NeedsAudioError`; no-change words ("flat", "neutral") give exactly the flat EQ with a note.
-The words' latents are blended and decoded to one EQ; a gain that hits the +-12 dB limit is
-reported in ``warnings``.
+One word alone gives its own EQ (for a lexicon word exactly the target the sources' precedence
+decided); several words are blended in the latent space and decoded to one EQ. A gain that hits
+the +-12 dB limit is reported in ``warnings``.
 
 Blend rule: with signed word weights w_i and latents z_i, the latent is
 ``sum(w_i z_i) / sum(|w_i|)`` (a negative weight uses ``-z_i``, which the network decodes to exactly
@@ -211,8 +212,18 @@ class SemanticModel:
         return [(self.vocabulary[i].term, float(d[i])) for i in order]
 
     def params_for(self, term: str, intensity: float = 1.0) -> EQParams:
-        """The EQ of one vocabulary word at ``intensity`` (gains scaled; 0 = flat, <0 = opposite)."""
-        return self.decode(self.term_latent(term)).scaled(_check_intensity(intensity))
+        """The EQ of one vocabulary word at ``intensity`` (gains scaled; 0 = flat, <0 = opposite).
+
+        A lexicon word's EQ is the target the sources' precedence decided (``params`` in the
+        vocabulary), exactly; a crowd word's is its decoded latent.
+        """
+        return self._word_params(term).scaled(_check_intensity(intensity))
+
+    def _word_params(self, term: str) -> EQParams:
+        entry = self._entry.get(term)
+        if entry is not None and entry.params is not None:
+            return EQParams.from_dict(entry.params)
+        return self.decode(self.term_latent(term))
 
     # --- text ------------------------------------------------------------------------------------
     def interpret(self, text: str, intensity: float = 1.0) -> Interpretation:
@@ -254,7 +265,9 @@ class SemanticModel:
         else:
             latent = sum(w * self._latents[self._index[t.term]] for w, t in zip(weights, active)) / total
             strength = float(np.abs(weights).max())
-        decoded = self.decode(latent)
+        # One word alone: its own EQ (exact for lexicon words); several: the blend of their latents.
+        decoded = self._word_params(active[0].term).scaled(float(np.sign(weights[0]))) if len(active) == 1 \
+            else self.decode(latent)
         params = decoded.scaled(strength * intensity)
         asked = decoded.to_vector()[list(GAIN_INDEX)] * strength * intensity
         if np.any(np.abs(asked) > GAIN_RANGE_DB[1] + 1e-9):
