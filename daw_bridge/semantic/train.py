@@ -29,6 +29,7 @@ import torch
 from daw_bridge.layout import BANDS
 from daw_bridge.semantic.data import FIT_GRID_HZ, Example, write_json_atomic
 from daw_bridge.semantic.model import VOCABULARY_FILE, WEIGHTS_FILE, VocabularyEntry
+from daw_bridge.semantic import runtime
 from daw_bridge.semantic.net import SemanticNet, denormalise, magnitude_db, normalise
 from daw_bridge.semantic.vocabulary import VocabWord
 
@@ -201,7 +202,7 @@ def _train(words: list[VocabWord], config: TrainConfig, log) -> Trained:
 
 
 def save_trained(trained: Trained, out_dir: Path) -> None:
-    """Write the weights and the vocabulary into ``out_dir`` (temporary file + rename each)."""
+    """Write the weights, their numpy export and the vocabulary into ``out_dir`` (temporary file + rename each)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     blob = {
@@ -215,6 +216,7 @@ def save_trained(trained: Trained, out_dir: Path) -> None:
     tmp = out_dir / f".{WEIGHTS_FILE}.tmp"
     torch.save(blob, tmp)
     tmp.replace(out_dir / WEIGHTS_FILE)
+    runtime.export(trained.net, blob["terms"], out_dir / runtime.ARRAYS_FILE)  # what answers run (numpy)
     write_json_atomic(out_dir / VOCABULARY_FILE, [asdict(e) for e in trained.vocabulary])
 
 
