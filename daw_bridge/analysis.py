@@ -366,15 +366,30 @@ def vocabulary_terms(model: Any) -> tuple[str, ...]:
     return tuple(v if isinstance(v, str) else v.term for v in model.vocabulary)
 
 
+def describing_words(model: Any) -> list[int]:
+    """Vocabulary indices of the words that may describe audio: the studio lexicon's problem and
+    quality words (issue 11: crowd-only and no-change words never name what is heard). A model
+    without word kinds describes with every word."""
+    kinds = [getattr(v, "kind", None) for v in model.vocabulary]
+    if all(k is None for k in kinds):
+        return list(range(len(kinds)))
+    return [i for i, k in enumerate(kinds) if k in ("problem", "quality")]
+
+
 def word_curves(model: Any, sample_rate_hz: float) -> WordCurves:
     """Band responses of every vocabulary word at intensity 1 (cached per model and sample rate)."""
     sr = float(sample_rate_hz)
     with _curve_lock:
         per_model = _curve_cache.setdefault(model, {})
         if sr not in per_model:
-            terms = vocabulary_terms(model)
-            params = list(model.all_word_params())
-            examples = np.array([getattr(v, "example_count", MIN_NAMED_EXAMPLES) for v in model.vocabulary])
+            keep = describing_words(model)
+            terms = tuple(vocabulary_terms(model)[i] for i in keep)
+            all_params = model.all_word_params()
+            params = [all_params[i] for i in keep]
+            # A studio-lexicon word is sourced from published references: it may always be named.
+            examples = np.array([max(getattr(v, "example_count", MIN_NAMED_EXAMPLES),
+                                     MIN_NAMED_EXAMPLES if getattr(v, "kind", None) else 0)
+                                 for v in (model.vocabulary[i] for i in keep)])
             per_model[sr] = WordCurves(
                 terms, band_responses_db(params, sr, third_octave_centres_hz()), examples, tuple(params)
             )

@@ -41,6 +41,7 @@ def _terms_json(terms) -> list[dict]:
                 "source": get("source"),
                 "similarity": None if similarity is None else round(float(similarity), 4),
                 "matched": get("matched"),
+                **{k: get(k) for k in ("kind", "definition") if get(k)},  # what the word is (lexicon or crowd)
             }
         )
     return out

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, fields, replace
-from functools import lru_cache
+from dataclasses import dataclass, fields
+from functools import cached_property, lru_cache
 from typing import Iterable, Mapping
 
 import numpy as np
 
+from daw_bridge.biquad import IDENTITY, rbj_sections, sections_db
 from daw_bridge.errors import SemeqError
 from daw_bridge.layout import BANDS, FREQ_INDEX, GAIN_INDEX, PARAM_NAMES, PEAK_STARTS, Q_INDEX
 
@@ -184,19 +185,23 @@ class EQParams:
         if not math.isfinite(intensity):
             raise EQError(f"intensity must be finite, got {intensity}")
         lo, hi = GAIN_RANGE_DB
-        changes = {
-            PARAM_NAMES[i]: float(np.clip(getattr(self, PARAM_NAMES[i]) * intensity, lo, hi)) + 0.0
-            for i in GAIN_INDEX
-        }
-        return replace(self, **changes)
+        scaled = object.__new__(EQParams)  # every value is already checked: gains clipped into range
+        for name in PARAM_NAMES:
+            object.__setattr__(scaled, name, getattr(self, name))
+        for i in GAIN_INDEX:
+            gain = getattr(self, PARAM_NAMES[i]) * intensity
+            object.__setattr__(scaled, PARAM_NAMES[i], min(max(gain, lo), hi) + 0.0)
+        return scaled
 
     def bands(self) -> list["Band"]:
         """The five bands in processing order: low shelf, peaks 1-3, high shelf."""
-        v = self.raw_vector()
-        return [
-            Band(b.kind, float(v[b.freq_index]), float(v[b.gain_index]), SHELF_Q if b.q_index is None else float(v[b.q_index]))
-            for b in BANDS
-        ]
+        return list(self._bands)
+
+    @cached_property
+    def _bands(self) -> tuple["Band", ...]:
+        v = [getattr(self, n) for n in PARAM_NAMES]
+        return tuple(Band(b.kind, v[b.freq_index], v[b.gain_index], SHELF_Q if b.q_index is None else v[b.q_index])
+                     for b in BANDS)
 
 
 @dataclass(frozen=True)
@@ -211,7 +216,7 @@ class Band:
 
 # --- filter design ------------------------------------------------------------------------------
 
-_IDENTITY = np.array([1.0, 0.0, 0.0, 1.0, 0.0, 0.0])
+_IDENTITY = IDENTITY
 
 
 def band_sos(band: Band, sample_rate_hz: float) -> np.ndarray:
@@ -254,39 +259,6 @@ def band_sos(band: Band, sample_rate_hz: float) -> np.ndarray:
     return np.array([b[0], b[1], b[2], den[0], den[1], den[2]]) / den[0]
 
 
-def _rbj_batch(is_peak: np.ndarray, is_low: np.ndarray, f: np.ndarray, g: np.ndarray, q: np.ndarray,
-               sample_rate_hz: float) -> np.ndarray:
-    """:func:`band_sos` for arrays of bands (one common shape ``S``) -> sections ``S + (6,)``.
-
-    The same formulas and the same rules for 0 dB bands and bands at or above Nyquist, vectorised
-    (tests check the two agree); ``is_peak`` / ``is_low`` say each band's kind (neither = high shelf).
-    """
-    above = f >= sample_rate_hz / 2.0
-    a = 10.0 ** (g / 40.0)
-    w0 = 2.0 * np.pi * np.where(above, 0.0, f) / sample_rate_hz
-    cos_w0, sin_w0 = np.cos(w0), np.sin(w0)
-    alpha = sin_w0 / (2.0 * q)
-    sign = np.where(is_low, 1.0, -1.0)
-    sq = 2.0 * np.sqrt(a) * alpha
-    shelf = np.stack([
-        a * ((a + 1) - sign * (a - 1) * cos_w0 + sq),
-        sign * 2 * a * ((a - 1) - sign * (a + 1) * cos_w0),
-        a * ((a + 1) - sign * (a - 1) * cos_w0 - sq),
-        (a + 1) + sign * (a - 1) * cos_w0 + sq,
-        -sign * 2 * ((a - 1) + sign * (a + 1) * cos_w0),
-        (a + 1) + sign * (a - 1) * cos_w0 - sq,
-    ], axis=-1)
-    peak = np.stack([1.0 + alpha * a, -2.0 * cos_w0, 1.0 - alpha * a,
-                     1.0 + alpha / a, -2.0 * cos_w0, 1.0 - alpha / a], axis=-1)
-    sos = np.where(is_peak[..., None], peak, shelf)
-    sos = sos / sos[..., 3:4]
-    gain_only = np.zeros(f.shape + (6,))
-    gain_only[..., 0] = np.where(is_low, 10.0 ** (g / 20.0), 1.0)
-    gain_only[..., 3] = 1.0
-    sos = np.where(above[..., None], gain_only, sos)
-    return np.where((g == 0.0)[..., None], _IDENTITY, sos)
-
-
 _PEAK_BANDS = np.array([False, True, True, True, False])
 _LOW_BANDS = np.array([True, False, False, False, False])
 
@@ -300,8 +272,8 @@ def responses_db(vectors: np.ndarray, freqs_hz: np.ndarray, sample_rate_hz: floa
         raise EQError(f"sample rate must be a positive number of Hz, got {sample_rate_hz}")
     v = np.asarray(vectors, dtype=float).reshape(-1, 13)
     q = np.column_stack([np.full(len(v), SHELF_Q), v[:, 4], v[:, 7], v[:, 10], np.full(len(v), SHELF_Q)])
-    sos = _rbj_batch(_PEAK_BANDS, _LOW_BANDS, v[:, list(FREQ_INDEX)], v[:, list(GAIN_INDEX)], q, sample_rate_hz)
-    return _sections_db(sos, freqs_hz, sample_rate_hz)
+    sos = rbj_sections(_PEAK_BANDS, _LOW_BANDS, v[:, list(FREQ_INDEX)], v[:, list(GAIN_INDEX)], q, sample_rate_hz)
+    return sections_db(sos, freqs_hz, sample_rate_hz)
 
 
 def design_sos(params: EQParams, sample_rate_hz: float) -> np.ndarray:
@@ -332,21 +304,7 @@ def response(params: EQParams, freqs_hz: np.ndarray, sample_rate_hz: float) -> n
 
 def response_db(params: EQParams, freqs_hz: np.ndarray, sample_rate_hz: float = 48000.0) -> np.ndarray:
     """Magnitude response in dB at ``freqs_hz`` (Hz): the magnitude of :func:`response`, floored at -240 dB."""
-    return _sections_db(design_sos(params, sample_rate_hz), freqs_hz, sample_rate_hz)
-
-
-def _sections_db(sos: np.ndarray, freqs_hz: np.ndarray, sample_rate_hz: float) -> np.ndarray:
-    """dB magnitude of cascades of sections ``sos`` (..., S, 6) at ``freqs_hz`` (F,) -> (..., F).
-
-    |H|^2 of a section at w = 2 pi f / fs in real arithmetic, (b0 + b1 cos w + b2 cos 2w)^2 +
-    (b1 sin w + b2 sin 2w)^2 over the same for a0..a2; the cascade multiplies.
-    """
-    w = 2.0 * np.pi * np.asarray(freqs_hz, dtype=float) / sample_rate_hz
-    c1, c2, s1, s2 = np.cos(w), np.cos(2.0 * w), np.sin(w), np.sin(2.0 * w)
-    k = sos[..., None]  # (..., S, 6, 1) against (F,)
-    num = (k[..., 0, :] + k[..., 1, :] * c1 + k[..., 2, :] * c2) ** 2 + (k[..., 1, :] * s1 + k[..., 2, :] * s2) ** 2
-    den = (k[..., 3, :] + k[..., 4, :] * c1 + k[..., 5, :] * c2) ** 2 + (k[..., 4, :] * s1 + k[..., 5, :] * s2) ** 2
-    return 10.0 * np.log10(np.maximum(np.prod(num / den, axis=-2), 1e-24))
+    return sections_db(design_sos(params, sample_rate_hz), freqs_hz, sample_rate_hz)
 
 
 def log_freq_grid(n: int = 256, low_hz: float = 20.0, high_hz: float = 20000.0) -> np.ndarray:

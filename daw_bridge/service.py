@@ -259,8 +259,10 @@ class Service:
                 fit = fit_cascade(current, params, DEFAULT_SAMPLE_RATE_HZ)
                 params = fit.params
                 note = f"Built on the current EQ (5-band fit of current + new within {fit.rms_db:.2f} dB RMS)."
-            explanation = words_sentence(interp) + " " + (note or describe_params(params))
-            answer = eq_answer("eq", None, params, text=text, intensity=intensity, terms=interp.terms, explanation=explanation)
+            notes = " ".join(getattr(interp, "notes", ()))  # e.g. a no-change word: flat, and why
+            explanation = " ".join(filter(None, (words_sentence(interp), notes, note or describe_params(params))))
+            answer = eq_answer("eq", None, params, text=text, intensity=intensity, terms=interp.terms,
+                               explanation=explanation, warnings=getattr(interp, "warnings", ()))
             self._eq_cache.put(key, answer)
         answer["id"] = call.id
         if call.values["push"] is None:
@@ -297,9 +299,18 @@ class Service:
     def op_adapt(self, call: Call) -> Answer:
         from daw_bridge.adapt import adapt_words
 
+        from daw_bridge.semantic.model import NeedsAudioError
+
         v = call.values
         path, analysis = self._analysis(call)
-        decision = adapt_words(analysis, v["text"], self.model(), v["intensity"], current=v["current"])
+        try:
+            decision = adapt_words(analysis, v["text"], self.model(), v["intensity"], current=v["current"])
+        except NeedsAudioError:  # "better", "fix it": with audio, that is auto-suggest
+            from daw_bridge.adapt import suggest
+            from daw_bridge.ops import FIELDS
+
+            decision = suggest(analysis, self.model(), strength=FIELDS["strength"].default,
+                               max_gain_db=FIELDS["max_gain_db"].default)
         return self._decision_answer(call, path, analysis, decision, text=v["text"], intensity=v["intensity"])
 
     def op_suggest(self, call: Call) -> Answer:

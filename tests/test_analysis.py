@@ -231,7 +231,9 @@ def test_real_music_file(real_music_tracks, tmp_path, model):
     assert -40 < a.loudness_lufs < 0
     d = a.to_dict()
     json.dumps(d, allow_nan=False)
-    assert len(d["descriptors"]) == len(model.vocabulary)
+    from daw_bridge.analysis import describing_words
+
+    assert len(d["descriptors"]) == len(describing_words(model))  # studio-lexicon words only (issue 11)
     explained = [x["explained_db"] for x in d["descriptors"]]
     assert explained == sorted(explained, reverse=True)
     assert d["summary"].endswith(".")

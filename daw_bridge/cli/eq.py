@@ -67,8 +67,8 @@ def local_answer(request: dict) -> dict:
 
 def save_plot(path: Path, answer: dict, audio: Path | None, title: str) -> None:
     """Write the EQ curve (over the band levels of ``audio``, if given) as a PNG, atomically."""
-    from daw_bridge.files import atomic_path
     from daw_bridge.artifacts import plot_eq_over_spectrum
+    from daw_bridge.files import atomic_path
 
     path = Path(path)
     if path.suffix.lower() != ".png":
@@ -103,10 +103,13 @@ def print_answer(answer: dict, as_json: bool) -> None:
         lines.append(f"heard: {answer['summary']}")
     if answer.get("terms"):
         used = ", ".join(
-            f"{t['term']} x{t['weight']:.2f}" + ("" if t.get("similarity") is None else f" (similar {t['similarity']:.2f})")
+            f"{t['term']} x{t['weight']:.2f}" + (f" [{t['kind']}]" if t.get("kind") else "")
+            + ("" if t.get("similarity") is None else f" (similar {t['similarity']:.2f})")
             for t in answer["terms"]
         )
         lines.append(f"'{answer.get('text')}' -> {used}, intensity {answer.get('intensity')}")
+        lines += [f"  {t['term']}: {t['definition']}" for t in answer["terms"]
+                  if t.get("similarity") is not None and t.get("definition")]
     if answer.get("blend"):
         lines.append("blend: " + ", ".join(f"{b['term']} {100 * b['weight']:.0f}%" for b in answer["blend"]))
     if "params" in answer:

@@ -10,6 +10,7 @@ train (the ``train`` extra).
 from daw_bridge.semantic.model import (
     Interpretation,
     ModelError,
+    NeedsAudioError,
     SemanticModel,
     TermUse,
     UnknownTermError,
@@ -20,6 +21,7 @@ from daw_bridge.semantic.model import (
 __all__ = [
     "Interpretation",
     "ModelError",
+    "NeedsAudioError",
     "SemanticModel",
     "TermUse",
     "UnknownTermError",
