@@ -48,8 +48,9 @@ def add_parser(subparsers) -> None:
         "0 ok, 3 server not running, 4 timeout, 5 error reply.",
     )
     _connection_options(p)
+    p.add_argument("--request", metavar="FILE", help="send the JSON request in FILE (what REAPER scripts use); needs --answer")
+    p.add_argument("--answer", metavar="FILE", help="write the answer JSON to FILE atomically (with --request)")
     ops = p.add_subparsers(dest="op", metavar="OP")
-    ops.required = True
 
     q = ops.add_parser("eq", help="words -> EQ")
     q.add_argument("text")
@@ -109,6 +110,10 @@ def run(args: argparse.Namespace) -> int:
     indent = 2 if getattr(args, "pretty", False) else None
     if opts["timeout"] <= 0:
         raise CLIError("--timeout must be > 0 seconds", code=2)
+    if args.request or args.answer:
+        return _run_request_file(args, opts)
+    if not args.op:
+        raise CLIError("name an OP (eq, adapt, suggest, analyze, ping, status) or give --request FILE --answer FILE", code=2)
     fields = _fields(args)
     with Client(opts["host"], opts["port"], opts["timeout"]) as client:
         try:
@@ -122,3 +127,19 @@ def run(args: argparse.Namespace) -> int:
             return exc.exit_code
     print(json.dumps(answer, indent=indent))
     return 0
+
+
+def _run_request_file(args: argparse.Namespace, opts: dict) -> int:
+    """``--request FILE --answer FILE``: see :mod:`daw_bridge.request_file`."""
+    from daw_bridge.client import Client, ErrorReply, RequestTimedOut, ServerNotRunning
+    from daw_bridge.request_file import answer_request_file
+
+    if not (args.request and args.answer) or args.op:
+        raise CLIError("--request FILE and --answer FILE go together, without an OP", code=2)
+    with Client(opts["host"], opts["port"], opts["timeout"]) as client:
+        return answer_request_file(
+            args.request,
+            args.answer,
+            lambda op, fields: client.request(op, **fields),
+            {ServerNotRunning: "server_down", RequestTimedOut: "timeout", ErrorReply: "error"},
+        )

@@ -1,0 +1,93 @@
+"""Requests as files: ``semeq send --request FILE --answer FILE``, what the REAPER scripts run.
+
+REAPER's ``ExecProcess`` runs a program without a shell and splits its command line its own way
+(see ``docs/reaper.md``), so the scripts put no data on the command line: they write the request
+as a JSON object (``{"op": "adapt", "text": "warmer", ...}``) into a file, start the client
+without waiting, and poll for the answer file. This module is the client's side of that:
+
+1. ``<answer>.started`` is created at once (the script knows the client runs);
+2. the request is sent through ``send(op, fields)`` (the OSC client), every failure becoming an
+   error answer (``{"ok": false, "code": "server_down" | "timeout" | "bad_request_file" | the
+   server's code, "message": ...}``) so that the script always gets an answer file;
+3. the answer is written atomically (temporary name + rename: a poll never reads half a file),
+   unless the request file has been deleted meanwhile: that is how a script cancels.
+
+Only the standard library and :mod:`daw_bridge.files` are imported (the client must start fast).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from daw_bridge.files import write_text_atomic
+
+#: Largest request file read (bytes): an item list of a few hundred items fits many times over.
+MAX_REQUEST_BYTES = 4 * 1024 * 1024
+
+Send = Callable[[str, dict], dict]
+
+#: Exit codes, as ``semeq send``'s: 0 answered, 1 bad request file, 3 server down, 4 timeout, 5 error reply.
+EXIT_CODES = {"server_down": 3, "timeout": 4, "bad_request_file": 1}
+
+
+def started_marker(answer_path: Path) -> Path:
+    """The file created when the client starts: ``<answer>.started``."""
+    return Path(str(answer_path) + ".started")
+
+
+def read_request(request_path: Path) -> tuple[str, dict]:
+    """The op and fields of a request file; raises :class:`ValueError` with a sentence."""
+    try:
+        data = Path(request_path).read_bytes()
+    except OSError as exc:
+        raise ValueError(f"cannot read the request file {request_path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_REQUEST_BYTES:
+        raise ValueError(f"the request file is larger than {MAX_REQUEST_BYTES} bytes")
+    try:
+        request = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"the request file is not JSON: {exc}") from None
+    if not isinstance(request, Mapping) or not isinstance(request.get("op"), str):
+        raise ValueError("the request file must hold a JSON object with an 'op' (e.g. \"adapt\")")
+    fields = {k: v for k, v in request.items() if k != "op"}
+    return request["op"], fields
+
+
+def error(code: str, message: str, **extra: Any) -> dict:
+    """An error answer as the server shapes them."""
+    return {"ok": False, "code": code, "message": message, **extra}
+
+
+def answer_request_file(request_path: Path, answer_path: Path, send: Send, failures: Mapping[type, str]) -> int:
+    """Answer one request file into ``answer_path``; returns the exit code.
+
+    ``send(op, fields)`` returns the answer dict; an exception whose type is a key of ``failures``
+    becomes the error answer with that code (an exception carrying ``.answer`` uses that answer).
+    """
+    request_path, answer_path = Path(request_path), Path(answer_path)
+    started_marker(answer_path).touch()
+    try:
+        op, fields = read_request(request_path)
+    except ValueError as exc:
+        answer = error("bad_request_file", str(exc))
+    else:
+        try:
+            answer = send(op, fields)
+        except tuple(failures) as exc:
+            answer = getattr(exc, "answer", None) or error(_code_for(exc, failures), str(exc), op=op)
+    if not request_path.exists():  # cancelled by the script: nobody waits for this answer
+        started_marker(answer_path).unlink(missing_ok=True)
+        return 0
+    write_text_atomic(answer_path, json.dumps(answer))
+    if answer.get("ok", False):
+        return 0
+    return EXIT_CODES.get(answer.get("code"), 5)
+
+
+def _code_for(exc: BaseException, failures: Mapping[type, str]) -> str:
+    for kind, code in failures.items():
+        if isinstance(exc, kind):
+            return code
+    return "error"
