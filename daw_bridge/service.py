@@ -62,20 +62,20 @@ EQ_CACHE_SIZE = 512
 MAX_ID_CHARS = 128
 MAX_TEXT_CHARS = 500
 
+#: The audio ops take ``path`` (a file) or ``items`` (a REAPER track's items, daw_bridge.items) with these.
+ITEM_FIELDS = ("items", "span_s", "length_s", "sample_rate_hz")
 #: Fields each op accepts besides ``op``, ``id`` and ``timeout_s``.
 OP_FIELDS: dict[str, tuple[str, ...]] = {
     "ping": (),
     "status": (),
     "eq": ("text", "intensity", "current", "push"),
-    "analyze": ("path",),
-    "adapt": ("path", "text", "intensity", "current", "push"),
-    "suggest": ("path", "strength", "max_gain_db", "push"),
+    "analyze": ("path", *ITEM_FIELDS),
+    "adapt": ("path", "text", "intensity", "current", "push", *ITEM_FIELDS),
+    "suggest": ("path", "strength", "max_gain_db", "push", *ITEM_FIELDS),
 }
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "eq": ("text",),
-    "analyze": ("path",),
-    "adapt": ("path", "text"),
-    "suggest": ("path",),
+    "adapt": ("text",),
 }
 
 Answer = dict
@@ -450,6 +450,8 @@ class Service:
         if unknown:
             raise BadRequestError(f"'{op}' does not take {', '.join(unknown)}")
         missing = [k for k in REQUIRED_FIELDS.get(op, ()) if k not in request]
+        if op in AUDIO_OPS and ("path" in request) == ("items" in request):
+            raise BadRequestError(f"'{op}' needs either 'path' (an audio file) or 'items' (a track's items)")
         if missing:
             raise BadRequestError(f"'{op}' needs {', '.join(missing)}")
 
@@ -583,6 +585,12 @@ class Service:
         return self._push(answer, EQParams.from_dict(answer["params"]), DEFAULT_SAMPLE_RATE_HZ, push)
 
     def _analysis(self, request: Mapping):
+        if "items" in request:
+            from daw_bridge.analysis import analyze
+            from daw_bridge.items import track_audio
+
+            audio = track_audio(request, self.paths)
+            return audio.description, analyze(audio.samples, audio.sample_rate_hz, model=self.model())
         path = self.paths.check(request.get("path"))
         from daw_bridge.analysis import analyze_file
 
