@@ -58,7 +58,7 @@ local function ask_about_audio(task, settings, track, request)
   if settings.transport == "folder" then
     -- the watch folder takes text/intensity/current or suggest/strength (no analyze)
     local sidecar = request.op == "adapt" and { text = request.text, intensity = request.intensity, current = request.current }
-      or { suggest = true, strength = request.strength }
+      or { suggest = true, strength = request.strength or settings.suggest_strength_number }
     return F.ask(task, settings, wav, sidecar)
   end
   local r = copy(request)
