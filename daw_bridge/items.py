@@ -7,7 +7,9 @@ reads the files in blocks (``soundfile``), resamples when the play rate or the f
 (``scipy.signal.resample_poly``), applies gains and fades as vectors and sums the items into a stereo
 signal, the way REAPER plays a track's items into its FX chain.
 
-Files are read only where the service's :class:`~daw_bridge.paths.PathPolicy` allows: a user lets
+The scripts' request file itself (in the server home's ``requests/``) is the track description:
+the client sends its path as the request's ``path`` and the service, seeing a ``.json`` file, calls
+:func:`read_track_file`. Files are read only where the service's :class:`~daw_bridge.paths.PathPolicy` allows: a user lets
 the server read a project's media with ``semeq serve --allow DIR`` (the folder holding their REAPER
 projects). A refused or unreadable source raises an error whose code (``forbidden_path``,
 ``unreadable_media``) tells the script to fall back to REAPER's audio accessor.
@@ -268,6 +270,30 @@ class TrackAudio:
     sample_rate_hz: int
     span_s: tuple[float, float]
     description: str
+
+
+#: Largest track file read (bytes).
+MAX_TRACK_FILE_BYTES = 8 * 1024 * 1024
+
+
+def read_track_file(path: Path, policy: PathPolicy) -> TrackAudio:
+    """Mix the track described by a JSON file (a REAPER request file: ``items`` and optionally
+    ``span_s``, ``length_s``, ``sample_rate_hz``; other members are ignored)."""
+    import json
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise MediaError(f"cannot read the track file {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_TRACK_FILE_BYTES:
+        raise _bad(f"the track file {path} is larger than {MAX_TRACK_FILE_BYTES} bytes")
+    try:
+        track = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise _bad(f"the track file {path} is not JSON: {exc}") from None
+    if not isinstance(track, Mapping) or "items" not in track:
+        raise _bad(f"the track file {path} has no 'items'")
+    return track_audio(track, policy)
 
 
 def track_audio(request: Mapping, policy: PathPolicy) -> TrackAudio:

@@ -6,7 +6,10 @@ as a JSON object (``{"op": "adapt", "text": "warmer", ...}``) into a file, start
 without waiting, and poll for the answer file. This module is the client's side of that:
 
 1. ``<answer>.started`` is created at once (the script knows the client runs);
-2. the request is sent through ``send(op, fields)`` (the OSC client), every failure becoming an
+2. the request is sent through ``send(op, fields)`` (the OSC client); a request naming a REAPER
+   track's ``items`` is sent with ``path`` = the request file itself, which the server reads and
+   mixes (:func:`daw_bridge.items.read_track_file`): an item list can be far longer than a UDP
+   datagram. Every failure becomes an
    error answer (``{"ok": false, "code": "server_down" | "timeout" | "bad_request_file" | the
    server's code, "message": ...}``) so that the script always gets an answer file;
 3. the answer is written atomically (temporary name + rename: a poll never reads half a file),
@@ -27,6 +30,9 @@ from daw_bridge.files import write_text_atomic
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 
 Send = Callable[[str, dict], dict]
+
+#: Members of a request that describe a REAPER track; they stay in the file, which travels as ``path``.
+TRACK_FIELDS = ("items", "span_s", "length_s", "sample_rate_hz")
 
 #: Exit codes, as ``semeq send``'s: 0 answered, 1 bad request file, 3 server down, 4 timeout, 5 error reply.
 EXIT_CODES = {"server_down": 3, "timeout": 4, "bad_request_file": 1}
@@ -52,6 +58,9 @@ def read_request(request_path: Path) -> tuple[str, dict]:
     if not isinstance(request, Mapping) or not isinstance(request.get("op"), str):
         raise ValueError("the request file must hold a JSON object with an 'op' (e.g. \"adapt\")")
     fields = {k: v for k, v in request.items() if k != "op"}
+    if "items" in fields:  # the server reads the items from this very file (see daw_bridge.items)
+        fields = {k: v for k, v in fields.items() if k not in TRACK_FIELDS}
+        fields["path"] = str(Path(request_path).resolve())
     return request["op"], fields
 
 
@@ -77,6 +86,8 @@ def answer_request_file(request_path: Path, answer_path: Path, send: Send, failu
             answer = send(op, fields)
         except tuple(failures) as exc:
             answer = getattr(exc, "answer", None) or error(_code_for(exc, failures), str(exc), op=op)
+        except Exception as exc:  # a bug here must still give the waiting script an answer
+            answer = error("client_error", f"the client failed: {type(exc).__name__}: {exc}", op=op)
     if not request_path.exists():  # cancelled by the script: nobody waits for this answer
         started_marker(answer_path).unlink(missing_ok=True)
         return 0

@@ -62,20 +62,20 @@ EQ_CACHE_SIZE = 512
 MAX_ID_CHARS = 128
 MAX_TEXT_CHARS = 500
 
-#: The audio ops take ``path`` (a file) or ``items`` (a REAPER track's items, daw_bridge.items) with these.
-ITEM_FIELDS = ("items", "span_s", "length_s", "sample_rate_hz")
 #: Fields each op accepts besides ``op``, ``id`` and ``timeout_s``.
 OP_FIELDS: dict[str, tuple[str, ...]] = {
     "ping": (),
     "status": (),
     "eq": ("text", "intensity", "current", "push"),
-    "analyze": ("path", *ITEM_FIELDS),
-    "adapt": ("path", "text", "intensity", "current", "push", *ITEM_FIELDS),
-    "suggest": ("path", "strength", "max_gain_db", "push", *ITEM_FIELDS),
+    "analyze": ("path",),
+    "adapt": ("path", "text", "intensity", "current", "push"),
+    "suggest": ("path", "strength", "max_gain_db", "push"),
 }
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "eq": ("text",),
-    "adapt": ("text",),
+    "analyze": ("path",),
+    "adapt": ("path", "text"),
+    "suggest": ("path",),
 }
 
 Answer = dict
@@ -303,7 +303,8 @@ class Service:
         self.workers = workers
         self.queue_size = queue_size
         self.request_timeout_s = float(request_timeout_s)
-        self.paths = paths if paths is not None else PathPolicy.for_home(self.home, allow)
+        # requests/ holds REAPER's request files, which name a track's items (daw_bridge.items)
+        self.paths = paths if paths is not None else PathPolicy.for_home(self.home, [*allow, self.home / "requests"])
         self.push_targets = {"ardour": ardour_osc, "reaper": reaper_osc}
         self._lanes = {"audio": _Lane("audio", workers, queue_size), "term": _Lane("term", TERM_WORKERS, TERM_QUEUE)}
         self._lock = threading.Lock()
@@ -450,8 +451,6 @@ class Service:
         if unknown:
             raise BadRequestError(f"'{op}' does not take {', '.join(unknown)}")
         missing = [k for k in REQUIRED_FIELDS.get(op, ()) if k not in request]
-        if op in AUDIO_OPS and ("path" in request) == ("items" in request):
-            raise BadRequestError(f"'{op}' needs either 'path' (an audio file) or 'items' (a track's items)")
         if missing:
             raise BadRequestError(f"'{op}' needs {', '.join(missing)}")
 
@@ -585,13 +584,13 @@ class Service:
         return self._push(answer, EQParams.from_dict(answer["params"]), DEFAULT_SAMPLE_RATE_HZ, push)
 
     def _analysis(self, request: Mapping):
-        if "items" in request:
-            from daw_bridge.analysis import analyze
-            from daw_bridge.items import track_audio
-
-            audio = track_audio(request, self.paths)
-            return audio.description, analyze(audio.samples, audio.sample_rate_hz, model=self.model())
         path = self.paths.check(request.get("path"))
+        if path.suffix.lower() == ".json":  # a REAPER track's item list: mix the items here
+            from daw_bridge.analysis import analyze
+            from daw_bridge.items import read_track_file
+
+            audio = read_track_file(path, self.paths)
+            return path, analyze(audio.samples, audio.sample_rate_hz, model=self.model())
         from daw_bridge.analysis import analyze_file
 
         return path, analyze_file(path, model=self.model())

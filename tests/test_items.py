@@ -122,3 +122,18 @@ def test_input_files_are_not_modified(ramp):
     before = ramp.read_bytes()
     track_audio({"items": [{"path": str(ramp), "position_s": 0, "length_s": 2}]}, PathPolicy(None))
     assert ramp.read_bytes() == before
+
+
+def test_a_request_file_is_a_track_description(tmp_path, ramp):
+    import json
+
+    from daw_bridge.items import read_track_file
+
+    track = tmp_path / "r.request.json"
+    track.write_text(json.dumps({"op": "adapt", "text": "warmer", "items": [{"path": str(ramp), "position_s": 0, "length_s": 2}],
+                                 "span_s": [0.5, 1.5]}))
+    got = read_track_file(track, PathPolicy(None))
+    assert got.samples.shape == (RATE, 2)
+    track.write_text('{"op": "adapt"}')
+    with pytest.raises(SemeqError, match="no 'items'"):
+        read_track_file(track, PathPolicy(None))
