@@ -279,18 +279,14 @@ MAX_TRACK_FILE_BYTES = 8 * 1024 * 1024
 def read_track_file(path: Path, policy: PathPolicy) -> TrackAudio:
     """Mix the track described by a JSON file (a REAPER request file: ``items`` and optionally
     ``span_s``, ``length_s``, ``sample_rate_hz``; other members are ignored)."""
-    import json
+    from daw_bridge.request_file import read_json
 
     try:
-        data = Path(path).read_bytes()
+        track = read_json(path, MAX_TRACK_FILE_BYTES, "track file")
     except OSError as exc:
         raise MediaError(f"cannot read the track file {path}: {exc.strerror or exc}") from None
-    if len(data) > MAX_TRACK_FILE_BYTES:
-        raise _bad(f"the track file {path} is larger than {MAX_TRACK_FILE_BYTES} bytes")
-    try:
-        track = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise _bad(f"the track file {path} is not JSON: {exc}") from None
+    except ValueError as exc:
+        raise _bad(str(exc)) from None
     if not isinstance(track, Mapping) or "items" not in track:
         raise _bad(f"the track file {path} has no 'items'")
     return track_audio(track, policy)

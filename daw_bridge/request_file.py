@@ -43,18 +43,24 @@ def started_marker(answer_path: Path) -> Path:
     return Path(str(answer_path) + ".started")
 
 
+def read_json(path: Path, max_bytes: int, what: str) -> Any:
+    """The JSON value in a file of at most ``max_bytes``; :class:`OSError` if unreadable,
+    :class:`ValueError` (a sentence naming ``what``) if too large or not JSON."""
+    data = Path(path).read_bytes()
+    if len(data) > max_bytes:
+        raise ValueError(f"the {what} {path} is larger than {max_bytes} bytes")
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"the {what} {path} is not JSON: {exc}") from None
+
+
 def read_request(request_path: Path) -> tuple[str, dict]:
     """The op and fields of a request file; raises :class:`ValueError` with a sentence."""
     try:
-        data = Path(request_path).read_bytes()
+        request = read_json(request_path, MAX_REQUEST_BYTES, "request file")
     except OSError as exc:
         raise ValueError(f"cannot read the request file {request_path}: {exc.strerror or exc}") from None
-    if len(data) > MAX_REQUEST_BYTES:
-        raise ValueError(f"the request file is larger than {MAX_REQUEST_BYTES} bytes")
-    try:
-        request = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ValueError(f"the request file is not JSON: {exc}") from None
     if not isinstance(request, Mapping) or not isinstance(request.get("op"), str):
         raise ValueError("the request file must hold a JSON object with an 'op' (e.g. \"adapt\")")
     fields = {k: v for k, v in request.items() if k != "op"}

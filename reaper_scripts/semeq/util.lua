@@ -52,7 +52,7 @@ function U.write_file_atomic(path, data)
   local ok, werr = f:write(data)
   f:close()
   if not ok then os.remove(tmp) return nil, werr end
-  os.remove(path) -- Windows' rename does not replace an existing file
+  if U.is_windows() then os.remove(path) end -- Windows' rename does not replace an existing file
   local renamed, rerr = os.rename(tmp, path)
   if not renamed then os.remove(tmp) return nil, rerr end
   return true

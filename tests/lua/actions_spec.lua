@@ -147,29 +147,22 @@ describe("actions with a stand-in semeq", function()
     expect_unchanged(before)
   end)
 
-  it("Esc in the progress window cancels: request withdrawn, nothing changed, no undo point", function()
-    H.write(dir .. "/answer.json", answer_json(json, "adapt", WARM))
-    H.write(dir .. "/delay", "1.5")
-    local before = state.snapshot()
-    local pressed = false
-    H.run_action(state, "warmer", 30, function(s)
-      if s.gfx_open and not pressed then s.keys[#s.keys + 1] = 27; pressed = true end
+  for _, case in ipairs({ { key = 27, what = "Esc in the progress window" }, { key = -1, what = "closing the progress window" } }) do
+    it(case.what .. " cancels: request withdrawn, nothing changed, no undo point", function()
+      H.write(dir .. "/answer.json", answer_json(json, "adapt", WARM))
+      H.write(dir .. "/delay", "1.5")
+      local before = state.snapshot()
+      local pressed = false
+      H.run_action(state, "warmer", 30, function(s)
+        if s.gfx_open and not pressed then s.keys[#s.keys + 1] = case.key; pressed = true end
+      end)
+      assert.is_true(pressed)
+      assert.is_false(state.gfx_open)
+      assert.are.same({}, state.dialogs)
+      os.execute("sleep 1.8") -- the stand-in finishes: it must find its request gone and write nothing
+      expect_unchanged(before)
     end)
-    assert.is_true(pressed)
-    assert.is_false(state.gfx_open)
-    assert.are.same({}, state.dialogs)
-    os.execute("sleep 1.8") -- the stand-in finishes: it must find its request gone and write nothing
-    expect_unchanged(before)
-  end)
-
-  it("closing the progress window cancels too", function()
-    H.write(dir .. "/answer.json", answer_json(json, "adapt", WARM))
-    H.write(dir .. "/delay", "1.5")
-    local before = state.snapshot()
-    H.run_action(state, "warmer", 30, function(s) if s.gfx_open then s.keys[#s.keys + 1] = -1 end end)
-    os.execute("sleep 1.8")
-    expect_unchanged(before)
-  end)
+  end
 
   it("the server's answer is checked before anything is applied", function()
     H.write(dir .. "/answer.json", '{"ok": true, "op": "adapt", "reaeq": {"bands": []}}')

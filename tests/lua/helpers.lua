@@ -255,12 +255,6 @@ function H.write(path, text)
   assert(os.rename(path .. ".tmp", path))
 end
 
-function H.read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+H.read = require("semeq.util").read_file
 
 return H
