@@ -8,8 +8,11 @@ real music (Debian's ``drascula-music``, tracks joined to 180 s, 44.1 kHz 16-bit
 Printed, with the targets of issue #13:
 
 - the longest single main-thread slice during "Make warmer" (target <= 50 ms): the script's own
-  run and every deferred call, while the server mixes the track's items and answers;
-- action to EQ set (target <= 1.5 s): from running the action to the ReaEQ holding the answer;
+  run and every deferred call, while the server mixes the track's items and answers (max over all
+  runs, the first one after the server started included);
+- action to EQ set (target <= 1.5 s): from running the action to the ReaEQ holding the answer
+  (median of the runs after the first; the first, when the server's analysis loads its reference
+  data, is printed apart);
 - "Make warmer" on a track without audio (MIDI; target <= 150 ms): the plain words' EQ;
 - the peer in the same run: the audio accessor fallback (take FX on the item) on a 60 s excerpt,
   whose samples the fake produces in Lua (REAPER's native accessor is faster, so its time is an
@@ -128,16 +131,21 @@ def main(argv: list[str] | None = None) -> int:
             proc.terminate()
             proc.wait(timeout=30)
     items, no_audio, accessor = results["items"], results["no_audio"], results["accessor"][0]
-    longest_ms = max(r["longest_slice_s"] for r in items) * 1000
+    longest_ms = max(r["longest_slice_s"] for r in [*items, results["cold"]]) * 1000
     eq_s = statistics.median(r["action_to_eq_s"] for r in items)
     plain_ms = statistics.median(r["action_to_eq_s"] for r in no_audio) * 1000
     report.say(f"runs: {args.runs} of each; figures are medians unless marked max")
     report.say(f"Make warmer, items mixed by the server: longest main-thread slice (max of runs) {longest_ms:.1f} ms  "
                f"(target <= 50)  {'MET' if longest_ms <= 50 else 'NOT MET'}")
+    report.say(f"first Make warmer after the server started (cold: the analysis loads its reference): "
+               f"{results['cold']['action_to_eq_s']:.2f} s, longest slice {results['cold']['longest_slice_s'] * 1000:.1f} ms")
+    report.say("longest slices per run (slice number, ms): " + " | ".join(r["top"] for r in items))
+    items_runs = ", ".join(f"{r['action_to_eq_s']:.2f}" for r in items)
+    plain_runs = ", ".join(f"{r['action_to_eq_s'] * 1000:.0f}" for r in no_audio)
     report.say(f"Make warmer, items mixed by the server: action to EQ set {eq_s:.2f} s  (target <= 1.5)  "
-               f"{'MET' if eq_s <= 1.5 else 'NOT MET'}   [all runs: {', '.join(f'{r['action_to_eq_s']:.2f}' for r in items)}]")
+               f"{'MET' if eq_s <= 1.5 else 'NOT MET'}   [all runs: {items_runs}]")
     report.say(f"Make warmer without audio (MIDI track): action to EQ set {plain_ms:.0f} ms  (target <= 150)  "
-               f"{'MET' if plain_ms <= 150 else 'NOT MET'}   [all runs: {', '.join(f'{r['action_to_eq_s'] * 1000:.0f}' for r in no_audio)}]")
+               f"{'MET' if plain_ms <= 150 else 'NOT MET'}   [all runs: {plain_runs}]")
     report.say(f"peer, accessor fallback on {EXCERPT_SECONDS:.0f} s (fake accessor in Lua): longest slice "
                f"{accessor['longest_slice_s'] * 1000:.1f} ms over {accessor['slices']} slices, action to EQ set "
                f"{accessor['action_to_eq_s']:.2f} s ({accessor['action_to_eq_s'] / eq_s:.1f}x the item path)")

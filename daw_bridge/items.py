@@ -202,24 +202,34 @@ def _blocks(t0_s: float, t1_s: float, rate_hz: int) -> Iterator[np.ndarray]:
         yield t0_s + np.arange(start, min(total, start + BLOCK_FRAMES)) / rate_hz
 
 
+def _mix_at(items: Sequence[Item], t: np.ndarray, rate_hz: int, sources: dict) -> np.ndarray:
+    """The (n, 2) float32 sum of the items at output times ``t`` (s, one output frame apart);
+    ``sources`` caches the open files."""
+    out = np.zeros((len(t), 2), np.float64)
+    for it in items:
+        inside = (t >= it.position_s) & (t < it.end_s)
+        if not inside.any():
+            continue
+        src = sources.get(it.path) or sources.setdefault(it.path, _Source(it.path))
+        lo, hi = np.flatnonzero(inside)[[0, -1]]
+        out[lo : hi + 1] += _item_block(it, src, t[lo : hi + 1], rate_hz)
+    return out.astype(np.float32)
+
+
 def mix_blocks(items: Sequence[Item], t0_s: float, t1_s: float, rate_hz: int) -> Iterator[np.ndarray]:
     """The track's signal from t0_s to t1_s at rate_hz, as (n, 2) float32 blocks."""
     sources: dict[Path, _Source] = {}
     audible = [it for it in items if not it.mute and it.length_s > 0 and it.volume != 0]
     try:
         for t in _blocks(t0_s, t1_s, rate_hz):
-            out = np.zeros((len(t), 2), np.float64)
-            for it in audible:
-                inside = (t >= it.position_s) & (t < it.end_s)
-                if not inside.any():
-                    continue
-                src = sources.get(it.path) or sources.setdefault(it.path, _Source(it.path))
-                lo, hi = np.flatnonzero(inside)[[0, -1]]
-                out[lo : hi + 1] += _item_block(it, src, t[lo : hi + 1], rate_hz)
-            yield out.astype(np.float32)
+            yield _mix_at(audible, t, rate_hz, sources)
     finally:
-        for src in sources.values():
-            src.file.close()
+        _close(sources)
+
+
+def _close(sources: Mapping[Path, _Source]) -> None:
+    for src in sources.values():
+        src.file.close()
 
 
 def mix(items: Sequence[Item], t0_s: float, t1_s: float, rate_hz: int) -> np.ndarray:
@@ -228,17 +238,43 @@ def mix(items: Sequence[Item], t0_s: float, t1_s: float, rate_hz: int) -> np.nda
     return np.concatenate(blocks) if blocks else np.zeros((0, 2), np.float32)
 
 
+def _energy_per_second(items: Sequence[Item], t0_s: float, seconds: int, sources: dict) -> np.ndarray:
+    """Energy of the mix in each whole second from t0_s, from the source frames themselves.
+
+    Resampling keeps a signal's power, so each source frame's energy (times the item's gains) is
+    added to the second it plays in, without resampling; fades and the cross terms between items
+    are left out (an estimate good enough to rank seconds).
+    """
+    total = np.zeros(seconds)
+    for it in items:
+        src = sources.get(it.path) or sources.setdefault(it.path, _Source(it.path))
+        frames = int(math.ceil(it.length_s * it.playrate * src.rate))
+        first = int(round(it.offset_s * src.rate))
+        weights = np.array([min(1.0, 1.0 - it.pan), min(1.0, 1.0 + it.pan)], np.float32) ** 2
+        scale = it.volume**2 / (src.rate * it.playrate)
+        read = src.read_looped if it.loop else src.read
+        for k in range(0, frames, BLOCK_FRAMES):
+            x = read(first + k, min(BLOCK_FRAMES, frames - k))
+            energy = (x * x) @ weights
+            t = it.position_s + np.arange(k, k + len(x)) / (src.rate * it.playrate)
+            second = np.clip((t - t0_s).astype(np.int64), 0, seconds - 1)
+            total += np.bincount(second, weights=energy, minlength=seconds)[:seconds] * scale
+    return total
+
+
 def loudest_span(items: Sequence[Item], rate_hz: int, length_s: float) -> tuple[float, float]:
-    """The loudest ``length_s`` (whole seconds) of the items, scanned block by block (s, s)."""
-    audible = [it for it in items if not it.mute]
+    """The loudest ``length_s`` (whole seconds) of the items (s, s), read block by block."""
+    audible = [it for it in items if not it.mute and it.length_s > 0 and it.volume != 0]
     if not audible:
-        raise SilentMixError("every item of this track is muted")
+        raise SilentMixError("every item of this track is muted or silent")
     t0, t1 = min(it.position_s for it in audible), max(it.end_s for it in audible)
     if t1 - t0 <= length_s:
         return t0, t1
-    energy = np.concatenate([np.sum(b.astype(np.float64) ** 2, axis=1) for b in mix_blocks(items, t0, t1, rate_hz)])
-    seconds = len(energy) // rate_hz
-    per_second = energy[: seconds * rate_hz].reshape(seconds, rate_hz).sum(axis=1)
+    sources: dict[Path, _Source] = {}
+    try:
+        per_second = _energy_per_second(audible, t0, int(math.ceil(t1 - t0)), sources)
+    finally:
+        _close(sources)
     window = max(1, int(length_s))
     sums = np.convolve(per_second, np.ones(window), mode="valid")
     start = t0 + float(np.argmax(sums))

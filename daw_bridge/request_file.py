@@ -15,16 +15,16 @@ without waiting, and poll for the answer file. This module is the client's side 
 3. the answer is written atomically (temporary name + rename: a poll never reads half a file),
    unless the request file has been deleted meanwhile: that is how a script cancels.
 
-Only the standard library and :mod:`daw_bridge.files` are imported (the client must start fast).
+Only ``json``, ``os`` and ``pathlib`` are imported (the client must start fast: REAPER pays for it
+on every action), so the answer's atomic write is done here rather than with :mod:`daw_bridge.files`.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any, Callable, Mapping
-
-from daw_bridge.files import write_text_atomic
 
 #: Largest request file read (bytes): an item list of a few hundred items fits many times over.
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
@@ -70,6 +70,19 @@ def read_request(request_path: Path) -> tuple[str, dict]:
     return request["op"], fields
 
 
+def write_answer(path: Path, answer: dict) -> None:
+    """Write the answer through a hidden temporary name beside ``path`` and a rename (atomic)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(answer, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def error(code: str, message: str, **extra: Any) -> dict:
     """An error answer as the server shapes them."""
     return {"ok": False, "code": code, "message": message, **extra}
@@ -97,7 +110,7 @@ def answer_request_file(request_path: Path, answer_path: Path, send: Send, failu
     if not request_path.exists():  # cancelled by the script: nobody waits for this answer
         started_marker(answer_path).unlink(missing_ok=True)
         return 0
-    write_text_atomic(answer_path, json.dumps(answer))
+    write_answer(answer_path, answer)
     if answer.get("ok", False):
         return 0
     return EXIT_CODES.get(answer.get("code"), 5)
