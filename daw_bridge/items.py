@@ -352,3 +352,11 @@ def track_audio(request: Mapping, policy: PathPolicy) -> TrackAudio:
         raise SilentMixError(f"the track is silent from {t0:.1f} s to {t1:.1f} s")
     audible = sum(1 for it in items if not it.mute and it.position_s < t1 and it.end_s > t0)
     return TrackAudio(samples, rate, (t0, t1), f"{audible} item(s), {t0:.2f}-{t1:.2f} s at {rate} Hz")
+
+
+def analyze_track_file(path: Path, policy: PathPolicy, model: Any):
+    """The analysis (:func:`daw_bridge.analysis.analyze`) of the track a JSON file describes."""
+    from daw_bridge.analysis import analyze
+
+    audio = read_track_file(path, policy)
+    return analyze(audio.samples, audio.sample_rate_hz, model=model)

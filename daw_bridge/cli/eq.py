@@ -13,7 +13,6 @@ from pathlib import Path
 
 from daw_bridge.cli import CLIError
 
-BAND_LABELS = ("low shelf", "peak 1", "peak 2", "peak 3", "high shelf")
 
 
 def add_parser(subparsers) -> None:
@@ -53,7 +52,7 @@ def local_answer(request: dict) -> dict:
     from daw_bridge.paths import UNRESTRICTED, default_home
     from daw_bridge.service import Service
 
-    service = Service(default_home(), workers=1, queue_size=0, request_timeout_s=3600.0, paths=UNRESTRICTED)
+    service = Service(default_home(), paths=UNRESTRICTED)
     try:
         answer = service.handle({"id": "cli", **request})
     finally:
@@ -83,12 +82,14 @@ def save_plot(path: Path, answer: dict, audio: Path | None, title: str) -> None:
 
 def format_bands(answer: dict) -> list[str]:
     """The five bands as lines: gain (dB), frequency (Hz), Q for the peaks."""
+    from daw_bridge.layout import BANDS
+
     p = answer["params"]
-    keys = ("low_shelf", "peak1", "peak2", "peak3", "high_shelf")
     lines = []
-    for label, key in zip(BAND_LABELS, keys):
-        q = f"  Q {p[key + '_q']:.2f}" if key.startswith("peak") else ""
-        lines.append(f"  {label:<10} {p[key + '_gain_db']:+6.1f} dB at {p[key + '_freq_hz']:7.0f} Hz{q}")
+    for band in BANDS:
+        gain, freq, *q = (p[name] for name in band.names)
+        width = f"  Q {q[0]:.2f}" if q else ""
+        lines.append(f"  {band.label:<10} {gain:+6.1f} dB at {freq:7.0f} Hz{width}")
     return lines
 
 
