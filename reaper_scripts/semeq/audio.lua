@@ -15,7 +15,7 @@ local A = {}
 
 local SAMPLE_RATE_FALLBACK_HZ = 48000
 local SCAN_RATE_HZ = 8000 -- rate at which the accessor fallback scans for the loudest part
-local BLOCK_FRAMES = 4096 -- audio accessor block (frames); one block is well under a slice
+local BLOCK_FRAMES = 2048 -- audio accessor block (frames): one block is a few ms, so a slice ends near its budget
 --- Source types (GetMediaSourceType) the server reads as files (soundfile: WAV, AIFF, FLAC, Ogg, MP3).
 A.FILE_TYPES = { WAVE = true, AIFF = true, FLAC = true, VORBIS = true, OGG = true, MP3 = true }
 
