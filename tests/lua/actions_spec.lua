@@ -265,6 +265,32 @@ describe("actions with a stand-in semeq", function()
     expect_unchanged(before)
   end)
 
+  it("a new ReaEQ from a four-band default preset is kept, in one undo point, with what to do", function()
+    H.write(dir .. "/answer.json", answer_json(json, "adapt", WARM))
+    r, state = H.new({ device_rate = 8000, default_bands = 4 })
+    r.SetExtState("SemanticEQ", "semeq_path", dir .. "/semeq", true)
+    r.SetExtState("SemanticEQ", "home", home, true)
+    track = state.add_track({ name = "Keys", wav = dir .. "/track.wav" })
+    H.run_action(state, "warmer")
+    assert.are.equal(1, #track.fx)
+    assert.are.equal("Semantic EQ", track.fx[1].renamed)
+    assert.matches("has 4 bands; Semantic EQ needs 5", state.dialogs[1].msg)
+    assert.are.same({ { desc = "Semantic EQ: make warmer", flags = -1 } }, state.undo) -- undoes the insert
+  end)
+
+  it("a bug inside an action ends in a dialog, and the request's files are still removed", function()
+    H.write(dir .. "/answer.json", answer_json(json, "adapt", WARM))
+    local apply = M.reaeq.apply
+    M.reaeq.apply = function() error("deliberate failure") end
+    local ok, err = pcall(H.run_action, state, "warmer")
+    M.reaeq.apply = apply
+    assert(ok, err)
+    assert.matches("stopped on an unexpected error", state.dialogs[1].msg)
+    assert.matches("deliberate failure", state.dialogs[1].msg)
+    assert.are.same({}, leftovers())
+    assert.is_false(state.gfx_open)
+  end)
+
   describe("Say it in words", function()
     it("sends the typed words as JSON (quotes and $ intact) with the intensity and remembers them", function()
       H.write(dir .. "/answer.json", answer_json(json, "adapt", WARM))
