@@ -291,6 +291,14 @@ describe("actions with a stand-in semeq", function()
     assert.is_false(state.gfx_open)
   end)
 
+  it("the bundle run under its own name asks for words (Say it in words)", function()
+    state.inputs = {}
+    state.run_script(H.BUNDLE)
+    state.run_deferred(10)
+    assert.are.equal("Semantic EQ: say it in words", state.input_calls[1].title)
+    assert.are.same({}, state.undo)
+  end)
+
   describe("Say it in words", function()
     it("sends the typed words as JSON (quotes and $ intact) with the intensity and remembers them", function()
       H.write(dir .. "/answer.json", answer_json(json, "adapt", WARM))
