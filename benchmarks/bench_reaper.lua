@@ -18,7 +18,8 @@ local RUNS = tonumber(os.getenv("SEMEQ_BENCH_RUNS") or "5")
 
 --- One "Make warmer" on a fresh fake: returns action-to-EQ-set (s), longest slice (s), slices.
 local function run(setup)
-  local r, state = H.new({ device_rate = 44100 })
+  -- ReaEQ's value mappings as measured (facts doc): frequency formula, 0.5 = 0 dB, octaves = 4 n
+  local r, state = H.new({ device_rate = 44100, gain_mapping = "documented", bw_mapping = "quarter" })
   for k, v in pairs({ semeq_path = env("SEMEQ_BENCH_SEMEQ"), port = env("SEMEQ_BENCH_PORT"), home = env("SEMEQ_BENCH_HOME"),
     analysis_seconds = "30", timeout_seconds = "60", transport = "send" }) do
     r.SetExtState("SemanticEQ", k, v, true)
@@ -39,6 +40,7 @@ local function run(setup)
   local top = {}
   for k = 1, math.min(4, #order) do top[k] = string.format("#%d %.1f ms", order[k][1], order[k][2] * 1000) end
   return { action_to_eq_s = t_set - t0, longest_slice_s = state.longest_slice(), slices = #state.slices,
+    longest_slice_cpu_s = state.longest_slice(true),
     top = table.concat(top, ", ") }
 end
 
