@@ -47,13 +47,16 @@ end
 local Media = H.Fake.Media
 local long = env("SEMEQ_BENCH_WAV")
 local long_s = tonumber(env("SEMEQ_BENCH_WAV_SECONDS"))
-local results = { items = {}, no_audio = {}, accessor = {} }
+local results = { items = {}, again = {}, no_audio = {}, accessor = {} }
+local function at(position) return function(track) track.items = { Media.item(long, { position = position, length = long_s }) } end end
 -- the server's first audio request loads the analysis' reference and word curves: timed apart
-results.cold = run(function(track) track.items = { Media.item(long, { length = long_s }) } end)
+results.cold = run(at(0))
 for i = 1, RUNS do
-  results.items[i] = run(function(track) track.items = { Media.item(long, { length = long_s }) } end)
+  results.items[i] = run(at(i)) -- the item moved by a second: a new track to the server (no reuse)
   results.no_audio[i] = run(function(track) track.items = { Media.item(nil, { midi = true, length = long_s }) } end)
 end
+-- the same unchanged track again and again: the server reuses its analysis after the first
+for i = 1, RUNS + 1 do results.again[i] = run(at(RUNS + 1)) end
 -- the fallback: take FX make the server's mix impossible, so REAPER's accessor reads the track
 results.accessor[1] = run(function(track)
   track.items = { Media.item(env("SEMEQ_BENCH_EXCERPT"), { take_fx = 1 }) }

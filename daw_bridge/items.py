@@ -360,3 +360,21 @@ def analyze_track_file(path: Path, policy: PathPolicy, model: Any):
 
     audio = read_track_file(path, policy)
     return analyze(audio.samples, audio.sample_rate_hz, model=model)
+
+
+def track_key(path: Path) -> tuple | None:
+    """What the mix of a track file depends on: its track members and each item file's size and
+    modification time (so a second request on an unchanged track can reuse the first analysis);
+    None when the file or an item cannot be read (mixing then reports why)."""
+    import json
+    import os
+
+    from daw_bridge.request_file import read_json
+
+    try:
+        track = read_json(path, MAX_TRACK_FILE_BYTES, "track file")
+        fields = json.dumps({k: track.get(k) for k in ("items", "span_s", "length_s", "sample_rate_hz")}, sort_keys=True)
+        stats = tuple((it["path"], st.st_size, st.st_mtime_ns) for it in track["items"] for st in [os.stat(it["path"])])
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+    return ("track", fields, stats)

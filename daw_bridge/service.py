@@ -277,6 +277,10 @@ class Service:
             key = (str(path), stat.st_size, stat.st_mtime_ns)
         except OSError:
             key = None  # reading reports it
+        if key is not None and path.suffix.lower() == ".json":  # a REAPER track: pressing again hits
+            from daw_bridge.items import track_key
+
+            key = track_key(path)
         with self._lock:
             analysis = None if key is None else self._analyses.get(key)
         if analysis is None and path.suffix.lower() == ".json":  # a REAPER track's items, mixed here

@@ -137,3 +137,23 @@ def test_a_request_file_is_a_track_description(tmp_path, ramp):
     track.write_text('{"op": "adapt"}')
     with pytest.raises(SemeqError, match="no 'items'"):
         read_track_file(track, PathPolicy(None))
+
+
+def test_a_tracks_key_follows_its_items_and_their_files(tmp_path, ramp):
+    import json
+    import os
+
+    from daw_bridge.items import track_key
+
+    def key_of(name, track):
+        p = tmp_path / name
+        p.write_text(json.dumps(track))
+        return track_key(p)
+
+    track = {"op": "adapt", "text": "warmer", "items": [{"path": str(ramp), "position_s": 0, "length_s": 2}], "length_s": 30}
+    first = key_of("a.request.json", track)
+    assert first is not None and first == key_of("b.request.json", {**track, "text": "brighter", "current": [0] * 13})
+    assert key_of("c.request.json", {**track, "length_s": 20}) != first
+    os.utime(ramp, ns=(1, 1))  # the media file changed
+    assert key_of("d.request.json", track) != first
+    assert key_of("e.request.json", {**track, "items": [{"path": str(tmp_path / "missing.wav")}]}) is None
