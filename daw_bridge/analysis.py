@@ -56,7 +56,7 @@ import scipy.fft
 from scipy import signal
 
 from daw_bridge.audio import AudioError, integrated_loudness_lufs, read_audio, true_peak_dbtp
-from daw_bridge.eq import EQParams, response_db, third_octave_centres_hz
+from daw_bridge.eq import GAIN_INDEX, GAIN_RANGE_DB, EQParams, responses_db, third_octave_centres_hz
 from daw_bridge.errors import SemeqError
 
 #: Gate of the long-term spectrum (dB): absolute (dBFS mean square) and relative to the gated mean.
@@ -252,9 +252,9 @@ def band_responses_db(params_list: list[EQParams], sample_rate_hz: float, centre
     grid = np.exp(np.log(lo)[:, None] + (np.log(np.maximum(hi, lo * 1.0001)) - np.log(lo))[:, None] * offsets)
     valid = centres_hz < nyquist
     out = np.full((len(params_list), centres_hz.size), np.nan)
-    for i, p in enumerate(params_list):
-        db = response_db(p, grid[valid].ravel(), sr).reshape(-1, RESPONSE_POINTS_PER_BAND)
-        out[i, valid] = 10.0 * np.log10(np.mean(10.0 ** (db / 10.0), axis=1))
+    vectors = np.array([p.raw_vector() for p in params_list]).reshape(-1, 13)
+    db = responses_db(vectors, grid[valid].ravel(), sr).reshape(len(params_list), -1, RESPONSE_POINTS_PER_BAND)
+    out[:, valid] = 10.0 * np.log10(np.mean(10.0 ** (db / 10.0), axis=2))
     return out
 
 
@@ -373,7 +373,7 @@ def word_curves(model: Any, sample_rate_hz: float) -> WordCurves:
         per_model = _curve_cache.setdefault(model, {})
         if sr not in per_model:
             terms = vocabulary_terms(model)
-            params = [model.params_for(t, 1.0) for t in terms]
+            params = list(model.all_word_params())
             examples = np.array([getattr(v, "example_count", MIN_NAMED_EXAMPLES) for v in model.vocabulary])
             per_model[sr] = WordCurves(
                 terms, band_responses_db(params, sr, third_octave_centres_hz()), examples, tuple(params)
@@ -450,7 +450,10 @@ def audio_encoder(model: Any, reference: Reference, sample_rate_hz: float) -> Au
     x = tracks + intensities[:, None] * curves.responses_db[words]
     x = x - np.nanmedian(x, axis=1, keepdims=True)
     bands = np.all(np.isfinite(x), axis=0)
-    z = np.array([np.asarray(model.encode(curves.params[w].scaled(k)), float).ravel() for w, k in zip(words, intensities)])
+    # every word's EQ at every intensity (gains scaled and clipped as EQParams.scaled), encoded in one batch
+    scaled = np.array([p.to_vector() for p in curves.params])[words]
+    scaled[:, list(GAIN_INDEX)] = np.clip(scaled[:, list(GAIN_INDEX)] * intensities[:, None], *GAIN_RANGE_DB)
+    z = model.encode_many(scaled)
     xs = x[:, bands]
     mean_db, mean_latent = xs.mean(axis=0), z.mean(axis=0)
     a = xs - mean_db

@@ -1,7 +1,8 @@
 """The trained semantic model at run time: words -> latent -> EQ, and any EQ -> latent.
 
-``SemanticModel.load()`` reads ``models/semantic.pt`` and ``models/vocabulary.json`` (and, if
-present, ``models/vocab_embeddings.npz`` for unknown words). ``interpret(text, intensity)`` parses
+``SemanticModel.load()`` reads ``models/semantic.npz`` (the trained networks as arrays, run with
+numpy: :mod:`daw_bridge.semantic.runtime`; torch is for training only) and ``models/vocabulary.json``
+(and, if present, ``models/vocab_embeddings.npz`` for unknown words). ``interpret(text, intensity)`` parses
 the request, looks every word up (an unknown word goes to its nearest known word by sentence
 embedding, reported with its similarity, or raises :class:`UnknownTermError`), blends the words'
 latents and decodes one EQ.
@@ -15,6 +16,7 @@ the opposite EQ), and the strength ``max(|w_i|) * intensity`` scales the decoded
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import math
 from dataclasses import asdict, dataclass
@@ -25,6 +27,7 @@ import numpy as np
 from daw_bridge.eq import EQError, EQParams
 from daw_bridge.errors import SemeqError
 from daw_bridge.semantic.parse import COMPARATIVE, Mention, parse
+from daw_bridge.semantic.runtime import ARRAYS_FILE, NumpyNet
 from daw_bridge.semantic.words import comparative_readings
 
 WEIGHTS_FILE = "semantic.pt"
@@ -32,6 +35,8 @@ VOCABULARY_FILE = "vocabulary.json"
 
 #: Smallest cosine similarity (all-MiniLM-L6-v2) at which an unknown word is mapped to a known one.
 SIMILARITY_THRESHOLD = 0.55
+#: Decoded latents remembered per model (a latent is 32 floats; the EQ a small immutable value).
+DECODED_CACHE_SIZE = 4096
 #: Allowed request intensity.
 INTENSITY_RANGE = (-2.0, 2.0)
 
@@ -54,13 +59,13 @@ class ModelError(SemeqError):
 
 
 def models_dir() -> Path:
-    """``$SEMEQ_MODELS_DIR`` if set, else ``models/`` at the top of the repository."""
+    """``$SEMEQ_MODELS_DIR`` if set, else ``models/`` at the top of the repository (or of the install)."""
     import os
 
-    import daw_bridge
+    from daw_bridge.resources import resource_dir
 
     env = os.environ.get("SEMEQ_MODELS_DIR")
-    return Path(env).expanduser() if env else Path(daw_bridge.__file__).resolve().parents[1] / "models"
+    return Path(env).expanduser() if env else resource_dir("models")
 
 
 @dataclass(frozen=True)
@@ -104,48 +109,60 @@ class Interpretation:
 
 
 class SemanticModel:
-    """A trained model (see the module docstring). Load with :meth:`load`."""
+    """A trained model (see the module docstring). Load with :meth:`load`.
+
+    ``net`` is a :class:`~daw_bridge.semantic.runtime.NumpyNet` or a trained torch network (converted
+    to the numpy runtime here, without importing torch). Every word's latent and EQ vector are
+    computed once here, in one vectorised pass.
+    """
 
     def __init__(self, net, vocabulary: list[dict], path: Path | None = None) -> None:
-        import torch
-
-        self._torch = torch
-        self.net = net.eval()
+        terms = [v["term"] for v in vocabulary]
+        self.net: NumpyNet = net if isinstance(net, NumpyNet) else NumpyNet.from_module(net, terms)
+        if self.net.terms != terms:
+            raise ModelError(f"the network's words do not match the vocabulary{'' if path is None else f' in {path}'}; retrain")
         self.path = path
         self.vocabulary: tuple = tuple(vocabulary_entries(vocabulary))
         self._entry = {e.term: e for e in self.vocabulary}
         self._index = {e.term: i for i, e in enumerate(self.vocabulary)}
         self._known = frozenset(self._index)
-        with torch.no_grad():
-            self._latents = net.terms.weight.detach().double().numpy().copy()
+        self._latents = self.net.latents
+        self._latents.setflags(write=False)
+        #: Every word's EQ at intensity 1 as 13-vectors (decoded once, in one batch).
+        self._word_vectors = self.net.decode_params(self._latents)
+        self._word_params: dict[int, EQParams] = {}
+        self._decoded = functools.lru_cache(maxsize=DECODED_CACHE_SIZE)(self._decode_bytes)
+        #: Recent texts read into mentions (immutable; an unreadable text raises and is not kept).
+        self._parsed = functools.lru_cache(maxsize=DECODED_CACHE_SIZE)(lambda text: tuple(parse(text, self._known)))
         self._embeddings: tuple[list[str], np.ndarray] | None | bool = False  # False = not looked up yet
 
     # --- loading ----------------------------------------------------------------------------------
     @classmethod
     def load(cls, path: Path | str | None = None) -> "SemanticModel":
-        """Load from a models folder (default :func:`models_dir`) or a ``semantic.pt`` file."""
-        import torch
+        """Load from a models folder (default :func:`models_dir`) or its ``semantic.npz`` / ``.pt`` file.
 
-        from daw_bridge.semantic.net import SemanticNet
-
+        Reads the numpy export ``semantic.npz`` and ``vocabulary.json``; torch is not needed.
+        """
         base = Path(path) if path is not None else models_dir()
-        weights = base if base.suffix == ".pt" else base / WEIGHTS_FILE
-        folder = weights.parent
+        folder = base.parent if base.suffix in (".npz", ".pt") else base
         try:
-            blob = torch.load(weights, map_location="cpu", weights_only=True)
+            net = NumpyNet.load(folder / ARRAYS_FILE)
             vocabulary = json.loads((folder / VOCABULARY_FILE).read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
+            hint = (f" ({WEIGHTS_FILE} is there: daw_bridge.semantic.runtime.export_checkpoint writes "
+                    f"{ARRAYS_FILE} from it, with torch installed)") if (folder / WEIGHTS_FILE).exists() else ""
             raise ModelError(
-                f"no trained model in {folder} ({Path(exc.filename).name} missing); run "
+                f"no trained model in {folder} ({Path(exc.filename).name} missing){hint}; run "
                 "'semeq train --out <folder>' or set SEMEQ_MODELS_DIR"
             ) from None
-        except (OSError, RuntimeError, json.JSONDecodeError) as exc:
+        except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
             raise ModelError(f"cannot read the model in {folder}: {exc}") from None
-        terms = [v["term"] for v in vocabulary]
-        if terms != blob["terms"]:
-            raise ModelError(f"{VOCABULARY_FILE} does not match {WEIGHTS_FILE} in {folder}; retrain")
-        net = SemanticNet(len(terms), blob["latent_dim"], blob["hidden"])
-        net.load_state_dict(blob["state_dict"])
+        if [v.get("term") for v in vocabulary] != net.terms:
+            raise ModelError(
+                f"{VOCABULARY_FILE} does not match {ARRAYS_FILE} in {folder}; retrain, or re-export the "
+                f"arrays from {WEIGHTS_FILE} with torch installed: python -c \"from daw_bridge.semantic.runtime "
+                f"import export_checkpoint as e; e('{folder / WEIGHTS_FILE}')\""
+            )
         return cls(net, vocabulary, path=folder)
 
     # --- words and latents --------------------------------------------------------------------------
@@ -160,26 +177,27 @@ class SemanticModel:
         return self._latents[self._index[term]].copy()
 
     def decode(self, latent: np.ndarray) -> EQParams:
-        """A latent vector (32,) -> the EQ (peaks sorted, values clipped to the legal ranges)."""
-        from daw_bridge.semantic.net import denormalise
+        """A latent vector (32,) -> the EQ (peaks sorted, values clipped to the legal ranges).
 
+        Recent latents are remembered (:data:`DECODED_CACHE_SIZE`): the same words at another
+        intensity blend to the same latent, so a repeated phrase is decoded once.
+        """
         z = np.asarray(latent, dtype=float)
         if z.shape != (self.net.latent_dim,) or not np.all(np.isfinite(z)):
             raise EQError(f"a latent vector has {self.net.latent_dim} finite values, got shape {z.shape}")
-        torch = self._torch
-        with torch.no_grad():
-            norm = self.net.decode(torch.tensor(z[None, :], dtype=torch.float32))
-            vector = denormalise(norm.double())[0].numpy()
-        return EQParams.from_vector(vector, clip=True)
+        return self._decoded(z.tobytes())
+
+    def _decode_bytes(self, z_bytes: bytes) -> EQParams:
+        z = np.frombuffer(z_bytes, dtype=float)
+        return EQParams.from_vector(self.net.decode_params(z[None, :])[0], clip=True)
 
     def encode(self, params: EQParams) -> np.ndarray:
         """Any EQ -> its latent (32,) in the words' space (a flat EQ is the origin)."""
-        from daw_bridge.semantic.net import normalise
+        return self.net.encode_params(params.to_vector()[None, :])[0]
 
-        torch = self._torch
-        with torch.no_grad():
-            x = torch.tensor(normalise(params.to_vector())[None, :], dtype=torch.float32)
-            return self.net.encode(x)[0].double().numpy()
+    def encode_many(self, vectors: np.ndarray) -> np.ndarray:
+        """Many EQs as sorted 13-vectors (n, 13) -> their latents (n, 32), in one batch."""
+        return self.net.encode_params(np.asarray(vectors, dtype=float).reshape(-1, 13))
 
     def nearest_terms(self, latent: np.ndarray, k: int = 5) -> list[tuple[str, float]]:
         """The ``k`` vocabulary words closest to ``latent`` (Euclidean distance, nearest first)."""
@@ -187,16 +205,33 @@ class SemanticModel:
         order = np.argsort(d, kind="stable")[:k]
         return [(self.vocabulary[i].term, float(d[i])) for i in order]
 
+    def word_params(self, term: str) -> EQParams:
+        """The EQ of one vocabulary word at intensity 1 (from the table decoded at load)."""
+        if term not in self._index:
+            raise UnknownTermError(f"{term!r} is not in the vocabulary", term, self._spelling_suggestions(term))
+        i = self._index[term]
+        params = self._word_params.get(i)
+        if params is None:
+            params = self._word_params[i] = EQParams.from_vector(self._word_vectors[i], clip=True)
+        return params
+
+    def all_word_params(self) -> tuple[EQParams, ...]:
+        """Every vocabulary word's EQ at intensity 1, in vocabulary order (built once per model)."""
+        if len(self._word_params) < len(self.vocabulary):
+            for term in self.terms:
+                self.word_params(term)
+        return tuple(self._word_params[i] for i in range(len(self.vocabulary)))
+
     def params_for(self, term: str, intensity: float = 1.0) -> EQParams:
         """The EQ of one vocabulary word at ``intensity`` (gains scaled; 0 = flat, <0 = opposite)."""
-        return self.decode(self.term_latent(term)).scaled(_check_intensity(intensity))
+        return self.word_params(term).scaled(_check_intensity(intensity))
 
     # --- text ------------------------------------------------------------------------------------
     def interpret(self, text: str, intensity: float = 1.0) -> Interpretation:
         """Understand a request ("a bit warmer and less muddy") and return its EQ."""
         intensity = _check_intensity(intensity)
         uses: dict[str, TermUse] = {}
-        for mention in parse(text, self._known):
+        for mention in self._parsed(text):
             use = self._use(mention)
             if use.term in uses:  # the same word twice: weights add
                 old = uses[use.term]

@@ -37,6 +37,7 @@ from daw_bridge.semantic.data import (
     write_json_atomic,
 )
 from daw_bridge.semantic.model import VOCABULARY_FILE, WEIGHTS_FILE, VocabularyEntry
+from daw_bridge.semantic import runtime
 from daw_bridge.semantic.net import SemanticNet, denormalise, magnitude_db, normalise
 
 SUMMARY_FILE = "training_summary.json"
@@ -209,7 +210,7 @@ def _train(safe_rows: list[SafeRow], audealize: list[AudealizeWord], config: Tra
 
 
 def save_trained(trained: Trained, out_dir: Path) -> None:
-    """Write the weights and the vocabulary into ``out_dir`` (temporary file + rename each)."""
+    """Write the weights, their numpy export and the vocabulary into ``out_dir`` (temporary file + rename each)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     blob = {
@@ -223,6 +224,7 @@ def save_trained(trained: Trained, out_dir: Path) -> None:
     tmp = out_dir / f".{WEIGHTS_FILE}.tmp"
     torch.save(blob, tmp)
     tmp.replace(out_dir / WEIGHTS_FILE)
+    runtime.export(trained.net, blob["terms"], out_dir / runtime.ARRAYS_FILE)  # what answers run (numpy)
     write_json_atomic(out_dir / VOCABULARY_FILE, [asdict(e) for e in trained.vocabulary])
 
 
