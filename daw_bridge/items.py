@@ -23,10 +23,11 @@ both are unverified against REAPER and matter little for a spectral analysis.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -185,8 +186,8 @@ def _item_block(item: Item, src: _Source, t: np.ndarray, rate_hz: int) -> np.nda
         start = int(round(src_pos[0]))
         x = read(start, len(t))
     else:
-        s0 = int(math.floor(src_pos[0])) - RESAMPLE_PAD_FRAMES
-        s1 = int(math.ceil(src_pos[-1])) + RESAMPLE_PAD_FRAMES + 1
+        s0 = math.floor(src_pos[0]) - RESAMPLE_PAD_FRAMES
+        s1 = math.ceil(src_pos[-1]) + RESAMPLE_PAD_FRAMES + 1
         from scipy.signal import resample_poly
 
         y = resample_poly(read(s0, s1 - s0), step.denominator, step.numerator, axis=0)
@@ -248,7 +249,7 @@ def _energy_per_second(items: Sequence[Item], t0_s: float, seconds: int, sources
     total = np.zeros(seconds)
     for it in items:
         src = sources.get(it.path) or sources.setdefault(it.path, _Source(it.path))
-        frames = int(math.ceil(it.length_s * it.playrate * src.rate))
+        frames = math.ceil(it.length_s * it.playrate * src.rate)
         first = int(round(it.offset_s * src.rate))
         weights = np.array([min(1.0, 1.0 - it.pan), min(1.0, 1.0 + it.pan)], np.float32) ** 2
         scale = it.volume**2 / (src.rate * it.playrate)
@@ -272,7 +273,7 @@ def loudest_span(items: Sequence[Item], rate_hz: int, length_s: float) -> tuple[
         return t0, t1
     sources: dict[Path, _Source] = {}
     try:
-        per_second = _energy_per_second(audible, t0, int(math.ceil(t1 - t0)), sources)
+        per_second = _energy_per_second(audible, t0, math.ceil(t1 - t0), sources)
     finally:
         _close(sources)
     window = max(1, int(length_s))

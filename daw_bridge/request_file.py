@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 #: Largest request file read (bytes): an item list of a few hundred items fits many times over.
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
@@ -105,7 +106,7 @@ def answer_request_file(request_path: Path, answer_path: Path, send: Send, failu
             answer = send(op, fields)
         except tuple(failures) as exc:
             answer = getattr(exc, "answer", None) or error(_code_for(exc, failures), str(exc), op=op)
-        except Exception as exc:  # a bug here must still give the waiting script an answer
+        except Exception as exc:  # noqa: BLE001 - a bug here must still give the waiting script an answer
             answer = error("client_error", f"the client failed: {type(exc).__name__}: {exc}", op=op)
     if not request_path.exists():  # cancelled by the script: nobody waits for this answer
         started_marker(answer_path).unlink(missing_ok=True)

@@ -7,7 +7,15 @@ import pytest
 import soundfile as sf
 
 from daw_bridge.errors import SemeqError
-from daw_bridge.items import Item, MediaError, SilentMixError, loudest_span, mix, parse_items, track_audio
+from daw_bridge.items import (
+    Item,
+    MediaError,
+    SilentMixError,
+    loudest_span,
+    mix,
+    parse_items,
+    track_audio,
+)
 from daw_bridge.paths import ForbiddenPathError, PathPolicy
 
 RATE = 8000

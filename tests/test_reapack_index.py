@@ -20,11 +20,11 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tools"))
-import reapack_index  # noqa: E402
+import reapack_index
 
 INDEX = REPO / "reaper_scripts" / "index.xml"
 NAME_REGEX = re.compile(r'^[^*\\:<>?/|"\x00-\x1f]+$')
-NAME_INVALID = re.compile(r"^(:?[. ].*|.+[. ]|CLOCK\$|COM\d|LPT\d)$", re.I)
+NAME_INVALID = re.compile(r"^(:?[. ].*|.+[. ]|CLOCK\$|COM\d|LPT\d)$", re.IGNORECASE)
 SECTIONS = {"main", "midi_editor", "midi_inlineeditor", "midi_eventlisteditor", "mediaexplorer", "true"}
 PACKAGE_TYPES = {"script", "extension", "effect", "data", "theme", "langpack", "webinterface", "projecttpl",
                  "tracktpl", "midinotenames", "autoitem", "keymap"}

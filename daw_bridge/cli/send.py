@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     if timeout_s <= 0:
         raise CLIError("--timeout must be > 0 seconds", code=2)
     if args.request or args.answer:
-        return _run_request_file(args, opts)
+        return _run_request_file(args, host, port, timeout_s)
     if not args.op:
         raise CLIError(f"name an OP ({', '.join(OPS)}) or give --request FILE --answer FILE", code=2)
     fields = _fields(args)
@@ -144,14 +144,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_request_file(args: argparse.Namespace, opts: dict) -> int:
+def _run_request_file(args: argparse.Namespace, host: str, port: int, timeout_s: float) -> int:
     """``--request FILE --answer FILE``: see :mod:`daw_bridge.request_file`."""
     from daw_bridge.client import Client, ErrorReply, RequestTimedOut, ServerNotRunning
     from daw_bridge.request_file import answer_request_file
 
     if not (args.request and args.answer) or args.op:
         raise CLIError("--request FILE and --answer FILE go together, without an OP", code=2)
-    with Client(opts["host"], opts["port"], opts["timeout"]) as client:
+    with Client(host, port, timeout_s) as client:
         return answer_request_file(
             args.request,
             args.answer,
