@@ -219,7 +219,8 @@ end
 --- A stand-in `semeq send` for the request-file protocol (a shell script run for real, without a
 --- shell in between, by the fake's ExecProcess). In `dir`: it logs its arguments to args.<n> and
 --- the request it read to request.<n>.json, creates <answer>.started, waits `dir/delay` seconds
---- if that file exists, and writes `dir/answer.json` to the answer path atomically unless the
+--- if that file exists, and writes `dir/answer.<n>.json` (else `dir/answer.json`) to the answer
+--- path atomically unless the
 --- request file was deleted meanwhile (a cancel). With `dir/no_start` it exits at once (as a
 --- program that is not semeq would).
 function H.install_stub(dir)
@@ -234,7 +235,8 @@ function H.install_stub(dir)
     'cp "$req" "$d/request.$n.json"',
     '[ -f "$d/delay" ] && sleep "$(cat "$d/delay")"',
     'if [ ! -f "$req" ]; then rm -f "$ans.started"; exit 0; fi',
-    'cp "$d/answer.json" "$ans.tmp" && mv "$ans.tmp" "$ans"',
+    'a="$d/answer.$n.json"; [ -f "$a" ] || a="$d/answer.json"',
+    'cp "$a" "$ans.tmp" && mv "$ans.tmp" "$ans"',
   }, "\n"))
 end
 
