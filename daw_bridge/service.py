@@ -102,7 +102,8 @@ class Service:
 
         self.home = Path(home).expanduser()
         self.model_dir = model_dir
-        self.paths = paths if paths is not None else PathPolicy.for_home(self.home, allow)
+        # requests/ holds REAPER's request files, which describe a track by its items (daw_bridge.items)
+        self.paths = paths if paths is not None else PathPolicy.for_home(self.home, [*allow, self.home / "requests"])
         self.write_paths = self.paths if self.paths.roots is None else PathPolicy((self.home.resolve(),))
         self.push_targets = {name: OscTarget.parse(host.default_osc) for name, host in HOSTS.items()}
         self.push_targets.update(push_targets or {})
@@ -281,9 +282,17 @@ class Service:
             key = (str(path), stat.st_size, stat.st_mtime_ns)
         except OSError:
             key = None  # reading reports it
+        if key is not None and path.suffix.lower() == ".json":  # a REAPER track: pressing again hits
+            from daw_bridge.items import track_key
+
+            key = track_key(path)
         with self._lock:
             analysis = None if key is None else self._analyses.get(key)
-        if analysis is None:
+        if analysis is None and path.suffix.lower() == ".json":  # a REAPER track's items, mixed here
+            from daw_bridge.items import analyze_track_file
+
+            analysis = analyze_track_file(path, self.paths, self.model())
+        elif analysis is None:
             analysis = analyze_file(path, model=self.model())
         if key is not None:
             with self._lock:
