@@ -1,0 +1,341 @@
+"""Problems in a track's spectrum, measured two ways (the names come from :mod:`daw_bridge.naming`).
+
+**Against the track's own envelope** (:func:`find_narrow`, basis ``"envelope"``): resonances and
+narrow bumps or dips, whatever the genre. The long-term spectrum is read on a 1/24-octave grid, each
+point the mean power density over 1/12 octave (at least :data:`FINE_MIN_BINS` FFT bins), in dB. The
+envelope is a robust local-linear regression of that curve over +-1 octave in log-frequency (tricube
+kernel, bisquare re-weighting, so a narrow bump hardly pulls it). Where the residual departs from the
+envelope by at least :data:`NARROW_MIN_DB` and :data:`NARROW_MIN_Z` times the residual's local
+robust spread, a bell (the RBJ peaking filter's analog response: gain, centre, bandwidth in octaves)
+is fitted to the residual; bells up to :data:`NARROW_MAX_WIDTH_OCT` wide are kept, strongest first,
+each subtracted before the next is looked for. The envelope is then fitted again with the bells
+removed and the search repeated, so a bump does not hide in its own envelope.
+
+**Against the reference balance** (:func:`find_broad`, basis ``"reference"``): broad tonal balance.
+The third-octave deviation from the reference median (minus what the narrow bells already explain)
+is decomposed by matching pursuit into bells (1/6-octave centres, widths 0.5-3 octaves) and shelves,
+weighted by the inverse covariance of real music's deviations (:attr:`Reference.covariance_db2`,
+blind to a constant level): a tilt that real tracks often have weighs little, a lone bump much. An
+atom is taken when its z-score (weighted projection over its weighted norm) reaches ``min_z`` and
+its gain :data:`BROAD_MIN_DB`; the gains of the chosen atoms are refitted jointly (generalised least
+squares), atoms more than :data:`BROAD_MAX_CORRELATION` alike are never both taken, so no two
+explain the same thing with opposite signs.
+
+Both return :class:`Bump` values (gain + = more energy than expected, dB).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from daw_bridge.eq import EQParams, third_octave_centres_hz
+from daw_bridge.reference import Reference
+from daw_bridge.spectrum import LongTermSpectrum, band_responses_db
+
+#: The fine grid: step and smoothing width (octaves), range (Hz), least FFT bins per point.
+FINE_STEP_OCT = 1.0 / 24.0
+FINE_SMOOTH_OCT = 1.0 / 12.0
+FINE_RANGE_HZ = (30.0, 16000.0)
+FINE_MIN_BINS = 8
+#: Envelope: stiffness of the Whittaker smoother (second differences on the 1/24-octave grid) and
+#: robust iterations; bumps: smallest size (dB), size over the local roughness, most bumps.
+ENVELOPE_STIFFNESS = 2e5
+ENVELOPE_ITERATIONS = 3
+ENVELOPE_MIN_DB = 2.5
+ENVELOPE_MIN_Z = 2.0
+ENVELOPE_MAX_COUNT = 6
+#: Envelope templates: bell widths (octaves) and the range their centres or corners lie in (Hz).
+TEMPLATE_WIDTHS_OCT = (0.3, 0.45, 0.65, 0.9, 1.3, 1.8, 2.5)
+TEMPLATE_RANGE_HZ = (40.0, 14000.0)
+#: Broad problems: bands used (Hz), smallest gain (dB), default z threshold, most atoms, overlap.
+BROAD_RANGE_HZ = (30.0, 16500.0)
+BROAD_MIN_DB = 1.5
+BROAD_MIN_Z = 3.0
+BROAD_MAX_COUNT = 4
+BROAD_MAX_CORRELATION = 0.6
+#: Broad dictionary: peak widths (octaves), shelf corners (Hz).
+BROAD_WIDTHS_OCT = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+LOW_SHELF_HZ = (50.0, 70.0, 100.0, 140.0, 200.0, 280.0, 400.0)
+HIGH_SHELF_HZ = (1500.0, 2200.0, 3000.0, 4000.0, 5000.0, 6500.0, 8000.0, 10000.0, 12500.0)
+#: Gain at which atoms are designed (dB); responses are divided by it (peaks and shelves of the RBJ
+#: cookbook cut exactly what they boost, so the shape per dB is the same for both signs).
+ATOM_DESIGN_DB = 6.0
+
+
+@dataclass(frozen=True)
+class Bump:
+    """A measured departure: ``shape`` peak | low_shelf | high_shelf, centre or corner ``freq_hz``,
+    ``gain_db`` (+ = more energy than expected), ``width_oct`` (peaks), ``z`` (size over the natural
+    spread), ``basis`` envelope | reference."""
+
+    shape: str
+    freq_hz: float
+    gain_db: float
+    width_oct: float | None
+    z: float
+    basis: str
+
+    def params(self, gain_db: float | None = None) -> EQParams:
+        """This bump as a 5-band EQ (one band used) at ``gain_db`` (default its own gain)."""
+        g = self.gain_db if gain_db is None else gain_db
+        v = EQParams.flat().raw_vector()
+        f = float(np.clip(self.freq_hz, 20.0, 20000.0))
+        if self.shape == "low_shelf":
+            v[0], v[1] = g, f
+        elif self.shape == "high_shelf":
+            v[11], v[12] = g, f
+        else:
+            v[2:5] = g, f, q_from_octaves(self.width_oct or 1.0)
+        v[[0, 2, 11]] = np.clip(v[[0, 2, 11]], -12.0, 12.0)
+        return EQParams.from_vector(v)
+
+
+def q_from_octaves(width_oct: float) -> float:
+    """RBJ peaking-filter Q for a bandwidth in octaves (between the half-gain points), clipped to
+    the EQ's design range."""
+    q = 1.0 / (2.0 * math.sinh(math.log(2.0) / 2.0 * width_oct))
+    return float(np.clip(q, 0.27, 10.0))
+
+
+def bell_db(log2_hz: np.ndarray, centre_log2_hz: float, gain_db: float, width_oct: float) -> np.ndarray:
+    """Analog RBJ peaking response (dB) at ``log2_hz``: ``gain_db`` at the centre, half of it at
+    +-``width_oct``/2 octaves."""
+    a = 10.0 ** (gain_db / 40.0)
+    q = 1.0 / (2.0 * math.sinh(math.log(2.0) / 2.0 * width_oct))
+    w2 = 4.0 ** (np.asarray(log2_hz) - centre_log2_hz)
+    base = (1.0 - w2) ** 2
+    return 10.0 * np.log10((base + w2 * (a / q) ** 2) / (base + w2 / (a * q) ** 2))
+
+
+# --- the fine spectrum and its envelope -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FineSpectrum:
+    """Power density (dB, arbitrary reference) on a 1/24-octave grid; ``log2_hz`` = log2(centres)."""
+
+    centres_hz: np.ndarray
+    level_db: np.ndarray
+
+    @property
+    def log2_hz(self) -> np.ndarray:
+        return np.log2(self.centres_hz)
+
+
+def fine_spectrum(lts: LongTermSpectrum) -> FineSpectrum:
+    """The long-term spectrum on the fine grid (see the module docstring)."""
+    top = min(FINE_RANGE_HZ[1], 0.45 * lts.sample_rate_hz)
+    u = np.arange(math.log2(FINE_RANGE_HZ[0]), math.log2(top), FINE_STEP_OCT)
+    centres = 2.0**u
+    half = np.maximum(centres * (2.0 ** (FINE_SMOOTH_OCT / 2) - 2.0 ** (-FINE_SMOOTH_OCT / 2)) / 2,
+                      FINE_MIN_BINS * lts.bin_hz / 2)
+    lo, hi = centres - half, centres + half
+    density = lts.band_power(lo, hi) / (hi - lo)
+    floor = np.nanmax(density) * 1e-12
+    return FineSpectrum(centres, 10.0 * np.log10(np.maximum(density, floor)))
+
+
+def local_spread_db(log2_hz: np.ndarray, residual_db: np.ndarray) -> np.ndarray:
+    """Robust standard deviation (1.4826 x median absolute value) of the residual within +-1 octave."""
+    near = np.abs(log2_hz[:, None] - log2_hz[None, :]) <= 1.0
+    a = np.where(near, np.abs(residual_db)[None, :], np.nan)
+    return np.maximum(1.4826 * np.nanmedian(a, axis=1), 0.25)
+
+
+# --- bumps against the envelope ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Templates:
+    kinds: tuple[str, ...]
+    log2_hz: np.ndarray  # centre or corner
+    widths_oct: np.ndarray  # NaN for shelves
+    per_db: np.ndarray  # (points, templates) response per dB of gain
+
+
+def _shelf_db(u: np.ndarray, corner_log2_hz: float, gain_db: float, high: bool) -> np.ndarray:
+    """Analog RBJ shelf (slope 1) response in dB at ``u`` = log2 Hz."""
+    a = 10.0 ** (gain_db / 40.0)
+    w2 = 4.0 ** (u - corner_log2_hz)
+    if high:
+        w2 = 1.0 / w2
+    # |H|^2 of the RBJ low shelf with S = 1 (Q = 1/sqrt 2): A^2 (A^2 + ... ) form via its poles/zeros
+    num = (a - w2) ** 2 + 2.0 * a * w2
+    den = (1.0 - a * w2) ** 2 + 2.0 * a * w2
+    return 10.0 * np.log10(a**2 * num / den)
+
+
+@lru_cache(maxsize=8)
+def _templates(first_log2_hz: float, points: int) -> _Templates:
+    u = first_log2_hz + FINE_STEP_OCT * np.arange(points)
+    lo, hi = max(u[0] + 0.4, math.log2(TEMPLATE_RANGE_HZ[0])), min(u[-1] - 0.4, math.log2(TEMPLATE_RANGE_HZ[1]))
+    kinds, centres, widths, cols = [], [], [], []
+    for c in u[(u >= lo) & (u <= hi)][::2]:
+        for w in TEMPLATE_WIDTHS_OCT:
+            kinds.append("peak"), centres.append(c), widths.append(w)
+            cols.append(bell_db(u, c, ATOM_DESIGN_DB, w) / ATOM_DESIGN_DB)
+    for kind, corners in (("low_shelf", LOW_SHELF_HZ), ("high_shelf", HIGH_SHELF_HZ)):
+        for f in corners:
+            c = math.log2(f)
+            if lo <= c <= hi:
+                kinds.append(kind), centres.append(c), widths.append(np.nan)
+                cols.append(_shelf_db(u, c, ATOM_DESIGN_DB, kind == "high_shelf") / ATOM_DESIGN_DB)
+    return _Templates(tuple(kinds), np.array(centres), np.array(widths), np.array(cols).T)
+
+
+def _smooth_metric(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Whittaker smoother S (baseline = S y) and the metric M of the joint fit (see the docstring)."""
+    n = weights.size
+    d = np.diff(np.eye(n), 2, axis=0)
+    w = np.diag(weights)
+    s = np.linalg.solve(w + ENVELOPE_STIFFNESS * d.T @ d, w)
+    return s, w - w @ s
+
+
+def _pursuit(y: np.ndarray, t: _Templates, metric: np.ndarray, min_db: float) -> tuple[list[int], np.ndarray]:
+    mt = metric @ t.per_db
+    norm2 = np.einsum("ij,ij->j", t.per_db, mt)
+    proj = mt.T @ y
+    chosen: list[int] = []
+    gains = np.zeros(0)
+    free = np.ones(len(t.kinds), dtype=bool)
+    kinds = np.array(t.kinds)
+    residual_proj = proj.copy()
+    for _ in range(ENVELOPE_MAX_COUNT):
+        gain = np.where(free, residual_proj / norm2, 0.0)
+        score = np.abs(residual_proj) / np.sqrt(norm2) * free
+        j = int(np.argmax(score))
+        if abs(gain[j]) < min_db:
+            break
+        trial = chosen + [j]
+        sub = t.per_db[:, trial]
+        gains = np.linalg.solve(sub.T @ metric @ sub, sub.T @ metric @ y)
+        chosen = trial
+        residual_proj = proj - mt.T @ sub @ gains
+        reach = 0.5 * max(float(np.nan_to_num(t.widths_oct[j], nan=1.0)), 0.4)
+        free &= ~((kinds == kinds[j]) & (np.abs(t.log2_hz - t.log2_hz[j]) < reach))
+    return chosen, gains
+
+
+def find_envelope_problems(fine: FineSpectrum, baseline_db: np.ndarray | None = None,
+                           min_db: float = ENVELOPE_MIN_DB, min_z: float = ENVELOPE_MIN_Z) -> list[Bump]:
+    """Bumps, dips and steps of a fine spectrum against its own smooth envelope (module docstring).
+
+    ``baseline_db``: a curve to subtract first (reference matching: the other track's own
+    departure from its envelope, on the same grid), so only what differs is found.
+    """
+    u = fine.log2_hz
+    y = fine.level_db - (0.0 if baseline_db is None else baseline_db)
+    t = _templates(round(float(u[0]), 9), u.size)
+    weights = np.ones_like(y)
+    for _ in range(ENVELOPE_ITERATIONS):
+        smoother, metric = _smooth_metric(weights)
+        chosen, gains = _pursuit(y, t, metric, min_db)
+        bells = t.per_db[:, chosen] @ gains if chosen else np.zeros_like(y)
+        envelope = smoother @ (y - bells)
+        residual = y - envelope - bells
+        scale = 6.0 * max(float(np.median(np.abs(residual))), 0.1)
+        weights = np.clip(1.0 - (residual / scale) ** 2, 0.0, None) ** 2 + 1e-3
+    spread = local_spread_db(u, residual)
+    out = []
+    for j, g in zip(chosen, gains):
+        z = abs(g) / float(np.interp(t.log2_hz[j], u, spread))
+        if abs(g) >= min_db and z >= min_z:
+            w = t.widths_oct[j]
+            out.append(Bump(t.kinds[j], float(2.0 ** t.log2_hz[j]), float(np.clip(g, -18.0, 18.0)),
+                            None if np.isnan(w) else float(w), float(z), "envelope"))
+    return sorted(out, key=lambda b: -abs(b.gain_db))
+
+
+# --- broad problems against the reference ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Atoms:
+    shapes: tuple[str, ...]
+    freqs_hz: np.ndarray
+    widths_oct: np.ndarray  # NaN for shelves
+    per_db: np.ndarray  # (atoms, bands) band response per dB of gain
+
+
+@lru_cache(maxsize=8)
+def broad_atoms(sample_rate_hz: float) -> _Atoms:
+    """The broad dictionary's band responses at ``sample_rate_hz`` (cached)."""
+    top = min(16000.0, 0.4 * sample_rate_hz)
+    centres = 2.0 ** np.arange(math.log2(31.5), math.log2(top) + 1e-9, 1.0 / 6.0)
+    shapes, freqs, widths = [], [], []
+    for f in centres:
+        for w in BROAD_WIDTHS_OCT:
+            shapes.append("peak"), freqs.append(f), widths.append(w)
+    for f in LOW_SHELF_HZ:
+        shapes.append("low_shelf"), freqs.append(f), widths.append(np.nan)
+    for f in HIGH_SHELF_HZ:
+        if f < 0.4 * sample_rate_hz:
+            shapes.append("high_shelf"), freqs.append(f), widths.append(np.nan)
+    params = [Bump(s, f, ATOM_DESIGN_DB, None if np.isnan(w) else w, 0.0, "").params()
+              for s, f, w in zip(shapes, freqs, widths)]
+    per_db = band_responses_db(params, sample_rate_hz, third_octave_centres_hz()) / ATOM_DESIGN_DB
+    return _Atoms(tuple(shapes), np.array(freqs), np.array(widths), per_db)
+
+
+def find_broad(deviation_db: np.ndarray, reference: Reference, sample_rate_hz: float,
+               min_z: float = BROAD_MIN_Z, min_db: float = BROAD_MIN_DB) -> list[Bump]:
+    """Broad problems of a third-octave deviation from the reference (see the module docstring)."""
+    centres = third_octave_centres_hz()
+    atoms = broad_atoms(float(sample_rate_hz))
+    d = np.asarray(deviation_db, dtype=float)
+    sel = np.isfinite(d) & (centres >= BROAD_RANGE_HZ[0]) & (centres <= BROAD_RANGE_HZ[1])
+    sel &= centres < 0.45 * sample_rate_hz
+    sel &= np.all(np.isfinite(atoms.per_db), axis=0)
+    if sel.sum() < 6:
+        return []
+    cov = reference.covariance_db2[np.ix_(sel, sel)]
+    m = int(sel.sum())
+    weight = np.linalg.inv(cov + 1e4 * np.ones((m, m)) / m)  # blind to a constant level
+    a = atoms.per_db[:, sel]
+    aw = a @ weight
+    norm = np.sqrt(np.einsum("ij,ij->i", aw, a))
+    corr = (aw @ a.T) / np.outer(norm, norm)
+    target = d[sel]
+    chosen: list[int] = []
+    gains = np.zeros(0)
+    residual = target
+    for _ in range(BROAD_MAX_COUNT):
+        z = (aw @ residual) / norm
+        z[chosen] = 0.0
+        if chosen:
+            z[np.any(np.abs(corr[chosen]) > BROAD_MAX_CORRELATION, axis=0)] = 0.0
+        k = int(np.argmax(np.abs(z)))
+        if abs(z[k]) < min_z or abs(z[k] / norm[k]) < min_db:
+            break
+        trial = chosen + [k]
+        sub = a[trial]
+        gains = np.linalg.solve(sub @ weight @ sub.T, sub @ weight @ target)
+        chosen = trial
+        residual = target - gains @ sub
+    out = []
+    if chosen:
+        sub = a[chosen]
+        info = sub @ weight @ sub.T
+        stderr = np.sqrt(np.diag(np.linalg.inv(info)))
+        for k, g, se in zip(chosen, gains, stderr):
+            if abs(g) < min_db or abs(g) / se < min_z:
+                continue
+            w = atoms.widths_oct[k]
+            out.append(Bump(atoms.shapes[k], float(atoms.freqs_hz[k]), float(g),
+                            None if np.isnan(w) else float(w), float(abs(g) / se), "reference"))
+    return sorted(out, key=lambda b: -abs(b.gain_db))
+
+
+def bumps_band_response_db(bumps: list[Bump], sample_rate_hz: float) -> np.ndarray:
+    """Summed third-octave band response (dB) of bumps applied as EQ bands (0 where none)."""
+    centres = third_octave_centres_hz()
+    if not bumps:
+        return np.zeros(centres.size)
+    r = band_responses_db([b.params() for b in bumps], sample_rate_hz, centres)
+    return np.nansum(r, axis=0)
