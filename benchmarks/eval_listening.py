@@ -115,19 +115,17 @@ def heldout_model():
 
     from daw_bridge.semantic import SemanticModel
     from daw_bridge.semantic import train as train_module
-    from daw_bridge.semantic.data import default_data_dir, load_audealize, load_safe, split_by_contributor
+    from daw_bridge.semantic.data import default_data_dir
 
     data_dir = Path(os.environ.get("SEMEQ_DATA_DIR", default_data_dir()))
     if not data_dir.exists():
         data_dir = Path(__file__).resolve().parents[2] / "shared" / "data"
-    rows = load_safe(data_dir).rows
-    train_rows, test_rows = split_by_contributor(rows)
+    words, train_rows, test_rows = train_module.contributor_split(data_dir, CACHE / "audealize")
     key = hashlib.sha256((inspect.getsource(train_module) + f"split 0.3 seed 0 {len(train_rows)}").encode()).hexdigest()[:12]
     folder = CACHE / f"model-{key}"
     if not (folder / train_module.WEIGHTS_FILE).exists():
         log("training the held-out-contributor model once (cached in", folder, ")")
-        audealize = load_audealize(data_dir, cache_dir=CACHE / "audealize")
-        trained = train_module.train_model(train_rows, audealize, train_module.TrainConfig())
+        trained = train_module.train_model(words, train_module.TrainConfig())
         train_module.save_trained(trained, folder)
     return SemanticModel.load(folder), test_rows
 

@@ -153,6 +153,8 @@ def _terms_json(terms) -> list[dict]:
                 "source": get("source"),
                 "similarity": None if similarity is None else round(float(similarity), 4),
                 "matched": get("matched"),
+                "kind": get("kind"),
+                "definition": get("definition") or None,
             }
         )
     return out
@@ -570,9 +572,11 @@ class Service:
                 fit = fit_cascade(current, params, DEFAULT_SAMPLE_RATE_HZ)
                 params = fit.params
                 note = f"Built on the current EQ (5-band fit of current + new within {fit.rms_db:.2f} dB RMS)."
-            explanation = _words_sentence(interp) + " " + (note or describe_params(params))
+            notes = " ".join(getattr(interp, "notes", ()))
+            explanation = " ".join(filter(None, (_words_sentence(interp), notes, note or describe_params(params))))
             answer = eq_answer(
-                "eq", None, params, text=text, intensity=intensity, terms=interp.terms, explanation=explanation
+                "eq", None, params, text=text, intensity=intensity, terms=interp.terms, explanation=explanation,
+                warnings=getattr(interp, "warnings", ()),
             )
             self._eq_cache.put(key, answer)
         answer["id"] = rid
@@ -597,6 +601,12 @@ class Service:
         intensity = _number(request, "intensity", 1.0, -2.0, 2.0)
         current = _current(request)
         push = self._push_spec(request)
+        from daw_bridge.semantic.model import NeedsAudioError
+
+        try:  # "better", "fix it": words that need the audio are auto-suggest when there is audio
+            self.model().interpret(text, intensity)
+        except NeedsAudioError:
+            return self._suggest(rid, request)
         path, analysis = self._analysis(request)
         from daw_bridge.adapt import adapt_words
 

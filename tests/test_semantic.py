@@ -1,10 +1,10 @@
-"""The semantic model: data cleaning, parsing, the differentiable response, a tiny training run, and
-what a musician would check on the committed model."""
+"""The semantic model: data cleaning, parsing, the differentiable response, the precedence of the word
+sources, a tiny training run on generated SAFE- and Audealize-shaped data (``tests/crowd_data.py``;
+nothing read from ``../shared``), and what an engineer would check on the committed model."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -15,10 +15,15 @@ from daw_bridge.errors import SemeqError
 from daw_bridge.semantic import SemanticModel, UnknownTermError
 from daw_bridge.semantic.parse import COMPARATIVE, parse
 from daw_bridge.semantic.words import normalise_word
+from tests.crowd_data import write_crowd_data
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("SEMEQ_DATA_DIR", REPO.parent / "shared" / "data"))
 GRID = log_freq_grid(200)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    """Generated SAFE- and Audealize-shaped data (the real files are never needed by the tests)."""
+    return write_crowd_data(tmp_path_factory.mktemp("crowd"))
 
 
 def tilt_db(params: EQParams) -> float:
@@ -119,14 +124,16 @@ def test_normalisation_round_trips():
 # --- data -------------------------------------------------------------------------------------------
 
 
-def test_safe_rows_are_clean_and_split_by_contributor():
-    from daw_bridge.semantic.data import load_safe, split_by_contributor
+def test_safe_rows_are_clean_and_split_by_contributor(data):
+    from daw_bridge.semantic.sources.safe import load_safe, split_by_contributor
 
-    safe = load_safe(DATA)
+    safe = load_safe(data)
     terms = {r.term for r in safe.rows}
-    assert {"warm", "bright"} <= terms and not terms & {"test", "re27", "default", "guitar"}
+    assert terms == {"warm", "bright", "muddy", "boomy", "thin", "happy"}
     assert all(r.contributor.startswith("contrib") for r in safe.rows)
-    assert any(d.raw == "test" and d.rows == 181 for d in safe.dropped)
+    assert any(d.raw == "test" and d.rows == 8 for d in safe.dropped)
+    assert any(d.raw == "warm and present" and "phrase" in d.reason for d in safe.dropped)
+    assert all(r.params.peak1_freq_hz <= r.params.peak2_freq_hz <= r.params.peak3_freq_hz for r in safe.rows)
     train, test = split_by_contributor(safe.rows, 0.3, seed=0)
     assert {r.contributor for r in train}.isdisjoint({r.contributor for r in test})
     assert len(train) + len(test) == len(safe.rows)
@@ -134,8 +141,20 @@ def test_safe_rows_are_clean_and_split_by_contributor():
     assert [r.entry_id for r in again[1]] == [r.entry_id for r in test]
 
 
+def test_every_crowd_source_is_found_and_read(data, tmp_path):
+    from daw_bridge.semantic import sources
+
+    assert [m.NAME for m in sources.crowd_sources()] == ["audealize", "safe"]
+    examples = sources.crowd_examples(data, tmp_path)
+    by_source = {s: {e.word for e in examples if e.source == s} for s in ("safe", "audealize")}
+    assert "cálido" not in by_source["audealize"] and "taco" in by_source["audealize"]
+    assert by_source["safe"] == {"warm", "bright", "muddy", "boomy", "thin", "happy"}
+    assert all(e.weight > 0 and e.response_db.shape == (128,) for e in examples)
+    assert (tmp_path / "audealize_fits.json").exists()  # the fits are cached
+
+
 def test_audealize_target_uses_the_players_scaling():
-    from daw_bridge.semantic.data import AUDEALIZE_CENTRES_HZ, audealize_target_db
+    from daw_bridge.semantic.sources.audealize import AUDEALIZE_CENTRES_HZ, audealize_target_db
 
     ramp = np.linspace(-3.0, 7.0, 40)  # arbitrary scale: min-max normalised to [-1, 1]
     at_centres = audealize_target_db(ramp, AUDEALIZE_CENTRES_HZ)
@@ -144,37 +163,69 @@ def test_audealize_target_uses_the_players_scaling():
     assert np.allclose(audealize_target_db(np.full(40, 2.0), GRID), 0.0)
 
 
+# --- the precedence of the sources --------------------------------------------------------------------
+
+
+def _crowd(word: str, centre_hz: float, gain_db: float, source: str = "audealize", people: int = 5):
+    from daw_bridge.eq import EQParams
+    from daw_bridge.semantic.data import example_from_params
+
+    params = EQParams.flat().to_dict() | {"peak2_gain_db": gain_db, "peak2_freq_hz": centre_hz, "peak2_q": 1.0}
+    return example_from_params(word, source, EQParams.from_dict(params), 1.0, people=people)
+
+
+def test_the_lexicon_fixes_region_and_direction_and_the_crowd_only_refines():
+    from daw_bridge.semantic.lexicon import load_lexicon
+    from daw_bridge.semantic.vocabulary import AMOUNT_RANGE, build
+
+    lexicon = load_lexicon()
+    entry = lexicon.lookup("muddy")
+    (main,) = entry.moves
+    crowd = [_crowd("muddy", main.centre_hz * 1.1, 2.5 * main.gain_db, "safe"),  # agrees, wants more
+             _crowd("murky", main.centre_hz, -main.gain_db, "audealize"),     # a synonym, the other way
+             _crowd("taco", 1200.0, 6.0), _crowd("better", 3000.0, 6.0), _crowd("zesty", 4000.0, 3.0)]
+    words, left = build(crowd, lexicon)
+    word = {w.term: w for w in words}
+    muddy = word["muddy"]
+    assert [(c.source, c.agrees) for c in muddy.checks] == [("audealize", False), ("safe", True)]
+    assert muddy.source == "lexicon+safe"
+    refined = muddy.params
+    assert refined.peak1_freq_hz == pytest.approx(main.centre_hz, rel=0.27)  # within 1/3 octave
+    assert main.gain_db < refined.peak1_gain_db <= AMOUNT_RANGE[1] * main.gain_db + 1e-9
+    assert word["zesty"].kind == "crowd" and "taco" not in word and "better" not in word
+    assert {x.word for x in left} == {"taco", "better"}
+    assert all(w.params.is_flat for w in words if w.kind == "no-change")
+
+
 # --- a tiny training run (the pipeline) ----------------------------------------------------------------
 
 
-def test_tiny_training_runs_and_loads(tmp_path, capsys):
+def test_tiny_training_runs_and_loads(data, tmp_path, capsys):
     from daw_bridge.cli import main
 
-    assert main(["train", "--tiny", "--no-embeddings", "--data", str(DATA), "--out", str(tmp_path)]) == 0
+    assert main(["train", "--tiny", "--no-embeddings", "--data", str(data), "--out", str(tmp_path)]) == 0
     assert "model written to" in capsys.readouterr().out
-    vocabulary = json.loads((tmp_path / "vocabulary.json").read_text())
-    assert {"warm", "bright"} <= {v["term"] for v in vocabulary}
-    assert {"term", "source", "example_count", "agreement"} <= set(vocabulary[0])
+    vocabulary = {v["term"]: v for v in json.loads((tmp_path / "vocabulary.json").read_text())}
+    assert vocabulary["happy"]["kind"] == "crowd" and vocabulary["muddy"]["kind"] == "problem"
+    assert vocabulary["flat"]["kind"] == "no-change" and "taco" not in vocabulary
     summary = json.loads((tmp_path / "training_summary.json").read_text())
-    assert summary["tiny"] and summary["safe_dropped"]
+    assert summary["tiny"] and summary["kinds"]["crowd"] >= 1
     tiny = SemanticModel.load(tmp_path)
     assert len(tiny.vocabulary) == len(vocabulary)
     answer = tiny.interpret("a bit warmer")
     assert answer.terms[0].term == "warm" and not answer.params.is_flat
 
 
-def test_training_is_deterministic(tmp_path):
+def test_training_is_deterministic(data, tmp_path):
     import torch
 
-    from daw_bridge.semantic.data import load_audealize, load_safe
-    from daw_bridge.semantic.train import TrainConfig, tiny_subset, train_model
+    from daw_bridge.semantic.train import TrainConfig, build_words, train_model
 
-    rows, words = tiny_subset(load_safe(DATA).rows, ["warm", "bright", "dark"])
-    audealize = load_audealize(DATA, cache_dir=tmp_path, words=words)
+    words, _, _ = build_words(data, tmp_path, tiny=True)
     config = TrainConfig(steps=25, random_eqs=64, autoencoder_batch=32)
-    first, second = (train_model(rows, audealize, config).net.state_dict() for _ in range(2))
+    first, second = (train_model(words, config).net.state_dict() for _ in range(2))
     assert all(torch.equal(first[k], second[k]) for k in first)
-    other = train_model(rows, audealize, TrainConfig(seed=1, steps=25, random_eqs=64, autoencoder_batch=32))
+    other = train_model(words, TrainConfig(seed=1, steps=25, random_eqs=64, autoencoder_batch=32))
     assert not torch.equal(first["terms.weight"], other.net.state_dict()["terms.weight"])
 
 
@@ -194,7 +245,105 @@ def test_missing_model_is_a_clear_error(tmp_path):
     assert "semeq train" in str(info.value)
 
 
-# --- the committed model: what a musician would check ----------------------------------------------
+# --- the committed model: what an engineer would check ----------------------------------------------
+
+#: Region (Hz) and direction of problem and quality words as mixing handbooks and EQ charts give them,
+#: written here independently of the lexicon file: the model's EQ for the word must move energy there.
+STUDIO_WORDS = [
+    ("muddy", 200, 500, +1), ("boomy", 60, 200, +1), ("boxy", 300, 800, +1), ("honky", 500, 1500, +1),
+    ("nasal", 800, 2000, +1), ("harsh", 2000, 5000, +1), ("sibilant", 4000, 10000, +1),
+    ("hissy", 6000, 16000, +1), ("thin", 60, 250, -1), ("bloated", 100, 400, +1), ("fatiguing", 2000, 5000, +1),
+    ("warm", 150, 500, +1), ("bright", 4000, 16000, +1), ("dark", 4000, 16000, -1), ("airy", 10000, 20000, +1),
+    ("crisp", 5000, 12000, +1), ("present", 3000, 7000, +1), ("full", 60, 300, +1), ("deep", 20, 100, +1),
+    ("bassy", 40, 200, +1), ("muffled", 3000, 16000, -1), ("dull", 4000, 16000, -1), ("hollow", 300, 1000, -1),
+    ("scooped", 400, 2000, -1), ("smooth", 2000, 6000, -1), ("mellow", 3000, 16000, -1), ("punchy", 60, 150, +1),
+    ("fat", 80, 250, +1), ("sparkly", 8000, 16000, +1), ("lean", 20, 200, -1), ("forward", 1000, 3000, +1),
+    ("recessed", 1000, 3000, -1), ("biting", 2000, 5000, +1),
+]
+
+
+def _region_means(params, low_hz: float, high_hz: float) -> tuple[float, float]:
+    db = response_db(params, GRID)
+    inside = (GRID >= low_hz) & (GRID <= high_hz)
+    return float(db[inside].mean()), float(db[~inside].mean())
+
+
+@pytest.mark.parametrize("word, low_hz, high_hz, direction", STUDIO_WORDS)
+def test_studio_words_move_energy_in_their_region_and_direction(model, word, low_hz, high_hz, direction):
+    for text, sign in ((word, direction), (f"less {word}", -direction)):
+        inside, outside = _region_means(model.interpret(text).params, low_hz, high_hz)
+        assert sign * inside >= 1.0, (text, inside)
+        assert sign * inside > sign * outside + 0.5, (text, inside, outside)
+    assert model.interpret(word).terms[0].kind in ("problem", "quality")
+
+
+def test_every_problem_word_is_a_targeted_move(model):
+    """'less X' / 'too X': the strongest point within half an octave of the entry's centre, and the
+    spectrum outside the entry's region (widened by half an octave each side) within +-1.5 dB."""
+    problems = [v for v in model.vocabulary if v.kind == "problem"]
+    assert len(problems) >= 10
+    for entry in problems:
+        for text in (f"less {entry.term}", f"too {entry.term}"):
+            db = response_db(model.interpret(text).params, GRID)
+            peak_hz = GRID[np.argmax(np.abs(db))]
+            assert abs(np.log2(peak_hz / entry.centre_hz)) <= 0.5, (text, peak_hz, entry.centre_hz)
+            assert -entry.direction * db[np.argmax(np.abs(db))] > 0, text  # a cut of what is too much
+            low, high = entry.region_hz
+            outside = (GRID < low / 2 ** 0.5) | (GRID > high * 2 ** 0.5)
+            assert np.max(np.abs(db[outside])) <= 1.5, (text, float(np.max(np.abs(db[outside]))))
+
+
+def test_engineers_requests(model):
+    def mean_db(text, low, high):
+        return _region_means(model.interpret(text).params, low, high)[0]
+
+    assert mean_db("more low end", 30, 150) > 2.0
+    db = response_db(model.interpret("less boomy").params, GRID)
+    assert GRID[np.argmin(db)] == pytest.approx(110, rel=0.45) and db.min() < -3.0 and db.max() < 1.5
+    assert mean_db("more treble", 5000, 16000) > 2.0
+    assert mean_db("add sparkle", 8000, 16000) > 1.0
+    assert mean_db("scoop", 400, 2000) < -1.0 and mean_db("more scooped", 400, 2000) < -1.0
+    bit, full = (abs(response_db(model.interpret(t).params, GRID)).max() for t in ("a bit less harsh", "less harsh"))
+    assert 1.0 <= bit <= 4.0 and bit < full  # "a bit" is a few dB
+
+
+@pytest.mark.parametrize("text", ["flat", "neutral", "make it natural", "transparent", "uncoloured", "no eq",
+                                  "keep it flat please"])
+def test_no_change_words_are_exactly_flat_with_a_note(model, text):
+    answer = model.interpret(text, intensity=2.0)
+    assert answer.params.is_flat and np.all(response_db(answer.params, GRID) == 0.0)
+    assert any("no change" in n for n in answer.notes)
+
+
+@pytest.mark.parametrize("text", ["better", "make it better", "fix it", "make it sound good", "improve the mix"])
+def test_judging_words_need_audio(model, text):
+    from daw_bridge.semantic import NeedsAudioError
+
+    with pytest.raises(NeedsAudioError) as info:
+        model.interpret(text)
+    assert info.value.code == "needs_audio" and "audio" in str(info.value)
+
+
+def test_a_clipped_request_says_so(model):
+    answer = model.interpret("much harsher", intensity=2.0)
+    gains = np.array([answer.params.to_dict()[k] for k in answer.params.to_dict() if k.endswith("gain_db")])
+    assert np.max(np.abs(gains)) == 12.0
+    assert any("clipped" in w for w in answer.warnings)
+    assert not model.interpret("a bit harsher").warnings
+
+
+@pytest.mark.parametrize("word", ["tuesday", "asdf", "taco", "cow", "ralph", "hello", "xqzt", "spreadsheet"])
+def test_nonsense_and_non_sound_words_are_refused_with_suggestions(model, word):
+    with pytest.raises(UnknownTermError) as info:
+        model.interpret(f"more {word}")
+    assert info.value.code == "unknown_term" and info.value.suggestions
+    assert word in str(info.value)
+
+
+def test_crowd_words_are_kept_and_marked(model):
+    (use,) = model.interpret("happier").terms
+    assert use.kind == "crowd" and use.term == "happy"
+    assert {v.kind for v in model.vocabulary} == {"problem", "quality", "no-change", "crowd"}
 
 
 def test_warm_is_darker_than_bright(model):
@@ -235,8 +384,9 @@ def test_blend_interpolates_in_latent_space(model):
     np.testing.assert_allclose(answer.latent, expected, atol=1e-12)
     assert tilt_db(model.params_for("bright", 1.0)) < tilt_db(answer.params) < tilt_db(model.params_for("warm", 1.0))
     as_json = json.loads(json.dumps(answer.to_dict()))
-    assert as_json["terms"][0] == {"term": "warm", "weight": 1.0, "source": "safe+audealize", "similarity": None,
-                                   "matched": "warm"}
+    entry = next(v for v in model.vocabulary if v.term == "warm")
+    assert as_json["terms"][0] == {"term": "warm", "weight": 1.0, "source": entry.source, "similarity": None,
+                                   "matched": "warm", "kind": "quality", "definition": entry.definition}
 
 
 def test_encoder_places_eqs_next_to_their_words(model):
@@ -245,18 +395,17 @@ def test_encoder_places_eqs_next_to_their_words(model):
         assert model.nearest_terms(model.encode(model.params_for(word, 1.0)), k=1)[0][0] == word
 
 
-def test_unknown_word_is_mapped_with_its_similarity(model):
-    answer = model.interpret("make it cozier")
+@pytest.mark.parametrize("word, low_hz, high_hz, direction",
+                         [("cozier", 150, 500, +1), ("shrieking", 2000, 10000, +1), ("glittering", 6000, 16000, +1)])
+def test_unknown_word_is_answered_through_meaning(model, word, low_hz, high_hz, direction):
+    from daw_bridge.semantic.embeddings import THRESHOLD
+
+    answer = model.interpret(f"make it {word}")
     (use,) = answer.terms
-    assert use.similarity is not None and use.similarity >= 0.55
-    assert use.term in {t for t in model.terms} and use.matched == "make it cozier"
-
-
-def test_gibberish_is_an_error_with_suggestions(model):
-    with pytest.raises(UnknownTermError) as info:
-        model.interpret("more xqzt")
-    assert info.value.code == "unknown_term" and info.value.suggestions
-    assert "xqzt" in str(info.value)
+    assert use.similarity is not None and use.similarity >= THRESHOLD
+    assert use.definition and use.kind in ("problem", "quality") and use.matched == f"make it {word}"
+    inside, outside = _region_means(answer.params, low_hz, high_hz)
+    assert direction * inside >= 1.0 and direction * inside > direction * outside
 
 
 def test_without_the_embedding_extra_unknown_words_get_spelling_suggestions():

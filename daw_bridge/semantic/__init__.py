@@ -9,6 +9,7 @@ model is loaded or trained.
 from daw_bridge.semantic.model import (
     Interpretation,
     ModelError,
+    NeedsAudioError,
     SemanticModel,
     TermUse,
     UnknownTermError,
@@ -19,6 +20,7 @@ from daw_bridge.semantic.model import (
 __all__ = [
     "Interpretation",
     "ModelError",
+    "NeedsAudioError",
     "SemanticModel",
     "TermUse",
     "UnknownTermError",

