@@ -49,6 +49,11 @@ ENVELOPE_ITERATIONS = 3
 ENVELOPE_MIN_DB = 2.5
 ENVELOPE_MIN_Z = 2.0
 ENVELOPE_MAX_COUNT = 6
+#: Ridge of the joint refit (share of each template's own energy), most alike two templates may be,
+#: largest believable bump (dB).
+ENVELOPE_RIDGE = 0.05
+ENVELOPE_MAX_CORRELATION = 0.5
+ENVELOPE_MAX_DB = 15.0
 #: Envelope templates: bell widths (octaves) and the range their centres or corners lie in (Hz).
 TEMPLATE_WIDTHS_OCT = (0.3, 0.45, 0.65, 0.9, 1.3, 1.8, 2.5)
 TEMPLATE_RANGE_HZ = (40.0, 14000.0)
@@ -198,13 +203,14 @@ def _smooth_metric(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _pursuit(y: np.ndarray, t: _Templates, metric: np.ndarray, min_db: float) -> tuple[list[int], np.ndarray]:
+    """Greedy joint fit of templates (ridge-regularised, no two alike, gains within the EQ's range)."""
     mt = metric @ t.per_db
     norm2 = np.einsum("ij,ij->j", t.per_db, mt)
     proj = mt.T @ y
+    corr = (t.per_db.T @ mt) / np.sqrt(np.outer(norm2, norm2))
     chosen: list[int] = []
     gains = np.zeros(0)
     free = np.ones(len(t.kinds), dtype=bool)
-    kinds = np.array(t.kinds)
     residual_proj = proj.copy()
     for _ in range(ENVELOPE_MAX_COUNT):
         gain = np.where(free, residual_proj / norm2, 0.0)
@@ -213,22 +219,25 @@ def _pursuit(y: np.ndarray, t: _Templates, metric: np.ndarray, min_db: float) ->
         if abs(gain[j]) < min_db:
             break
         trial = chosen + [j]
-        sub = t.per_db[:, trial]
-        gains = np.linalg.solve(sub.T @ metric @ sub, sub.T @ metric @ y)
-        chosen = trial
-        residual_proj = proj - mt.T @ sub @ gains
-        reach = 0.5 * max(float(np.nan_to_num(t.widths_oct[j], nan=1.0)), 0.4)
-        free &= ~((kinds == kinds[j]) & (np.abs(t.log2_hz - t.log2_hz[j]) < reach))
+        gram = t.per_db[:, trial].T @ mt[:, trial]
+        trial_gains = np.linalg.solve(gram + ENVELOPE_RIDGE * np.diag(np.diag(gram)), proj[trial])
+        free &= np.abs(corr[j]) < ENVELOPE_MAX_CORRELATION
+        if np.any(np.abs(trial_gains) > ENVELOPE_MAX_DB) or np.any(np.sign(trial_gains[:-1]) != np.sign(gains)):
+            continue  # the new template would fight the ones before it: leave it out
+        chosen, gains = trial, trial_gains
+        residual_proj = proj - mt.T @ t.per_db[:, chosen] @ gains
     return chosen, gains
 
 
 def find_envelope_problems(fine: FineSpectrum, baseline_db: np.ndarray | None = None,
-                           min_db: float = ENVELOPE_MIN_DB, min_z: float = ENVELOPE_MIN_Z) -> list[Bump]:
+                           min_db: float | None = None, min_z: float | None = None) -> list[Bump]:
     """Bumps, dips and steps of a fine spectrum against its own smooth envelope (module docstring).
 
     ``baseline_db``: a curve to subtract first (reference matching: the other track's own
     departure from its envelope, on the same grid), so only what differs is found.
     """
+    min_db = ENVELOPE_MIN_DB if min_db is None else min_db
+    min_z = ENVELOPE_MIN_Z if min_z is None else min_z
     u = fine.log2_hz
     y = fine.level_db - (0.0 if baseline_db is None else baseline_db)
     t = _templates(round(float(u[0]), 9), u.size)
@@ -243,13 +252,34 @@ def find_envelope_problems(fine: FineSpectrum, baseline_db: np.ndarray | None = 
         weights = np.clip(1.0 - (residual / scale) ** 2, 0.0, None) ** 2 + 1e-3
     spread = local_spread_db(u, residual)
     out = []
-    for j, g in zip(chosen, gains):
-        z = abs(g) / float(np.interp(t.log2_hz[j], u, spread))
+    for i, (j, g) in enumerate(zip(chosen, gains)):
+        centre, width = float(t.log2_hz[j]), float(t.widths_oct[j])
+        if t.kinds[j] == "peak":  # refine on what the envelope and the other bumps leave
+            own = t.per_db[:, j] * g
+            centre, g, width = _refine_bell(u, residual + own, centre, float(g), width)
+        z = abs(g) / float(np.interp(centre, u, spread))
         if abs(g) >= min_db and z >= min_z:
-            w = t.widths_oct[j]
-            out.append(Bump(t.kinds[j], float(2.0 ** t.log2_hz[j]), float(np.clip(g, -18.0, 18.0)),
-                            None if np.isnan(w) else float(w), float(z), "envelope"))
+            out.append(Bump(t.kinds[j], float(2.0**centre), float(g),
+                            None if np.isnan(width) else width, float(z), "envelope"))
     return sorted(out, key=lambda b: -abs(b.gain_db))
+
+
+def _refine_bell(u: np.ndarray, target: np.ndarray, centre: float, gain: float, width: float) -> tuple[float, float, float]:
+    """Least-squares bell (centre log2 Hz, gain dB, width octaves) on ``target`` near ``centre``;
+    the template's values if the fit fails or wanders off."""
+    sel = np.abs(u - centre) <= max(1.0, 1.5 * width)
+
+    def resid(p: np.ndarray) -> np.ndarray:
+        return bell_db(u[sel], p[0], p[1], p[2]) - target[sel]
+
+    lo = [centre - 1 / 6, min(gain, 0.0) * 2 - 0.1 if gain < 0 else 0.1, 0.1]
+    hi = [centre + 1 / 6, -0.1 if gain < 0 else gain * 2 + 0.1, 3.0]
+    x0 = np.clip([centre, gain, width], np.array(lo) + 1e-9, np.array(hi) - 1e-9)
+    try:
+        fit = least_squares(resid, x0, bounds=(lo, hi), max_nfev=50)
+    except ValueError:
+        return centre, gain, width
+    return float(fit.x[0]), float(fit.x[1]), float(fit.x[2])
 
 
 # --- broad problems against the reference ----------------------------------------------------------

@@ -69,7 +69,7 @@ OP_FIELDS: dict[str, tuple[str, ...]] = {
     "eq": ("text", "intensity", "current", "push"),
     "analyze": ("path",),
     "adapt": ("path", "text", "intensity", "current", "push"),
-    "suggest": ("path", "strength", "max_gain_db", "push"),
+    "suggest": ("path", "strength", "max_gain_db", "push", "reference"),
 }
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "eq": ("text",),
@@ -590,7 +590,7 @@ class Service:
         path = self.paths.check(request.get("path"))
         from daw_bridge.analysis import analyze_file
 
-        return path, analyze_file(path, model=self.model())
+        return path, analyze_file(path)
 
     def _analyze(self, rid: str, request: Mapping) -> Answer:
         path, analysis = self._analysis(request)
@@ -618,9 +618,16 @@ class Service:
         max_gain_db = _number(request, "max_gain_db", 6.0, 0.1, 12.0)
         push = self._push_spec(request)
         path, analysis = self._analysis(request)
-        from daw_bridge.adapt import suggest
+        if request.get("reference") is not None:
+            from daw_bridge.analysis import analyze_file
+            from daw_bridge.match import match
 
-        decision = suggest(analysis, self.model(), strength=strength, max_gain_db=max_gain_db)
+            reference = analyze_file(self.paths.check(request.get("reference")))
+            decision = match(analysis, reference, strength=strength, max_gain_db=max_gain_db)
+        else:
+            from daw_bridge.adapt import suggest
+
+            decision = suggest(analysis, strength=strength, max_gain_db=max_gain_db)
         return self._decision_answer("suggest", rid, path, analysis, decision, push)
 
     def _decision_answer(self, op, rid, path, analysis, decision, push, text=None, intensity=None) -> Answer:
