@@ -37,7 +37,7 @@ from pathlib import Path
 
 from benchmarks.machine import Report, describe, utc_now
 from daw_bridge.client import Client
-from daw_bridge.osc_server import request_message
+from daw_bridge.wire import request_message
 
 TORCH = "python -c 'import torch'"
 WORDS = ("warmer", "a bit brighter", "less harsh", "much warmer", "less muddy", "warm and a bit bright")
@@ -49,15 +49,18 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def start_server(home: Path) -> tuple[subprocess.Popen, int]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "daw_bridge", "serve", "--port", "0", "--home", str(home), "--no-watch"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    home.mkdir(parents=True, exist_ok=True)
+    log_path = home / "serve.log"  # the server logs a line per request: a file, not a pipe nobody reads
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "daw_bridge", "serve", "--port", "0", "--home", str(home), "--no-watch"],
+            stdout=subprocess.PIPE, stderr=log, text=True,
+        )
     line = proc.stdout.readline()
     match = re.search(r"ready on udp \S+:(\d+)", line)
     if not match:
         proc.kill()
-        raise SystemExit(f"semeq serve did not start: {line!r} {proc.stderr.read()[-2000:]}")
+        raise SystemExit(f"semeq serve did not start: {line!r} {log_path.read_text()[-2000:]}")
     return proc, int(match.group(1))
 
 

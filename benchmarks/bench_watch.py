@@ -201,7 +201,9 @@ def main(argv: list[str] | None = None) -> int:
         home = tmp_path / "home"
         service = Service(home)
         service.warm()
-        say(f"service: {service.workers} audio workers, queue {service.queue_size}; watcher workers = service workers")
+        from daw_bridge.watch import WatchConfig
+
+        say(f"watcher: {WatchConfig().workers or 2} workers calling the synchronous service")
         w = run_watcher(service, home, drop_plan(clips), say)
         rate = w["finished"] / w["elapsed_s"] * 60
         say()

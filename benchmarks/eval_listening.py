@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.build_reference import music_tracks
+from tools.build_reference import music_tracks
 from benchmarks.machine import describe, utc_now
 from daw_bridge.adapt import adapt_words, pushed_outside, suggest
 from daw_bridge.analysis import (

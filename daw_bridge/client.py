@@ -17,7 +17,7 @@ import socket
 import time
 from typing import Any
 
-from daw_bridge.osc_server import (
+from daw_bridge.wire import (
     DEFAULT_HOST,
     DEFAULT_PORT,
     ERROR,

@@ -27,6 +27,7 @@ import numpy as np
 from scipy import signal
 
 from daw_bridge.errors import SemeqError
+from daw_bridge.layout import BANDS, GAIN_INDEX, PARAM_NAMES, PEAK_STARTS, Q_INDEX
 
 #: Fixed shelf quality factor (RBJ shelf slope S = 1).
 SHELF_Q = 1.0 / math.sqrt(2.0)
@@ -39,28 +40,6 @@ Q_RANGE = (0.1, 10.0)
 #: inside the 4-octave bandwidth limit of both ReaEQ and Ardour's ACE EQ, so every host plays it.
 DESIGN_Q_RANGE = (0.27, 10.0)
 
-PARAM_NAMES: tuple[str, ...] = (
-    "low_shelf_gain_db",
-    "low_shelf_freq_hz",
-    "peak1_gain_db",
-    "peak1_freq_hz",
-    "peak1_q",
-    "peak2_gain_db",
-    "peak2_freq_hz",
-    "peak2_q",
-    "peak3_gain_db",
-    "peak3_freq_hz",
-    "peak3_q",
-    "high_shelf_gain_db",
-    "high_shelf_freq_hz",
-)
-
-#: Index of every gain in the 13-vector (the entries an intensity scales).
-GAIN_INDEX = (0, 2, 5, 8, 11)
-#: Index of every frequency in the 13-vector.
-FREQ_INDEX = (1, 3, 6, 9, 12)
-#: Index of every peak Q in the 13-vector.
-Q_INDEX = (4, 7, 10)
 
 
 class EQError(SemeqError):
@@ -136,8 +115,10 @@ class EQParams:
             hi = np.array([_range_of(n)[1] for n in PARAM_NAMES])
             lo[list(Q_INDEX)], hi[list(Q_INDEX)] = DESIGN_Q_RANGE
             v = np.clip(v, lo, hi)
-        peaks = sorted((tuple(v[i : i + 3]) for i in (2, 5, 8)), key=lambda p: p[1])
-        ordered = [v[0], v[1], *peaks[0], *peaks[1], *peaks[2], v[11], v[12]]
+        peaks = sorted((v[i : i + 3] for i in PEAK_STARTS), key=lambda p: p[1])
+        ordered = v.copy()
+        for start, peak in zip(PEAK_STARTS, peaks):
+            ordered[start : start + 3] = peak
         return cls(*(float(x) for x in ordered))
 
     @classmethod
@@ -203,12 +184,10 @@ class EQParams:
 
     def bands(self) -> list["Band"]:
         """The five bands in processing order: low shelf, peaks 1-3, high shelf."""
+        v = self.raw_vector()
         return [
-            Band("low_shelf", self.low_shelf_freq_hz, self.low_shelf_gain_db, SHELF_Q),
-            Band("peak", self.peak1_freq_hz, self.peak1_gain_db, self.peak1_q),
-            Band("peak", self.peak2_freq_hz, self.peak2_gain_db, self.peak2_q),
-            Band("peak", self.peak3_freq_hz, self.peak3_gain_db, self.peak3_q),
-            Band("high_shelf", self.high_shelf_freq_hz, self.high_shelf_gain_db, SHELF_Q),
+            Band(b.kind, float(v[b.freq_index]), float(v[b.gain_index]), SHELF_Q if b.q_index is None else float(v[b.q_index]))
+            for b in BANDS
         ]
 
 

@@ -18,11 +18,8 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from daw_bridge.eq import (
-    FREQ_INDEX,
     FREQ_RANGE_HZ,
-    GAIN_INDEX,
     GAIN_RANGE_DB,
-    Q_INDEX,
     DESIGN_Q_RANGE,
     SHELF_Q,
     Band,
@@ -32,6 +29,7 @@ from daw_bridge.eq import (
     log_freq_grid,
     response_db,
 )
+from daw_bridge.layout import BANDS, FREQ_INDEX, GAIN_INDEX, Q_INDEX
 
 
 @dataclass(frozen=True)
@@ -108,13 +106,7 @@ def _starting_points(freqs_hz: np.ndarray, target_db: np.ndarray, sample_rate_hz
 
 
 #: Which entries of the 13-vector belong to each band, and the band's kind (processing order).
-_BAND_SLICES = (
-    ("low_shelf", (0, 1)),
-    ("peak", (2, 3, 4)),
-    ("peak", (5, 6, 7)),
-    ("peak", (8, 9, 10)),
-    ("high_shelf", (11, 12)),
-)
+_BAND_SLICES = tuple((band.kind, band.indices) for band in BANDS)
 _STEP = 1e-5
 
 

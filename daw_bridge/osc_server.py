@@ -1,247 +1,161 @@
-"""The OSC door: a UDP server speaking the protocol of ``docs/osc-protocol.md``.
+"""The OSC door: a UDP server speaking the protocol of ``docs/osc-protocol.md`` (codec:
+:mod:`daw_bridge.wire`), in front of a :class:`daw_bridge.service.Service`.
 
-Wire format (both directions are plain OSC 1.0 messages; bundles are not used):
+Concurrency lives here, not in the service. Each lane of the op table (:mod:`daw_bridge.ops`) has
+one :class:`Lane`: a :class:`~concurrent.futures.ThreadPoolExecutor` and one bounded count of the
+requests it holds (running + waiting). ``quick`` ops (ping, status) and repeated ``eq`` requests
+(the service's answer cache) are answered in the receive loop; the ``term`` lane runs other ``eq``
+requests, the ``audio`` lane the ops that read or write audio. A full lane answers ``busy`` at once;
+a request not answered within its timeout (``timeout_s``, at most the server's) gets ``timeout``
+from one watchdog thread, and a request still waiting is then cancelled.
 
-- Request: ``/semeq/<op> id <required args...> [key value]...`` where ``op`` is one of
-  ``ping status eq analyze adapt suggest``, ``id`` a string (or int) chosen by the client, the
-  required arguments strings (:data:`POSITIONAL`), and the optional ``key value`` pairs named in
-  :data:`OPTIONS` (``reply_port`` sends the replies to that port of the sender's address).
-- Replies: ``/semeq/reply/json id json`` (the answer JSON; split into ``/semeq/reply/json_part id
-  index count chunk`` messages when longer than :data:`MAX_JSON_CHUNK_CHARS`), and for EQ answers
-  ``/semeq/reply/params id f*13`` and ``/semeq/reply/reaeq id (i eq_bandtype, i eq_bandidx,
-  f freq_hz, f gain_db, f bw_oct)*5``. Errors: ``/semeq/error id code message json``.
-
-The receive loop never raises on what arrives: undecodable datagrams are counted and dropped,
-decodable but wrong requests get an ``/semeq/error`` reply. Quick ops (ping, status, eq) are
-answered in the receive loop; audio ops are answered from the service's worker pool.
-
-This module must stay light to import (the command-line client uses its wire functions): no
-numpy, no torch, no service import at module level.
+The receive loop never raises on what arrives: undecodable datagrams are counted and dropped;
+decodable but wrong requests get an ``/semeq/error`` reply.
 """
 
 from __future__ import annotations
 
-import json
+import ipaddress
 import socket
 import sys
 import threading
-from typing import Any, Mapping
-
-from pythonosc.osc_message import OscMessage
-from pythonosc.parsing import osc_types
+import time
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from typing import Any, Callable, Mapping
 
 from daw_bridge.errors import SemeqError
+from daw_bridge.ops import Call
+from daw_bridge.service import log_answer
+from daw_bridge.wire import (  # noqa: F401  (re-exported for the door's users)
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    ERROR,
+    PREFIX,
+    WireError,
+    decode,
+    parse_request,
+    reply_messages,
+)
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 7710
-PREFIX = "/semeq/"
-REPLY_JSON = "/semeq/reply/json"
-REPLY_JSON_PART = "/semeq/reply/json_part"
-REPLY_PARAMS = "/semeq/reply/params"
-REPLY_REAEQ = "/semeq/reply/reaeq"
-ERROR = "/semeq/error"
-
-#: Required string arguments after the id, per op.
-POSITIONAL: dict[str, tuple[str, ...]] = {
-    "ping": (),
-    "status": (),
-    "eq": ("text",),
-    "analyze": ("path",),
-    "adapt": ("path", "text"),
-    "suggest": ("path",),
-}
-#: Optional ``key value`` pairs and the kind of value: number, json (a JSON text), port, reply.
-OPTIONS = {
-    "intensity": "number",
-    "strength": "number",
-    "max_gain_db": "number",
-    "timeout_s": "number",
-    "current": "json",
-    "push": "json",
-    "reply_port": "port",
-    "reply": "reply",
-}
-#: What replies a request gets: ``all`` (JSON + flat typed values, the default) or only ``json``.
-REPLY_MODES = ("all", "json")
-
-#: OSC type tags accepted in requests (int32, float32, double, string, int64, true, false, nil).
-ACCEPTED_TAGS = frozenset("ifdshTFN")
-#: Longest JSON text in one reply datagram (ASCII characters); loopback UDP carries < 65,507 bytes.
-MAX_JSON_CHUNK_CHARS = 60000
+#: Workers and waiting places of the term lane (``eq``): a burst queues, at most ~0.3 s of work.
+TERM_WORKERS = 2
+TERM_QUEUE = 64
 #: Socket receive buffer asked from the kernel (bytes): absorbs bursts of requests.
 RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
 
-
-class WireError(SemeqError):
-    """A request that decodes as OSC but does not follow the protocol."""
-
-    code = "bad_request"
-
-    def __init__(self, message: str, rid: str | None = None) -> None:
-        super().__init__(message)
-        self.rid = rid
+Reply = Callable[[dict], None]
 
 
-# --- wire functions (shared with the client) ----------------------------------------------------
+class Lane:
+    """A bounded worker pool: ``workers`` threads and at most ``queue_size`` requests waiting.
 
-
-def decode(dgram: bytes) -> OscMessage:
-    """Decode one datagram as an OSC message with accepted type tags; raise ValueError if not."""
-    try:
-        if not dgram.startswith(b"/"):
-            raise ValueError("not an OSC message")
-        _, index = osc_types.get_string(dgram, 0)
-        if index < len(dgram):
-            tags, _ = osc_types.get_string(dgram, index)
-            if not tags.startswith(",") or not set(tags[1:]) <= ACCEPTED_TAGS:
-                raise ValueError("unsupported OSC type tags")
-        return OscMessage(dgram)
-    except ValueError:
-        raise
-    except Exception as exc:  # python-osc raises ParseError, IndexError, struct.error, ...
-        raise ValueError(f"undecodable OSC datagram ({type(exc).__name__})") from None
-
-
-#: python-osc's encoders per type tag (True/False carry no data).
-_WRITERS = {
-    "s": osc_types.write_string,
-    "i": osc_types.write_int,
-    "h": osc_types.write_int64,
-    "f": osc_types.write_float,
-    "d": osc_types.write_double,
-    "b": osc_types.write_blob,
-    "T": lambda value: b"",
-    "F": lambda value: b"",
-}
-
-
-def build(address: str, args: list[tuple[Any, str]]) -> bytes:
-    """Encode one OSC message from ``(value, type_tag)`` pairs with python-osc's type encoders.
-
-    (``OscMessageBuilder.build`` parses every message it builds again, which costs more than the
-    whole answer for a 6 KB JSON reply; the encoders alone do not.)
+    :attr:`held` (running + waiting) is the one bounded count; it goes up in :meth:`submit` and
+    down in the future's done callback (finished, failed or cancelled alike).
     """
-    parts = [osc_types.write_string(address), osc_types.write_string("," + "".join(tag for _, tag in args))]
-    parts += [_WRITERS[tag](value) for value, tag in args]
-    return b"".join(parts)
 
+    def __init__(self, name: str, workers: int, queue_size: int) -> None:
+        self.name, self.workers, self.queue_size = name, workers, queue_size
+        self.executor = ThreadPoolExecutor(workers, thread_name_prefix=f"semeq-{name}")
+        self.held = 0
+        self.running = 0
+        self._lock = threading.Lock()
 
-def _tagged(value: Any) -> tuple[Any, str]:
-    if isinstance(value, bool):
-        return (value, "T" if value else "F")
-    if isinstance(value, int):
-        return (value, "i")
-    if isinstance(value, float):
-        return (value, "d")
-    if isinstance(value, str):
-        return (value, "s")
-    return (json.dumps(value, separators=(",", ":")), "s")
+    def submit(self, work: Callable[[], dict]) -> Future | None:
+        """Run ``work`` in the pool; None when the lane is full (or shut down)."""
+        with self._lock:
+            if self.held >= self.workers + self.queue_size:
+                return None
+            self.held += 1
 
-
-def request_message(request: Mapping[str, Any], reply_port: int | None = None, reply: str | None = None) -> bytes:
-    """Encode a request dict (``op``, ``id``, fields) as the ``/semeq/<op>`` message.
-
-    Numbers go as int32 / float64, ``current`` and ``push`` as JSON text.
-    """
-    op = request["op"]
-    args = [(str(request["id"]), "s")]
-    args += [(str(request[name]), "s") for name in POSITIONAL[op]]
-    options = {k: v for k, v in request.items() if k not in ("op", "id", *POSITIONAL[op])}
-    if reply_port is not None:
-        options["reply_port"] = reply_port
-    if reply is not None:
-        options["reply"] = reply
-    for key, value in options.items():
-        args.append((key, "s"))
-        args.append(_tagged(value))
-    return build(PREFIX + op, args)
-
-
-def parse_request(message: OscMessage) -> tuple[dict, dict]:
-    """Turn a decoded ``/semeq/<op>`` message into (request dict, transport options).
-
-    Raises :class:`WireError` (with the request id when it could be read).
-    """
-    op = message.address[len(PREFIX):]
-    args = message.params
-    rid = args[0] if args and isinstance(args[0], (str, int)) and not isinstance(args[0], bool) else None
-    rid = None if rid is None else str(rid)
-    if op not in POSITIONAL:
-        raise WireError(f"unknown address {message.address}; ops: {', '.join(POSITIONAL)}", rid)
-    if rid is None or rid == "":
-        raise WireError("the first argument must be the request id (a string)")
-    names = POSITIONAL[op]
-    request: dict[str, Any] = {"op": op, "id": rid}
-    for i, name in enumerate(names, start=1):
-        if i >= len(args) or not isinstance(args[i], str):
-            raise WireError(f"{message.address} needs {', '.join(names)} as string arguments after the id", rid)
-        request[name] = args[i]
-    rest = args[1 + len(names):]
-    if len(rest) % 2:
-        raise WireError("options come in 'key value' pairs; one is missing its value", rid)
-    transport = {"reply_port": None, "reply": "all"}
-    for key, value in zip(rest[::2], rest[1::2]):
-        kind = OPTIONS.get(key) if isinstance(key, str) else None
-        if kind is None:
-            raise WireError(f"unknown option {key!r}; options: {', '.join(OPTIONS)}", rid)
-        if kind == "number":
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise WireError(f"option '{key}' needs a number", rid)
-            request[key] = value
-        elif kind == "json":
+        def counted() -> dict:
+            with self._lock:
+                self.running += 1
             try:
-                request[key] = json.loads(value) if isinstance(value, str) else None
-            except ValueError:
-                request[key] = None
-            if request[key] is None:
-                raise WireError(f"option '{key}' needs a JSON text", rid)
-        elif kind == "port":
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
-                raise WireError("option 'reply_port' needs an int 1..65535", rid)
-            transport["reply_port"] = value
-        else:
-            if value not in REPLY_MODES:
-                raise WireError(f"option 'reply' is one of {', '.join(REPLY_MODES)}", rid)
-            transport["reply"] = value
-    return request, transport
+                return work()
+            finally:
+                with self._lock:
+                    self.running -= 1
+
+        try:
+            future = self.executor.submit(counted)
+        except RuntimeError:  # shut down
+            self._release(None)
+            return None
+        future.add_done_callback(self._release)
+        return future
+
+    def _release(self, _future: Future | None) -> None:
+        with self._lock:
+            self.held -= 1
+
+    def status(self) -> dict:
+        with self._lock:
+            return {"queued": self.held - self.running, "running": self.running, "workers": self.workers, "queue_size": self.queue_size}
 
 
-def reply_messages(answer: Mapping[str, Any], mode: str = "all") -> list[bytes]:
-    """Encode an answer as its reply datagrams (JSON first, then the flat values of an EQ)."""
-    rid = "" if answer.get("id") is None else str(answer["id"])
-    text = json.dumps(answer, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
-    if not answer.get("ok"):
-        return [build(ERROR, [(rid, "s"), (str(answer.get("code")), "s"), (str(answer.get("message")), "s"), (text, "s")])]
-    if len(text) <= MAX_JSON_CHUNK_CHARS:
-        out = [build(REPLY_JSON, [(rid, "s"), (text, "s")])]
-    else:
-        chunks = [text[i : i + MAX_JSON_CHUNK_CHARS] for i in range(0, len(text), MAX_JSON_CHUNK_CHARS)]
-        out = [
-            build(REPLY_JSON_PART, [(rid, "s"), (i, "i"), (len(chunks), "i"), (chunk, "s")])
-            for i, chunk in enumerate(chunks)
-        ]
-    if mode == "all" and "params" in answer and "reaeq" in answer:
-        out.append(build(REPLY_PARAMS, [(rid, "s")] + [(float(v), "f") for v in answer["params"].values()]))
-        bands = []
-        for band in answer["reaeq"]["bands"]:
-            bands += [
-                (int(band["eq_bandtype"]), "i"),
-                (int(band["eq_bandidx"]), "i"),
-                (float(band["freq_hz"]), "f"),
-                (float(band["gain_db"]), "f"),
-                (float(band["bw_oct"]), "f"),
-            ]
-        out.append(build(REPLY_REAEQ, [(rid, "s")] + bands))
-    return out
+class Watchdog:
+    """One thread that answers ``timeout`` for requests past their deadline and cancels them."""
+
+    def __init__(self) -> None:
+        self._pending: dict[Future, tuple[float, Callable[[], None]]] = {}
+        self._wake = threading.Condition()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._loop, name="semeq-watchdog", daemon=True)
+        self._thread.start()
+
+    def watch(self, future: Future, timeout_s: float, on_timeout: Callable[[], None]) -> None:
+        with self._wake:
+            self._pending[future] = (time.monotonic() + timeout_s, on_timeout)
+            self._wake.notify()
+        future.add_done_callback(self._forget)
+
+    def _forget(self, future: Future) -> None:
+        with self._wake:
+            self._pending.pop(future, None)
+
+    def _loop(self) -> None:
+        while True:
+            with self._wake:
+                if self._stopped:
+                    return
+                now = time.monotonic()
+                due = [(f, cb) for f, (at, cb) in self._pending.items() if at <= now]
+                for f, _ in due:
+                    del self._pending[f]
+                if not due:
+                    nearest = min((at for at, _ in self._pending.values()), default=now + 1.0)
+                    self._wake.wait(max(nearest - now, 0.001))
+                    continue
+            for future, on_timeout in due:
+                on_timeout()
+                future.cancel()  # if it never started, it never will
+
+    def stop(self) -> None:
+        with self._wake:
+            self._stopped = True
+            self._wake.notify()
 
 
-# --- the server ---------------------------------------------------------------------------------
+class _Once:
+    """Call the wrapped reply at most once (a worker's answer and the timeout may race)."""
+
+    def __init__(self, reply: Reply) -> None:
+        self._reply = reply
+        self._lock = threading.Lock()
+        self.done = False
+
+    def __call__(self, answer: dict) -> None:
+        with self._lock:
+            if self.done:
+                return
+            self.done = True
+        self._reply(answer)
 
 
 class ServerStats:
-    """Counters of the receive loop (a plain class: dataclasses would slow the client's start)."""
+    """Counters of the receive loop and the lanes."""
 
-    NAMES = ("datagrams", "undecodable", "ignored", "requests", "bad_requests", "replies", "send_errors")
+    NAMES = ("datagrams", "undecodable", "ignored", "requests", "bad_requests", "replies", "send_errors", "busy", "timeouts")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -258,8 +172,6 @@ class ServerStats:
 
 def check_bind_host(host: str, allow_remote: bool) -> None:
     """Refuse a non-loopback bind address unless ``allow_remote``."""
-    import ipaddress
-
     try:
         infos = socket.getaddrinfo(host, None, type=socket.SOCK_DGRAM)
     except socket.gaierror as exc:
@@ -273,13 +185,27 @@ def check_bind_host(host: str, allow_remote: bool) -> None:
 
 
 class OscServer:
-    """UDP OSC server around a :class:`daw_bridge.service.Service` (or anything with
-    ``handle_async(request, reply)``). ``port=0`` picks a free port (see :attr:`address`)."""
+    """UDP OSC server around a :class:`~daw_bridge.service.Service`. ``port=0`` picks a free port
+    (see :attr:`address`). ``workers`` threads run audio requests with at most ``queue_size`` more
+    waiting; ``request_timeout_s`` (seconds) bounds every queued request (a request may ask for
+    less with ``timeout_s``)."""
 
-    def __init__(self, service, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, allow_remote: bool = False) -> None:
+    def __init__(
+        self,
+        service,
+        host: str = DEFAULT_HOST,
+        port: int = DEFAULT_PORT,
+        allow_remote: bool = False,
+        workers: int = 2,
+        queue_size: int = 8,
+        request_timeout_s: float = 60.0,
+    ) -> None:
+        if workers < 1 or queue_size < 0 or not request_timeout_s > 0:
+            raise SemeqError("workers must be >= 1, queue size >= 0 and the timeout > 0 seconds")
         check_bind_host(host, allow_remote)
         info = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
         self.service = service
+        self.request_timeout_s = float(request_timeout_s)
         self.stats = ServerStats()
         self._sock = socket.socket(info[0], socket.SOCK_DGRAM)
         try:
@@ -290,12 +216,31 @@ class OscServer:
             raise SemeqError(f"cannot listen on udp {host}:{port}: {exc.strerror or exc}") from None
         self._sock.settimeout(0.2)
         self._stop = threading.Event()
+        self.lanes = {"term": Lane("term", TERM_WORKERS, TERM_QUEUE), "audio": Lane("audio", workers, queue_size)}
+        self._watchdog = Watchdog()
+        service.status_sources["osc"] = self.status
 
     @property
     def address(self) -> tuple[str, int]:
         """(host, port) actually bound."""
         host, port = self._sock.getsockname()[:2]
         return host, port
+
+    def status(self) -> dict:
+        """Queue depth, running requests, lanes and counters (merged into the ``status`` answer)."""
+        lanes = {name: lane.status() for name, lane in self.lanes.items()}
+        audio = self.lanes["audio"]
+        counts = self.stats.to_dict()
+        return {
+            "queue_depth": sum(lane["queued"] for lane in lanes.values()),
+            "running": sum(lane["running"] for lane in lanes.values()),
+            "lanes": lanes,
+            "workers": audio.workers,
+            "queue_size": audio.queue_size,
+            "request_timeout_s": self.request_timeout_s,
+            "busy": counts["busy"],
+            "timeouts": counts["timeouts"],
+        }
 
     def serve_forever(self) -> None:
         """Receive and answer until :meth:`shutdown`; never raises on what arrives."""
@@ -319,9 +264,15 @@ class OscServer:
         self._stop.set()
 
     def close(self) -> None:
+        """Stop receiving; waiting requests are cancelled (answered ``busy``), running ones finish."""
         self._stop.set()
+        for lane in self.lanes.values():
+            lane.executor.shutdown(wait=True, cancel_futures=True)
+        self._watchdog.stop()
+        self.service.status_sources.pop("osc", None)
         self._sock.close()
 
+    # --- one datagram -------------------------------------------------------------------------
     def _handle_datagram(self, dgram: bytes, sender: tuple) -> None:
         try:
             message = decode(dgram)
@@ -329,19 +280,86 @@ class OscServer:
             self.stats.add("undecodable")
             return
         address = message.address
-        if not address.startswith(PREFIX) or address.startswith((REPLY_JSON, "/semeq/reply", ERROR)):
+        if not address.startswith(PREFIX) or address.startswith(("/semeq/reply", ERROR)):
             self.stats.add("ignored")  # not for us; never answer replies (no loops between servers)
             return
         self.stats.add("requests")
+        started = time.monotonic()
         try:
             request, transport = parse_request(message)
         except WireError as exc:
             self.stats.add("bad_requests")
-            self._send({"ok": False, "id": exc.rid, "op": None, "code": exc.code, "message": str(exc)}, sender, "all")
+            answer = {"ok": False, "id": exc.rid, "op": None, "code": exc.code, "message": str(exc)}
+            log_answer(answer, time.monotonic() - started)
+            self._send(answer, sender, "all")
             return
         target = sender if transport["reply_port"] is None else (sender[0], transport["reply_port"], *sender[2:])
         mode = transport["reply"]
-        self.service.handle_async(request, lambda answer: self._send(answer, target, mode))
+        self.dispatch(request, lambda answer: self._send(answer, target, mode), started)
+
+    def dispatch(self, request: Mapping[str, Any], reply: Reply, started: float | None = None) -> None:
+        """Answer ``request`` through ``reply`` exactly once: at once (invalid, quick, cached), or
+        from its lane (or ``busy`` when the lane is full, ``timeout`` past its deadline)."""
+        started = time.monotonic() if started is None else started
+        try:
+            call = self.service.prepare(request)
+        except SemeqError:
+            reply(self.service.handle(request))  # the logged error answer
+            return
+        once = _Once(reply)
+        try:
+            timeout_s = self._timeout_of(call)
+        except SemeqError as exc:
+            self._refuse(call, once, exc.code, str(exc), started)
+            return
+        if call.op.lane == "quick":
+            reply(self.service.run(call, started))
+            return
+        cached = self.service.cached(call, started)
+        if cached is not None:
+            reply(cached)
+            return
+        lane = self.lanes[call.op.lane]
+        future = lane.submit(lambda: self.service.run(call, started))
+        if future is None:
+            self._refuse(call, once, "busy", self._busy_message(lane), started)
+            return
+        self._watchdog.watch(
+            future, timeout_s,
+            lambda: self._refuse(call, once, "timeout", f"no answer within {timeout_s:g} s; the request was abandoned", started),
+        )
+        future.add_done_callback(lambda f: self._finished(f, call, once, started))
+
+    def _timeout_of(self, call: Call) -> float:
+        asked = call.values.get("timeout_s")
+        if asked is None:
+            return self.request_timeout_s
+        if asked > self.request_timeout_s:
+            raise SemeqError(
+                f"'timeout_s' = {asked:g} is more than this server's request timeout ({self.request_timeout_s:g} s)",
+                code="bad_request",
+            )
+        return asked
+
+    def _busy_message(self, lane: Lane) -> str:
+        if self._stop.is_set():
+            return "the server is shutting down"
+        return f"the server is busy ({lane.workers} {lane.name} requests running, {lane.queue_size} waiting); try again in a moment"
+
+    def _refuse(self, call: Call, once: _Once, code: str, message: str, started: float) -> None:
+        if once.done:
+            return
+        if code in ("busy", "timeout"):
+            self.stats.add("busy" if code == "busy" else "timeouts")
+        answer = {"ok": False, "id": call.id, "op": call.op.name, "code": code, "message": message}
+        log_answer(answer, time.monotonic() - started)
+        once(answer)
+
+    def _finished(self, future: Future, call: Call, once: _Once, started: float) -> None:
+        try:
+            once(future.result())
+        except CancelledError:  # by the timeout (already answered) or by close(): it never ran
+            self._refuse(call, once, "busy", "the server shut down before this request ran", started)
 
     def _send(self, answer: Mapping, target: tuple, mode: str) -> None:
         try:

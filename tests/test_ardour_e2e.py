@@ -34,7 +34,7 @@ from scipy import signal
 
 from daw_bridge.eq import EQParams, response_db
 from daw_bridge.hosts.ardour import map_eq, push_osc
-from daw_bridge.hosts.ardour_session import ARDOUR_LUA, ArdourError, LiveArdour, create_session, lua_string, run_lua
+from ardour_session import ARDOUR_LUA, ArdourError, LiveArdour, create_session, lua_string, run_lua
 
 REPO = Path(__file__).resolve().parents[1]
 LUA_MODULE = REPO / "ardour_scripts" / "semeq_ardour.lua"

@@ -28,11 +28,10 @@ from daw_bridge.eq import EQParams, response_db
 from daw_bridge.errors import SemeqError
 from daw_bridge.hosts.ardour import (
     ACE_PARAMETERS,
-    bandwidth_oct_to_q,
     map_eq,
     push_osc,
-    q_to_bandwidth_oct,
 )
+from daw_bridge.layout import octaves_from_q as q_to_bandwidth_oct, q_from_octaves as bandwidth_oct_to_q
 
 GRID = np.geomspace(20.0, 20000.0, 700)
 ACE_SHELF_Q = 0.7071068  # the constant in ACE's source

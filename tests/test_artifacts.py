@@ -42,7 +42,7 @@ for _, u in ipairs(state.undo) do print("UNDO\t" .. u.desc) end
 
 def answer_for(params: EQParams) -> dict:
     """The real answer JSON for ``params`` (the service's one builder, with the real ReaEQ mapping)."""
-    from daw_bridge.service import eq_answer
+    from daw_bridge.answers import eq_answer
 
     return eq_answer("eq", "t1", params, text="warmer", explanation="More low end, softer top.")
 

@@ -19,12 +19,12 @@ import pytest
 
 from daw_bridge.client import Client, ServerNotRunning
 from daw_bridge.errors import SemeqError
-from daw_bridge.osc_server import (
+from daw_bridge.osc_server import OscServer
+from daw_bridge.wire import (
     ERROR,
     MAX_JSON_CHUNK_CHARS,
     REPLY_JSON,
     REPLY_JSON_PART,
-    OscServer,
     build,
     decode,
     parse_request,
@@ -36,11 +36,11 @@ from daw_bridge.service import Service
 
 
 @contextlib.contextmanager
-def running_server(tmp_path: Path, **service_kwargs):
+def running_server(tmp_path: Path, **server_kwargs):
     """A real Service behind a real OscServer on a free loopback port, in a thread."""
     home = ensure_home(tmp_path / "home")
-    service = Service(home, **service_kwargs)
-    server = OscServer(service, "127.0.0.1", 0)
+    service = Service(home)
+    server = OscServer(service, "127.0.0.1", 0, **server_kwargs)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -15,7 +15,6 @@ from daw_bridge.eq import SHELF_Q, EQParams
 from daw_bridge.errors import SemeqError
 from daw_bridge.hosts import map_all
 from daw_bridge.hosts.reaeq import (
-    bw_oct_from_q,
     freq_hz_from_norm,
     freq_norm,
     gain_db_from_norm,
@@ -23,8 +22,8 @@ from daw_bridge.hosts.reaeq import (
     map_eq,
     osc_messages,
     push_osc,
-    q_from_bw_oct,
 )
+from daw_bridge.layout import octaves_from_q as bw_oct_from_q, q_from_octaves as q_from_bw_oct
 
 PARAMS = EQParams(2.1, 120.0, -3.0, 350.0, 1.414, 4.5, 2200.0, 4.32, -12.0, 7000.0, 0.707, 12.0, 11000.0)
 

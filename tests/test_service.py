@@ -1,56 +1,21 @@
-"""The service: request checks, the bounded audio pool (busy, timeout), ops with the real model."""
+"""The service: request checks (from the op table), one log line per request, ops with the real model."""
 
 from __future__ import annotations
 
 import math
-import threading
-import time
 
 import numpy as np
 import pytest
 
 from daw_bridge.eq import PARAM_NAMES, EQParams, log_freq_grid, response_db
 from daw_bridge.paths import ensure_home
-from daw_bridge.service import RESPONSE_POINTS, Service
+from daw_bridge.answers import RESPONSE_POINTS
+from daw_bridge.service import Service
 
 
 @pytest.fixture()
 def home(tmp_path):
     return ensure_home(tmp_path / "home")
-
-
-@pytest.fixture()
-def blocked_service(home):
-    """A service whose audio op waits on an event, to hold workers and the queue."""
-    service = Service(home, workers=1, queue_size=2, request_timeout_s=10.0)
-    release = threading.Event()
-    entered = threading.Semaphore(0)
-
-    def slow_analyze(rid, request):
-        entered.release()
-        release.wait(10)
-        return {"ok": True, "op": "analyze", "id": rid}
-
-    service._analyze = slow_analyze
-    service.release, service.entered = release, entered
-    yield service
-    release.set()
-    service.close()
-
-
-def _collect(service, requests):
-    answers, done = {}, threading.Event()
-
-    def reply_for(rid):
-        def reply(answer):
-            answers[rid] = answer
-            if len(answers) == len(requests):
-                done.set()
-        return reply
-
-    for req in requests:
-        service.handle_async(req, reply_for(req["id"]))
-    return answers, done
 
 
 @pytest.mark.parametrize(
@@ -86,60 +51,22 @@ def test_bad_requests_get_a_clear_error(home, request_, code):
     assert isinstance(answer["message"], str) and len(answer["message"]) > 10
 
 
-def test_busy_when_workers_and_queue_are_full_and_quick_ops_never_wait(blocked_service, home):
-    service = blocked_service
-    path = str(home / "renders" / "a.wav")
-    reqs = [{"op": "analyze", "id": f"a{i}", "path": path} for i in range(5)]
-    answers, done = _collect(service, reqs)
-    assert service.entered.acquire(timeout=5)  # one running ...
-    # ... two queued, two refused at once with 'busy'
-    assert sorted(rid for rid, a in answers.items() if a.get("code") == "busy") == ["a3", "a4"]
-    assert service.status()["queue_depth"] == 2 and service.status()["running"] == 1
-    # A term request does not wait behind the analyses.
-    t0 = time.monotonic()
-    assert service.handle({"op": "ping", "id": "p"})["ok"] is True
-    assert service.handle({"op": "status", "id": "s"})["queue_depth"] == 2
-    assert time.monotonic() - t0 < 1.0  # generous: only guards against waiting for the 10 s block
-    service.release.set()
-    assert done.wait(10)
-    assert [answers[f"a{i}"]["ok"] for i in range(3)] == [True, True, True]
-    assert service.status()["queue_depth"] == 0 and service.status()["busy"] == 2
-
-
-def test_timeout_answers_and_cancels_a_queued_request(blocked_service, home):
-    service = blocked_service
-    path = str(home / "renders" / "a.wav")
-    answers, done = _collect(
-        service,
-        [{"op": "analyze", "id": "run", "path": path, "timeout_s": 0.3},
-         {"op": "analyze", "id": "queued", "path": path, "timeout_s": 0.3}],
-    )
-    assert done.wait(5)
-    assert answers["run"]["code"] == "timeout" and answers["queued"]["code"] == "timeout"
-    assert "0.3" in answers["run"]["message"]
-    assert service.status()["queue_depth"] == 0  # the queued one gave its place back
-    service.release.set()
-    # The slot of the running one comes back when it finishes: new work is accepted.
-    time.sleep(0.2)
-    answers2, done2 = _collect(service, [{"op": "analyze", "id": "later", "path": path}])
-    assert done2.wait(5) and answers2["later"]["ok"] is True
-    assert service.status()["timeouts"] == 2
-
-
-def test_a_request_may_not_ask_for_more_than_the_server_timeout(home):
-    service = Service(home, request_timeout_s=2.0)
-    try:
-        answer = service.handle({"op": "ping", "id": "t", "timeout_s": 5})
-    finally:
-        service.close()
-    assert answer["code"] == "bad_request" and "timeout_s" in answer["message"]
-
-
 def test_requests_after_close_are_refused_not_lost(home):
     service = Service(home)
     service.close()
     answer = service.handle({"op": "analyze", "id": "x", "path": str(home / "renders" / "a.wav")})
     assert answer["code"] == "busy"
+
+
+def test_every_request_is_logged_as_one_line_with_op_id_outcome_and_ms(home, caplog):
+    service = Service(home)
+    with caplog.at_level("INFO", logger="daw_bridge.service"):
+        service.handle({"op": "ping", "id": "log1"})
+        service.handle({"op": "eq", "id": "log2", "text": "warm", "intensity": 9})
+    lines = [r.getMessage() for r in caplog.records if r.name == "daw_bridge.service"]
+    assert len(lines) == 2
+    assert lines[0].startswith("ping id=log1 ok (") and lines[0].endswith(" ms)")
+    assert lines[1].startswith("eq id=log2 error bad_request: 'intensity' = 9 is outside -2 .. 2")
 
 
 # --- the answer JSON ------------------------------------------------------------------------------
@@ -149,7 +76,7 @@ def test_eq_answer_has_every_member_of_the_architecture_and_exact_values():
     import json
     from types import SimpleNamespace
 
-    from daw_bridge.osc_server import REPLY_JSON, REPLY_PARAMS, REPLY_REAEQ, decode, reply_messages
+    from daw_bridge.wire import REPLY_JSON, REPLY_PARAMS, REPLY_REAEQ, decode, reply_messages
 
     params = EQParams(2.5, 120.0, -1.5, 300.0, 1.2, 0.0, 1000.0, 0.71, 1.0, 5000.0, 2.0, -3.0, 9000.0)
     terms = [SimpleNamespace(term="warm", weight=0.5, source="safe", similarity=None, matched="warmer")]
@@ -178,7 +105,7 @@ def test_eq_answer_has_every_member_of_the_architecture_and_exact_values():
 
 
 def _eq_answer_of(params, terms):
-    from daw_bridge.service import eq_answer
+    from daw_bridge.answers import eq_answer
 
     return eq_answer("eq", "r1", params, text="a bit warmer", intensity=0.5, terms=terms)
 
@@ -204,7 +131,7 @@ def pink_noise_file(path, seconds=3.0, sample_rate_hz=48000, channels=2, seed=0)
 @pytest.fixture(scope="module")
 def model_service(tmp_path_factory):
     home = ensure_home(tmp_path_factory.mktemp("svc") / "home")
-    service = Service(home, request_timeout_s=120.0)
+    service = Service(home)
     service.warm()
     service.noise = str(pink_noise_file(home / "renders" / "noise.wav"))
     yield service
@@ -263,7 +190,7 @@ def _listen():
 
 
 def _received(sock, n):
-    from daw_bridge.osc_server import decode
+    from daw_bridge.wire import decode
 
     return [decode(sock.recv(65536)) for _ in range(n)]
 
@@ -272,7 +199,7 @@ def test_push_to_ardour_sends_the_answer_ardour_block(model_service, home):
     from daw_bridge.service import OscTarget
 
     with _listen() as fake_ardour:
-        service = Service(home, ardour_osc=OscTarget("127.0.0.1", fake_ardour.getsockname()[1]))
+        service = Service(home, push_targets={"ardour": OscTarget("127.0.0.1", fake_ardour.getsockname()[1])})
         service._model = model_service.model()
         try:
             answer = _ok(service, op="eq", text="warmer", push={"to": "ardour", "strip": 2, "plugin": 1})
@@ -291,7 +218,7 @@ def test_push_to_reaper_sends_fxeq_messages(model_service, home):
     from daw_bridge.service import OscTarget
 
     with _listen() as fake_reaper:
-        service = Service(home, reaper_osc=OscTarget("127.0.0.1", fake_reaper.getsockname()[1]))
+        service = Service(home, push_targets={"reaper": OscTarget("127.0.0.1", fake_reaper.getsockname()[1])})
         service._model = model_service.model()
         try:
             answer = _ok(service, op="eq", text="brighter", push={"to": "reaper", "track": 3, "fx": 1})
@@ -301,6 +228,25 @@ def test_push_to_reaper_sends_fxeq_messages(model_service, home):
     assert all(m.address.startswith("/track/3/fxeq/") for m in got), [m.address for m in got]
     gains = [m.params[0] for m in got if m.address.endswith("/gain/db")]
     assert sorted(gains) == pytest.approx(sorted(b["gain_db"] for b in answer["reaeq"]["bands"]), abs=1e-4)
+
+
+def test_a_file_is_analysed_once_for_analyze_then_adapt(model_service, monkeypatch):
+    import daw_bridge.analysis
+
+    real, calls = daw_bridge.analysis.analyze_file, []
+
+    def counted(path, **kwargs):
+        calls.append(path)
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(daw_bridge.analysis, "analyze_file", counted)
+    path = str(pink_noise_file(model_service.home / "renders" / "once.wav", seed=3))
+    _ok(model_service, op="analyze", path=path)
+    _ok(model_service, op="adapt", path=path, text="warmer")
+    assert len(calls) == 1
+    pink_noise_file(model_service.home / "renders" / "once.wav", seconds=2.0, seed=4)  # changed: read again
+    _ok(model_service, op="suggest", path=path)
+    assert len(calls) == 2
 
 
 def test_analyze_adapt_suggest_on_a_real_file(model_service):
@@ -330,3 +276,33 @@ def test_repeated_eq_comes_from_the_cache_as_an_independent_copy(model_service):
     assert second["params"]["low_shelf_gain_db"] != 99.0
     other = model_service.handle({"op": "eq", "id": "c3", "text": "much brighter", "intensity": 0.8})
     assert other["params"] != second["params"]
+
+
+# --- render: the one way a door renders audio ---------------------------------------------------
+
+
+def test_render_writes_inside_home_only_and_reports_loudness(home, tmp_path):
+    import soundfile as sf
+
+    sr = 48000
+    t = np.arange(sr) / sr
+    src = home / "renders" / "tone.wav"
+    sf.write(str(src), 0.25 * np.sin(2 * np.pi * 220 * t)[:, None].repeat(2, axis=1), sr, subtype="PCM_24")
+    params = EQParams(3.0, 200.0, 0.0, 500.0, 1.0, 0.0, 1000.0, 1.0, 0.0, 4000.0, 1.0, 0.0, 8000.0)
+    service = Service(home)
+    out = home / "renders" / "tone.warm.wav"
+    request = {"op": "render", "id": "r1", "path": str(src), "output": str(out), "params": params.to_dict()}
+    answer = service.handle(request)
+    assert answer["ok"] is True, answer
+    assert answer["output"] == str(out.resolve()) and out.exists()
+    assert abs(answer["render"]["loudness_change_lu"]) <= 0.5  # loudness-matched
+    assert answer["render"]["true_peak_out_dbtp"] <= answer["render"]["ceiling_dbtp"] + 0.01
+    info = sf.info(str(out))
+    assert (info.samplerate, info.channels, info.subtype) == (sr, 2, "PCM_24")
+    # an existing output needs overwrite; outside home is refused; the input is never the output
+    assert service.handle(request)["code"] == "output_exists"
+    assert service.handle({**request, "overwrite": True})["ok"] is True
+    outside = tmp_path / "elsewhere.wav"
+    assert service.handle({**request, "output": str(outside)})["code"] == "forbidden_path" and not outside.exists()
+    assert service.handle({**request, "output": str(src), "overwrite": True})["code"] == "forbidden_path"
+    assert service.handle({**request, "params": {"low_shelf_gain_db": 99}})["code"] == "bad_params"

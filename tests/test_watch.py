@@ -35,12 +35,11 @@ FAKE_WORDS = {
 class FakeService:
     """Same ops, fields and answer JSON as :class:`daw_bridge.service.Service` (the answer is built by
     the real ``eq_answer``, the audio read by the real ``read_audio`` and measured by the real
-    ``analysis.band_spectrum``), with a fixed EQ per word so that the transport is tested alone.
+    ``analysis.band_spectrum``, rendered by the real ``render_file``), with a fixed EQ per word so
+    that the door is tested alone.
 
     ``busy_first`` answers "busy" to that many audio requests first; ``delay_s`` slows every audio
     request (so a kill can land mid-batch); ``calls`` records every request."""
-
-    workers = 2
 
     def __init__(self, delay_s: float = 0.0, busy_first: int = 0) -> None:
         self.delay_s = delay_s
@@ -49,7 +48,7 @@ class FakeService:
         self._lock = threading.Lock()
 
     def handle(self, request: dict) -> dict:
-        from daw_bridge.service import error_answer
+        from daw_bridge.answers import error_answer
 
         with self._lock:
             self.calls.append(dict(request))
@@ -77,9 +76,16 @@ class FakeService:
         }
 
     def _answer(self, request: dict) -> dict:
-        from daw_bridge.service import eq_answer
+        from daw_bridge.answers import eq_answer
 
         op, rid = request["op"], request["id"]
+        if op == "render":  # the real renderer, as the service's render op runs it
+            from daw_bridge.audio import render_file
+
+            report = render_file(request["path"], request["output"], EQParams.from_dict(request["params"]),
+                                 force=request.get("overwrite", False))
+            return {"ok": True, "op": op, "id": rid, "path": request["path"], "output": request["output"],
+                    "render": report.to_dict()}
         if op == "analyze":
             return {"ok": True, "op": op, "id": rid, "path": request["path"], **self._analysis(request["path"])}
         extra = {}
@@ -341,6 +347,17 @@ def test_nothing_is_ever_overwritten(tmp_path):
     assert files_under(home / "done") == ["warmer/song-2.wav", "warmer/song-3.wav", "warmer/song.wav"]
 
 
+def test_each_file_is_analysed_once_and_rendered_by_the_service(tmp_path):
+    home = tmp_path / "home"
+    write_tone(home / "inbox" / "warmer" / "a.wav")
+    service = FakeService()
+    watch.process_pending(service, home, FAST, log=lambda line: None)
+    ops = [(c["op"], Path(c["path"]).name) for c in service.calls]
+    # the input analysed once (the service keeps that analysis for adapt), the render once
+    assert ops == [("analyze", "a.wav"), ("adapt", "a.wav"), ("render", "a.wav"), ("analyze", "out.wav")]
+    assert service.calls[2]["overwrite"] is True and Path(service.calls[2]["output"]).parent.parent.name == watch.PROCESSING_DIR
+
+
 def test_busy_service_is_asked_again_not_failed(tmp_path):
     home = tmp_path / "home"
     write_tone(home / "inbox" / "warmer" / "a.wav")
@@ -457,18 +474,17 @@ from test_watch import FakeService
 from daw_bridge import watch
 
 home, delay, crash = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+on_step = None
 if crash != "none":
-    # die by SIGKILL right before the N-th call of one step of the journal
-    target, n = crash.split(":")
-    owner, name = (os, "replace") if target == "os.replace" else (watch, target) if "." not in target else (watch.Watcher, target.split(".")[1])
-    real, calls = getattr(owner, name), [0]
-    def wrapped(*args, **kwargs):
-        calls[0] += 1
-        if calls[0] == int(n):
-            os.kill(os.getpid(), signal.SIGKILL)
-        return real(*args, **kwargs)
-    setattr(owner, name, wrapped)
-config = watch.WatchConfig(settle_s=0.2, corrupt_after_s=0.6, poll_s=0.05)
+    # die by SIGKILL right after the N-th time one named step of the journal is complete
+    target, n = watch.Step(crash.split(":")[0]), int(crash.split(":")[1])
+    seen = [0]
+    def on_step(step, job):
+        if step is target:
+            seen[0] += 1
+            if seen[0] == n:
+                os.kill(os.getpid(), signal.SIGKILL)
+config = watch.WatchConfig(settle_s=0.2, corrupt_after_s=0.6, poll_s=0.05, on_step=on_step)
 handle = watch.start_watcher(FakeService(delay_s=delay), home, config)
 while True:
     time.sleep(1)
@@ -565,11 +581,13 @@ def test_sigkill_mid_batch_and_restart_loses_nothing(tmp_path, runner_script):
 @pytest.mark.parametrize(
     "crash",
     [
-        "Watcher._complete_claim:3",  # the third journal written, its input not yet moved in
-        "os.replace:9",  # somewhere among job.json writes and output renames
-        "os.replace:21",
-        "_move:2",  # outputs complete and the end journaled; input half moved out
-        "write_text_atomic:16",  # a journal write of a later job, or the error text
+        "claim_journaled:3",  # the third claim journaled, its input not yet moved in
+        "attempt_journaled:2",  # an attempt counted, nothing made yet
+        "rendered:2",  # the render staged in the job folder, nothing in outbox yet
+        "outputs_moved:3",  # render, plot and ReaScript in outbox, the end not yet journaled
+        "end_journaled:4",  # the end journaled (done or failed), the input not yet moved out
+        "input_moved:5",  # the input in done/ or failed/, the answer not yet in outbox
+        "answer_moved:2",  # everything in place, the job folder not yet removed
     ],
 )
 def test_killed_at_each_journal_step_restart_finishes_exactly_once(tmp_path, runner_script, crash):

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from daw_bridge.cli import CLIError
 
-BAND_LABELS = ("low shelf", "peak 1", "peak 2", "peak 3", "high shelf")
 
 
 def add_parser(subparsers) -> None:
@@ -53,7 +52,7 @@ def local_answer(request: dict) -> dict:
     from daw_bridge.paths import UNRESTRICTED, default_home
     from daw_bridge.service import Service
 
-    service = Service(default_home(), workers=1, queue_size=0, request_timeout_s=3600.0, paths=UNRESTRICTED)
+    service = Service(default_home(), paths=UNRESTRICTED)
     try:
         answer = service.handle({"id": "cli", **request})
     finally:
@@ -68,8 +67,8 @@ def local_answer(request: dict) -> dict:
 
 def save_plot(path: Path, answer: dict, audio: Path | None, title: str) -> None:
     """Write the EQ curve (over the band levels of ``audio``, if given) as a PNG, atomically."""
-    from daw_bridge.files import atomic_path
     from daw_bridge.artifacts import plot_eq_over_spectrum
+    from daw_bridge.files import atomic_path
 
     path = Path(path)
     if path.suffix.lower() != ".png":
@@ -83,12 +82,14 @@ def save_plot(path: Path, answer: dict, audio: Path | None, title: str) -> None:
 
 def format_bands(answer: dict) -> list[str]:
     """The five bands as lines: gain (dB), frequency (Hz), Q for the peaks."""
+    from daw_bridge.layout import BANDS
+
     p = answer["params"]
-    keys = ("low_shelf", "peak1", "peak2", "peak3", "high_shelf")
     lines = []
-    for label, key in zip(BAND_LABELS, keys):
-        q = f"  Q {p[key + '_q']:.2f}" if key.startswith("peak") else ""
-        lines.append(f"  {label:<10} {p[key + '_gain_db']:+6.1f} dB at {p[key + '_freq_hz']:7.0f} Hz{q}")
+    for band in BANDS:
+        gain, freq, *q = (p[name] for name in band.names)
+        width = f"  Q {q[0]:.2f}" if q else ""
+        lines.append(f"  {band.label:<10} {gain:+6.1f} dB at {freq:7.0f} Hz{width}")
     return lines
 
 
@@ -102,10 +103,13 @@ def print_answer(answer: dict, as_json: bool) -> None:
         lines.append(f"heard: {answer['summary']}")
     if answer.get("terms"):
         used = ", ".join(
-            f"{t['term']} x{t['weight']:.2f}" + ("" if t.get("similarity") is None else f" (similar {t['similarity']:.2f})")
+            f"{t['term']} x{t['weight']:.2f}" + (f" [{t['kind']}]" if t.get("kind") else "")
+            + ("" if t.get("similarity") is None else f" (similar {t['similarity']:.2f})")
             for t in answer["terms"]
         )
         lines.append(f"'{answer.get('text')}' -> {used}, intensity {answer.get('intensity')}")
+        lines += [f"  {t['term']}: {t['definition']}" for t in answer["terms"]
+                  if t.get("similarity") is not None and t.get("definition")]
     if answer.get("blend"):
         lines.append("blend: " + ", ".join(f"{b['term']} {100 * b['weight']:.0f}%" for b in answer["blend"]))
     if "params" in answer:

@@ -1,7 +1,9 @@
 """``semeq send``: one request to a running ``semeq serve``; the answer JSON on stdout.
 
-Exit codes: 0 answered, 2 usage, 3 server not running, 4 timeout, 5 error reply (the message on
-stderr, the error JSON on stdout). Starts fast: no numpy, torch or model import.
+The subcommands, their arguments and options come from the op table (:mod:`daw_bridge.ops`) and
+the host registry (``--push HOST`` and each host's target options): a new op or host appears here
+by itself. Exit codes: 0 answered, 2 usage, 3 server not running, 4 timeout, 5 error reply (the
+message on stderr, the error JSON on stdout). Starts fast: no numpy, torch or model import.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import sys
 
 from daw_bridge.cli import CLIError
+from daw_bridge.ops import FIELDS, OPS, Field
 
 DEFAULTS = {"host": "127.0.0.1", "port": 7710, "timeout": 30.0}
 
@@ -24,20 +27,33 @@ def _connection_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pretty", action="store_true", default=argparse.SUPPRESS, help="indent the JSON")
 
 
-def _words_options(q: argparse.ArgumentParser) -> None:
-    """Options of the requests that carry words: intensity, the host's current EQ, push."""
-    q.add_argument("--intensity", type=float)
-    q.add_argument("--current", metavar="JSON", help="the host EQ's state: 13 named parameters (JSON)")
-    _push_options(q)
-
-
 def _push_options(p: argparse.ArgumentParser) -> None:
+    from daw_bridge.hosts import HOSTS
+
     g = p.add_argument_group("push the EQ to a host's OSC surface (address set on the server)")
-    g.add_argument("--push", choices=("ardour", "reaper"))
-    g.add_argument("--strip", type=int, help="Ardour strip id (1-based)")
-    g.add_argument("--plugin", type=int, help="Ardour plugin id on the strip (1-based)")
-    g.add_argument("--track", type=int, help="REAPER track number (0 = master)")
-    g.add_argument("--fx", type=int, help="REAPER fx number on the track (1-based)")
+    g.add_argument("--push", choices=tuple(HOSTS), help=FIELDS["push"].doc)
+    seen = set()
+    for host in HOSTS.values():
+        for target in host.target:
+            if target.name not in seen:
+                seen.add(target.name)
+                g.add_argument(f"--{target.name}", type=int, help=f"{target.doc} (--push {host.name})")
+
+
+def _add_field(q: argparse.ArgumentParser, spec: Field, required: bool) -> None:
+    """One field as a positional (required fields, in table order) or an option."""
+    if spec.kind == "push":
+        _push_options(q)
+        return
+    metavar = spec.name.upper() if required else {"eq": "JSON"}.get(spec.kind)
+    help_text = spec.doc + (f" ({spec.describe()})" if spec.describe() else "")
+    if spec.kind == "bool":
+        q.add_argument(f"--{spec.name.replace('_', '-')}", dest=spec.name, action="store_true", default=None, help=help_text)
+    elif required:
+        q.add_argument(spec.name, metavar=metavar, help=help_text)
+    else:
+        kind = float if spec.kind == "number" else str
+        q.add_argument(f"--{spec.name.replace('_', '-')}", dest=spec.name, type=kind, metavar=metavar, help=help_text)
 
 
 def add_parser(subparsers) -> None:
@@ -50,55 +66,50 @@ def add_parser(subparsers) -> None:
     _connection_options(p)
     ops = p.add_subparsers(dest="op", metavar="OP")
     ops.required = True
-
-    q = ops.add_parser("eq", help="words -> EQ")
-    q.add_argument("text")
-    _words_options(q)
-
-    q = ops.add_parser("adapt", help="words -> EQ sized to the track in PATH")
-    q.add_argument("path")
-    q.add_argument("text")
-    _words_options(q)
-
-    q = ops.add_parser("suggest", help="an EQ for the track in PATH")
-    q.add_argument("path")
-    q.add_argument("--strength", type=float)
-    q.add_argument("--max-gain-db", type=float)
-    _push_options(q)
-
-    q = ops.add_parser("analyze", help="describe the track in PATH")
-    q.add_argument("path")
-
-    ops.add_parser("ping", help="is the server there?")
-    ops.add_parser("status", help="version, model, uptime, queue depth")
-    for q in ops.choices.values():
+    for op in OPS.values():
+        q = ops.add_parser(op.name, help=op.doc)
+        for name in op.required:
+            _add_field(q, FIELDS[name], required=True)
+        for name in op.optional:
+            _add_field(q, FIELDS[name], required=False)
         _connection_options(q)
     p.set_defaults(func=run)
 
 
-def _fields(args: argparse.Namespace) -> dict:
-    fields: dict = {}
-    if getattr(args, "path", None) is not None:
-        fields["path"] = os.path.abspath(args.path)
-    for name in ("text", "intensity", "strength", "max_gain_db"):
-        if getattr(args, name, None) is not None:
-            fields[name] = getattr(args, name)
-    if getattr(args, "current", None) is not None:
+def _value(spec: Field, text):
+    """A command-line value in the request's form: absolute paths, parsed JSON."""
+    if spec.kind == "path":
+        return os.path.abspath(text)
+    if spec.kind == "eq":
         try:
-            fields["current"] = json.loads(args.current)
+            value = json.loads(text)
         except ValueError as exc:
-            raise CLIError(f"--current is not valid JSON: {exc}", code=2) from None
-        if isinstance(fields["current"], dict) and isinstance(fields["current"].get("params"), dict):
-            fields["current"] = fields["current"]["params"]  # a whole earlier answer is fine too
-    push = getattr(args, "push", None)
-    if push == "ardour":
-        if args.strip is None or args.plugin is None:
-            raise CLIError("--push ardour needs --strip N and --plugin N", code=2)
-        fields["push"] = {"to": "ardour", "strip": args.strip, "plugin": args.plugin}
-    elif push == "reaper":
-        if args.track is None or args.fx is None:
-            raise CLIError("--push reaper needs --track N and --fx N", code=2)
-        fields["push"] = {"to": "reaper", "track": args.track, "fx": args.fx}
+            raise CLIError(f"--{spec.name} is not valid JSON: {exc}", code=2) from None
+        if isinstance(value, dict) and isinstance(value.get("params"), dict):
+            value = value["params"]  # a whole earlier answer is fine too
+        return value
+    return text
+
+
+def _push(args: argparse.Namespace) -> dict:
+    from daw_bridge.hosts import HOSTS
+
+    host = HOSTS[args.push]
+    missing = [f"--{t.name} N" for t in host.target if getattr(args, t.name, None) is None]
+    if missing:
+        raise CLIError(f"--push {host.name} needs {' and '.join(missing)}", code=2)
+    return {"to": host.name, **{t.name: getattr(args, t.name) for t in host.target}}
+
+
+def _fields(args: argparse.Namespace) -> dict:
+    op = OPS[args.op]
+    fields: dict = {}
+    for name in op.required + op.optional:
+        if name == "push":
+            if getattr(args, "push", None) is not None:
+                fields["push"] = _push(args)
+        elif getattr(args, name, None) is not None:
+            fields[name] = _value(FIELDS[name], getattr(args, name))
     return fields
 
 

@@ -27,13 +27,19 @@ def add_parser(subparsers) -> None:
     p.add_argument("--workers", type=int, default=2, help="threads for audio requests (default 2)")
     p.add_argument("--queue-size", type=int, default=8, help="audio requests that may wait before 'busy' (default 8)")
     p.add_argument("--request-timeout", type=float, default=60.0, metavar="S", help="longest time for one request in seconds (default 60)")
-    p.add_argument("--ardour-osc", default="127.0.0.1:3819", metavar="HOST:PORT", help="Ardour's OSC surface for push (default 127.0.0.1:3819)")
-    p.add_argument("--reaper-osc", default="127.0.0.1:8000", metavar="HOST:PORT", help="REAPER's OSC surface for push (default 127.0.0.1:8000)")
+    from daw_bridge.hosts import HOSTS
+
+    for host in HOSTS.values():
+        p.add_argument(f"--{host.name}-osc", default=host.default_osc, metavar="HOST:PORT",
+                       help=f"OSC surface of {host.name} for push (default {host.default_osc})")
     p.add_argument("--no-watch", action="store_true", help="do not watch HOME/inbox (OSC only)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    import logging
+
+    from daw_bridge.hosts import HOSTS
     from daw_bridge.osc_server import OscServer
     from daw_bridge.paths import default_home, ensure_home
     from daw_bridge.service import OscTarget, Service
@@ -44,16 +50,13 @@ def run(args: argparse.Namespace) -> int:
     for folder in args.allow:
         if not folder.expanduser().is_dir():
             raise CLIError(f"--allow {folder}: not a folder")
-    service = Service(
-        home,
-        workers=args.workers,
-        queue_size=args.queue_size,
-        request_timeout_s=args.request_timeout,
-        allow=args.allow,
-        ardour_osc=OscTarget.parse(args.ardour_osc),
-        reaper_osc=OscTarget.parse(args.reaper_osc),
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
+    targets = {name: OscTarget.parse(getattr(args, f"{name}_osc")) for name in HOSTS}
+    service = Service(home, allow=args.allow, push_targets=targets)
+    server = OscServer(
+        service, args.host, args.port, allow_remote=args.allow_remote,
+        workers=args.workers, queue_size=args.queue_size, request_timeout_s=args.request_timeout,
     )
-    server = OscServer(service, args.host, args.port, allow_remote=args.allow_remote)
     watcher = None
     try:
         service.warm()

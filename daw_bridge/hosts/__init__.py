@@ -1,31 +1,32 @@
-"""Host mappings: one EQ turned into what a DAW's own EQ plug-in takes.
+"""Host DAWs, registered in one place: a host is one module exposing ``HOST`` (a
+:class:`~daw_bridge.hosts.base.Host`: name, map, push) plus one line in :data:`HOSTS` below.
 
-Every host module exposes ``map_eq(params, sample_rate_hz=48000.0) -> HostMapping``: a JSON-ready
-block in the host's units plus warnings where the host cannot reproduce the EQ exactly.
+Every answer that carries an EQ gets each host's block (:func:`map_all`); a request's ``push``
+names a host by :attr:`Host.name`. Nothing else in the package knows which hosts exist.
 """
 
 from __future__ import annotations
 
-import importlib
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from daw_bridge.eq import EQParams
+from daw_bridge.hosts import ardour, reaeq
+from daw_bridge.hosts.base import Host, HostMapping, TargetField
 
-#: Host name -> module implementing ``map_eq``; the name is also the answer's JSON key.
-HOSTS = {"reaeq": "daw_bridge.hosts.reaeq", "ardour": "daw_bridge.hosts.ardour"}
+if TYPE_CHECKING:
+    from daw_bridge.eq import EQParams
 
+#: Every host by name, in the order of the answer JSON's blocks.
+HOSTS: dict[str, Host] = {host.name: host for host in (reaeq.HOST, ardour.HOST)}
 
-@dataclass(frozen=True)
-class HostMapping:
-    """What one host gets: ``block`` (JSON-ready) and ``warnings`` (sentences)."""
-
-    block: object
-    warnings: tuple[str, ...] = field(default_factory=tuple)
+__all__ = ["HOSTS", "Host", "HostMapping", "TargetField", "map_all", "register"]
 
 
-def map_all(params: EQParams, sample_rate_hz: float = 48000.0) -> dict[str, HostMapping]:
-    """Map ``params`` for every known host, keyed by host name."""
-    return {
-        name: importlib.import_module(module).map_eq(params, sample_rate_hz)
-        for name, module in HOSTS.items()
-    }
+def register(host: Host) -> Host:
+    """Add ``host`` to :data:`HOSTS` (for a host shipped outside the package); returns it."""
+    HOSTS[host.name] = host
+    return host
+
+
+def map_all(params: "EQParams", sample_rate_hz: float = 48000.0) -> dict[str, HostMapping]:
+    """Map ``params`` for every host, keyed by the host's answer block name."""
+    return {host.block: host.map_eq(params, sample_rate_hz) for host in HOSTS.values()}

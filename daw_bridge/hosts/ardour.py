@@ -37,12 +37,16 @@ import math
 import socket
 from dataclasses import dataclass
 
-import numpy as np
-from scipy import signal
+from typing import TYPE_CHECKING
 
-from daw_bridge.eq import EQParams, SHELF_Q, Band, band_sos, log_freq_grid, response_db
 from daw_bridge.errors import SemeqError
-from daw_bridge.hosts import HostMapping
+from daw_bridge.hosts.base import Host, HostMapping, TargetField
+from daw_bridge.layout import octaves_from_q, q_from_octaves
+
+if TYPE_CHECKING:  # numpy and the DSP load on first use: the host registry stays light to import
+    import numpy as np
+
+    from daw_bridge.eq import Band, EQParams
 
 #: ACE EQ's plug-in URI in Ardour.
 ACE_URI = "urn:ardour:a-eq"
@@ -88,16 +92,6 @@ def _band_parameters() -> list[AceParameter]:
 ACE_PARAMETERS: tuple[AceParameter, ...] = tuple(_band_parameters())
 
 
-def q_to_bandwidth_oct(q: float) -> float:
-    """Peak Q -> ACE bandwidth in octaves (inverse of ``Q = 2**(BW/2) / (2**BW - 1)``)."""
-    return 2.0 / math.log(2.0) * math.asinh(1.0 / (2.0 * q))
-
-
-def bandwidth_oct_to_q(bw_oct: float) -> float:
-    """ACE bandwidth in octaves -> peak Q."""
-    return 2.0 ** (bw_oct / 2.0) / (2.0 ** bw_oct - 1.0)
-
-
 def _shelf_scale(kind: str, gain_db: float) -> float:
     """Factor on ``tan(pi f/fs)`` from an ACE shelf frequency to the equal RBJ shelf's corner."""
     root_a = 10.0 ** (gain_db / 80.0)  # sqrt(A), A = 10**(G/40)
@@ -125,6 +119,8 @@ def _clamp(value: float, low: float, high: float) -> float:
 
 def _ace_bands(values: list[float], sample_rate_hz: float) -> list[Band]:
     """The RBJ bands ACE plays for the 24 control values (switched-off bands left out)."""
+    from daw_bridge.eq import SHELF_Q, Band
+
     bands = []
     if values[17] > 0.5:
         f = rbj_shelf_freq_hz("low_shelf", values[0], values[1], sample_rate_hz)
@@ -132,7 +128,7 @@ def _ace_bands(values: list[float], sample_rate_hz: float) -> list[Band]:
     for n in range(4):
         if values[18 + n] > 0.5:
             base = 2 + 3 * n
-            bands.append(Band("peak", values[base], values[base + 1], bandwidth_oct_to_q(values[base + 2])))
+            bands.append(Band("peak", values[base], values[base + 1], q_from_octaves(values[base + 2])))
     if values[22] > 0.5:
         f = rbj_shelf_freq_hz("high_shelf", values[14], values[15], sample_rate_hz)
         bands.append(Band("high_shelf", f, values[15], SHELF_Q))
@@ -141,6 +137,11 @@ def _ace_bands(values: list[float], sample_rate_hz: float) -> list[Band]:
 
 def ace_response_db(values: list[float], freqs_hz: np.ndarray, sample_rate_hz: float = 48000.0) -> np.ndarray:
     """Magnitude response (dB) of ACE EQ set to the 24 ``values`` at ``freqs_hz`` (Hz)."""
+    import numpy as np
+    from scipy import signal
+
+    from daw_bridge.eq import band_sos
+
     if values[23] <= 0.5:
         return np.zeros(len(freqs_hz))
     sections = [band_sos(b, sample_rate_hz) for b in _ace_bands(values, sample_rate_hz) if b.gain_db != 0.0]
@@ -185,7 +186,7 @@ def ace_values(params: EQParams, sample_rate_hz: float = 48000.0) -> tuple[list[
         audible = band.gain_db != 0.0  # a 0 dB peak is silent at any frequency and width
         put(base, band.freq_hz, f_low, f_high, audible)
         put(base + 1, band.gain_db, *ACE_GAIN_RANGE_DB)
-        put(base + 2, q_to_bandwidth_oct(band.q), *ACE_BW_RANGE_OCT, audible)
+        put(base + 2, octaves_from_q(band.q), *ACE_BW_RANGE_OCT, audible)
     values[12] = 0.0  # fourth peak: gain 0 and switched off
     values[16] = master_db
     values[17:23] = [1.0, 1.0, 1.0, 1.0, 0.0, 1.0]
@@ -199,6 +200,10 @@ def map_eq(params: EQParams, sample_rate_hz: float = 48000.0) -> HostMapping:
     ``warnings`` is empty when ACE plays exactly the engine's EQ; otherwise it names the clamped
     values and the largest resulting difference in dB between 20 Hz and 20 kHz.
     """
+    import numpy as np
+
+    from daw_bridge.eq import log_freq_grid, response_db
+
     values, clamped = ace_values(params, sample_rate_hz)
     block = [{"index": p.index, "name": p.name, "value": round(v, 6)} for p, v in zip(ACE_PARAMETERS, values)]
     warnings: list[str] = []
@@ -257,3 +262,22 @@ def push_osc(
     except OSError as exc:
         raise SemeqError(f"could not send OSC to Ardour at {address}:{port}: {exc}", "push_failed") from None
     return messages
+
+
+def _push(params: EQParams, sample_rate_hz: float, address: str, port: int, strip: int, plugin: int) -> list:
+    """:func:`push_osc` in the host protocol's form."""
+    return push_osc(params, sample_rate_hz, address, port, strip, plugin)
+
+
+HOST = Host(
+    name="ardour",
+    block="ardour",
+    target=(
+        TargetField("strip", 1, "Ardour strip id (1-based)"),
+        TargetField("plugin", 1, "Ardour plugin id on the strip (1-based)"),
+    ),
+    default_osc=f"{ARDOUR_OSC_ADDRESS}:{ARDOUR_OSC_PORT}",
+    map_eq=map_eq,
+    push=_push,
+    doc="Ardour's ACE EQ (24 control inputs; pushed through Ardour's OSC surface, /strip/plugin/parameter)",
+)

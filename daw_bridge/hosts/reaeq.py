@@ -9,7 +9,7 @@ REAPER's SDK):
 * Normalized frequency (community): ``f_hz = 20 + 23980 * (401**n - 1) / 400`` (20 Hz .. 24 kHz).
 * Normalized gain (community): amplitude linear and piecewise, 0.5 = 0 dB; below 0 dB
   ``amp = 2 n``, above ``amp = 1 + (n - 0.5) * 2 * (10**(12/20) - 1)`` (+12 dB at 1.0).
-* Bandwidth in octaves from Q: ``BW = (2/ln 2) * asinh(1/(2 Q))``; shelves use the engine's
+* Bandwidth in octaves from Q: :func:`daw_bridge.layout.octaves_from_q`; shelves use the engine's
   :data:`~daw_bridge.eq.SHELF_Q` (1.90 octaves). The normalized bandwidth mapping is unknown, so
   ``bw_norm`` is ``None`` and ``bw_norm_known`` false: scripts set BW in octaves
   (``TrackFX_SetEQParam`` paramtype 2, ``isnorm=false``) and read it back.
@@ -21,10 +21,14 @@ approximation.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from daw_bridge.eq import EQParams
 from daw_bridge.errors import SemeqError
-from daw_bridge.hosts import HostMapping
+from daw_bridge.hosts.base import Host, HostMapping, TargetField
+from daw_bridge.layout import octaves_from_q
+
+if TYPE_CHECKING:
+    from daw_bridge.eq import EQParams
 
 #: ReaEQ's normalized frequency range (Hz) and its curve constant.
 REAEQ_FREQ_RANGE_HZ = (20.0, 24000.0)
@@ -74,16 +78,6 @@ def gain_db_from_norm(norm: float) -> float:
     return 20.0 * math.log10(amp) if amp > 0 else -math.inf
 
 
-def bw_oct_from_q(q: float) -> float:
-    """Quality factor -> bandwidth in octaves, ``(2/ln 2) * asinh(1/(2 Q))``."""
-    return 2.0 / math.log(2.0) * math.asinh(1.0 / (2.0 * q))
-
-
-def q_from_bw_oct(bw_oct: float) -> float:
-    """Bandwidth in octaves -> quality factor (inverse of :func:`bw_oct_from_q`)."""
-    return 1.0 / (2.0 * math.sinh(math.log(2.0) / 2.0 * bw_oct))
-
-
 def _band_name(kind: str, position: int) -> str:
     """ReaEQ's default band names: "Low Shelf", "Band 2", ..., "High Shelf 5" (1-based position)."""
     if kind == "low_shelf":
@@ -116,7 +110,7 @@ def map_eq(params: EQParams, sample_rate_hz: float = 48000.0) -> HostMapping:
                 "bandtype_code": BANDTYPE_CODE[band.kind],
                 "freq_hz": band.freq_hz,
                 "gain_db": band.gain_db,
-                "bw_oct": bw_oct_from_q(band.q),
+                "bw_oct": octaves_from_q(band.q),
                 "q": band.q,
                 "freq_norm": freq_norm(band.freq_hz),
                 "gain_norm": gain_norm(band.gain_db),
@@ -128,9 +122,9 @@ def map_eq(params: EQParams, sample_rate_hz: float = 48000.0) -> HostMapping:
                 f"{name} at {band.freq_hz:g} Hz is at or above the Nyquist frequency ({nyquist:g} Hz) of a "
                 f"{sample_rate_hz:g} Hz project; ReaEQ cannot play it as designed"
             )
-        if band.kind == "peak" and band.gain_db != 0.0 and bw_oct_from_q(band.q) > REAEQ_MAX_BW_OCT:
+        if band.kind == "peak" and band.gain_db != 0.0 and octaves_from_q(band.q) > REAEQ_MAX_BW_OCT:
             warnings.append(
-                f"{name} is {bw_oct_from_q(band.q):.2f} octaves wide (Q {band.q:g}); ReaEQ is believed to hold "
+                f"{name} is {octaves_from_q(band.q):.2f} octaves wide (Q {band.q:g}); ReaEQ is believed to hold "
                 f"at most {REAEQ_MAX_BW_OCT:g} octaves, so REAPER may refuse it"
             )
     return HostMapping({"bands": bands, "bw_norm_known": False}, tuple(warnings))
@@ -181,3 +175,22 @@ def push_osc(
     except OSError as exc:
         raise SemeqError(f"could not send OSC to REAPER at {address}:{port}: {exc}", "push_failed") from None
     return messages
+
+
+def _push(params: EQParams, sample_rate_hz: float, address: str, port: int, track: int, fx: int) -> list:
+    """:func:`push_osc` in the host protocol's form (REAPER's surface takes no sample rate)."""
+    return push_osc(params, address, port, track, fx)
+
+
+HOST = Host(
+    name="reaper",
+    block="reaeq",
+    target=(
+        TargetField("track", 0, "REAPER track number (0 = master)"),
+        TargetField("fx", 1, "REAPER fx number on the track (1-based; the OSC patterns reach the first ReaEQ only)"),
+    ),
+    default_osc=f"127.0.0.1:{REAPER_OSC_PORT}",
+    map_eq=map_eq,
+    push=_push,
+    doc="REAPER's ReaEQ (five bands; pushed through REAPER's own OSC surface, fxeq patterns)",
+)

@@ -22,7 +22,7 @@ import numpy as np
 
 from daw_bridge.eq import FREQ_RANGE_HZ, GAIN_RANGE_DB, EQParams, response_db
 from daw_bridge.errors import SemeqError
-from daw_bridge.hosts.reaeq import q_from_bw_oct
+from daw_bridge.layout import q_from_octaves
 
 try:  # Python >= 3.11
     import tomllib as _toml
@@ -89,7 +89,7 @@ class LexiconEntry:
             elif m.shape == "high_shelf":
                 v[11], v[12] = m.gain_db, m.centre_hz
             else:
-                peaks.append((m.gain_db, m.centre_hz, q_from_bw_oct(m.width_oct)))
+                peaks.append((m.gain_db, m.centre_hz, q_from_octaves(m.width_oct)))
         for slot, peak in enumerate(sorted(peaks, key=lambda p: p[1])):
             v[2 + 3 * slot : 5 + 3 * slot] = peak
         return EQParams.from_vector(v).scaled(intensity)

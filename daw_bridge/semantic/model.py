@@ -30,7 +30,7 @@ from daw_bridge.eq import GAIN_INDEX, GAIN_RANGE_DB, EQError, EQParams
 from daw_bridge.errors import SemeqError
 from daw_bridge.semantic.lexicon import normalise as lexicon_key
 from daw_bridge.semantic.parse import COMPARATIVE, Mention, parse
-from daw_bridge.semantic.words import NEEDS_AUDIO, comparative_readings
+from daw_bridge.semantic.words import NEEDS_AUDIO, NOT_SOUND, comparative_readings
 
 WEIGHTS_FILE = "semantic.pt"
 VOCABULARY_FILE = "vocabulary.json"
@@ -145,7 +145,7 @@ class SemanticModel:
 
     # --- loading ----------------------------------------------------------------------------------
     @classmethod
-    def load(cls, path: Path | str | None = None) -> "SemanticModel":
+    def load(cls, path: Path | str | None = None) -> SemanticModel:
         """Load from a models folder (default :func:`models_dir`) or a ``semantic.pt`` file."""
         import torch
 
@@ -223,7 +223,7 @@ class SemanticModel:
         """
         intensity = _check_intensity(intensity)
         mentions = parse(text, self._known)
-        judging = [m for m in mentions if m.base in NEEDS_AUDIO]
+        judging = [m for m in mentions if m.base in NEEDS_AUDIO and lexicon_key(m.base) not in self._alias]
         if len(judging) == len(mentions):
             words = [m.word for m in judging]
             raise NeedsAudioError(
@@ -233,7 +233,7 @@ class SemanticModel:
         warnings = [f"'{m.word}' judges rather than describes; ignored (with audio, auto-suggest decides)"
                     for m in judging]
         uses: dict[str, TermUse] = {}
-        for mention in (m for m in mentions if m.base not in NEEDS_AUDIO):
+        for mention in (m for m in mentions if m not in judging):
             use = self._use(mention)
             if use.term in uses:  # the same word twice: weights add
                 old = uses[use.term]
@@ -268,6 +268,10 @@ class SemanticModel:
             entry = self._entry[term]
             return TermUse(term, round(mention.weight, 6), entry.source, None, mention.matched, entry.kind,
                            entry.definition)
+        if mention.base in NOT_SOUND:
+            close = self._spelling_suggestions(mention.word)
+            raise UnknownTermError(f"{mention.word!r} is not a studio word: it {NOT_SOUND[mention.base]}. Say how it "
+                                   "should sound, e.g. 'warmer' or 'less harsh'", mention.word, close or ["warm", "bright"])
         table = self._embedding_table()
         if table is None:
             raise UnknownTermError(
@@ -287,7 +291,7 @@ class SemanticModel:
             close = _unique([m.term for m in best] + self._spelling_suggestions(mention.word))[:6]
             raise UnknownTermError(
                 f"unknown word {mention.word!r}: no studio word is close enough in meaning (best "
-                f"{match.term!r} by its {match.via}, similarity {match.score:.3f} < {embeddings.THRESHOLD:g}). "
+                f"{match.term!r}, similarity {match.score:.3f} < {embeddings.THRESHOLD:g}). "
                 "Close known words: " + _join(close),
                 mention.word, close,
             )

@@ -21,7 +21,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from daw_bridge.eq import FREQ_INDEX, FREQ_RANGE_HZ, GAIN_INDEX, GAIN_RANGE_DB, Q_INDEX, Q_RANGE, SHELF_Q
+from daw_bridge.eq import FREQ_RANGE_HZ, GAIN_RANGE_DB, Q_RANGE, SHELF_Q
+from daw_bridge.layout import BANDS, FREQ_INDEX, GAIN_INDEX, Q_INDEX
 
 LATENT_DIM = 32
 HIDDEN = 128
@@ -88,13 +89,11 @@ def magnitude_db(params: torch.Tensor, freqs_hz: torch.Tensor, sample_rate_hz: f
     w = 2.0 * math.pi * freqs_hz / sample_rate_hz
     cos1, cos2, sin1, sin2 = torch.cos(w), torch.cos(2 * w), torch.sin(w), torch.sin(2 * w)
     shelf_q = torch.full_like(params[:, :1], SHELF_Q)
-    bands = (
-        ("low_shelf", params[:, 0:1], params[:, 1:2], shelf_q),
-        ("peak", params[:, 2:3], params[:, 3:4], params[:, 4:5]),
-        ("peak", params[:, 5:6], params[:, 6:7], params[:, 7:8]),
-        ("peak", params[:, 8:9], params[:, 9:10], params[:, 10:11]),
-        ("high_shelf", params[:, 11:12], params[:, 12:13], shelf_q),
-    )
+    column = lambda i: params[:, i : i + 1]  # noqa: E731
+    bands = [
+        (b.kind, column(b.gain_index), column(b.freq_index), shelf_q if b.q_index is None else column(b.q_index))
+        for b in BANDS
+    ]
     total = torch.zeros(params.shape[0], freqs_hz.shape[0], dtype=params.dtype)
     for kind, g, f, q in bands:
         power = _band_power(kind, g, f, q, cos1, cos2, sin1, sin2, sample_rate_hz)

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from daw_bridge.layout import BANDS
 from daw_bridge.semantic.data import FIT_GRID_HZ, Example, write_json_atomic
 from daw_bridge.semantic.model import VOCABULARY_FILE, WEIGHTS_FILE, VocabularyEntry
 from daw_bridge.semantic.net import SemanticNet, denormalise, magnitude_db, normalise
@@ -104,10 +105,9 @@ def _random_eqs(n: int, rng: np.random.Generator) -> np.ndarray:
 def _relevance(norm: torch.Tensor) -> torch.Tensor:
     """Per-parameter weights: gains 1; a band's frequency and Q by how loud the band is."""
     w = torch.ones_like(norm)
-    bands = ((0, (1,)), (2, (3, 4)), (5, (6, 7)), (8, (9, 10)), (11, (12,)))
-    for g, others in bands:
-        for i in others:
-            w[:, i] = 0.05 + norm[:, g].abs()
+    for band in BANDS:
+        for i in band.indices[1:]:
+            w[:, i] = 0.05 + norm[:, band.gain_index].abs()
     return w
 
 

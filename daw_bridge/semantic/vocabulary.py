@@ -8,8 +8,10 @@ Precedence (the model card repeats it):
    of the entry's names, its mean curve C is compared with the lexicon curve L inside the entry's
    region widened by half an octave each side (the *window*). The source agrees when the Pearson
    correlation r of C and L in the window is at least :data:`AGREE_CORRELATION` and C moves the
-   same way (slope a of C on L, with an offset, > 0). The agreeing sources' curves (weighted
-   r x sqrt(people)) are then fitted in the window by the entry's own moves with bounded changes:
+   same way (slope a of C on L, with an offset, > 0). A source that fails this but still puts more
+   (or less) energy in the main move's region than outside it, as the lexicon does, by at least
+   :data:`DIRECTION_CONTRAST_DB`, agrees on the *direction only*: reported, not used. The agreeing
+   sources' curves (weighted r x sqrt(people)) are then fitted in the window by the entry's own moves with bounded changes:
    gain x :data:`AMOUNT_RANGE`, centre within +-:data:`CENTRE_SHIFT_OCT` octave and inside the
    region, peak width x :data:`WIDTH_RANGE`. The target is lexicon + mean r x (fit - lexicon), so
    region and direction never change. A source that disagrees is listed, and ignored for that word.
@@ -44,6 +46,8 @@ AGREE_CORRELATION = 0.5
 AMOUNT_RANGE = (0.5, 1.5)
 CENTRE_SHIFT_OCT = 1.0 / 3.0
 WIDTH_RANGE = (0.5, 2.0)
+#: Smallest region-minus-outside contrast (dB) of a crowd curve that counts as agreeing on direction.
+DIRECTION_CONTRAST_DB = 1.0
 #: The region is widened by this much (octaves) on each side to compare curves.
 WINDOW_MARGIN_OCT = 0.5
 #: A problem word stays a targeted move: at the strength of "less X" (:data:`TARGETED_STRENGTH`), the
@@ -51,7 +55,7 @@ WINDOW_MARGIN_OCT = 0.5
 #: :data:`TARGETED_LIMIT_DB` minus :data:`TARGETED_MARGIN_DB` (room for the network's error).
 TARGETED_STRENGTH = 1.25
 TARGETED_LIMIT_DB = 1.5
-TARGETED_MARGIN_DB = 0.3
+TARGETED_MARGIN_DB = 0.5
 #: Training weight of a lexicon entry's target (a crowd word's examples share weight 1 per word).
 LEXICON_WEIGHT = 8.0
 
@@ -66,6 +70,8 @@ class SourceCheck:
     correlation: float
     slope: float
     agrees: bool
+    contrast_db: float = 0.0
+    verdict: str = "disagrees"  # agrees | direction only | disagrees
 
 
 @dataclass
@@ -111,6 +117,15 @@ def compare(lexicon_db: np.ndarray, crowd_db: np.ndarray, mask: np.ndarray) -> t
     if sx == 0.0 or sy == 0.0:
         return 0.0, 0.0
     return float((x * y).sum() / (sx * sy)), float((x * y).sum() / (sx * sx))
+
+
+def contrast_db(entry: LexiconEntry, crowd_db: np.ndarray) -> float:
+    """Crowd mean in the main move's region minus outside it (dB), signed by the move's direction."""
+    main = max(entry.moves, key=lambda m: abs(m.gain_db))
+    inside = (FIT_GRID_HZ >= main.low_hz) & (FIT_GRID_HZ <= main.high_hz)
+    if inside.all() or not inside.any():
+        return 0.0
+    return float(np.sign(main.gain_db) * (crowd_db[inside].mean() - crowd_db[~inside].mean()))
 
 
 def _moved(entry: LexiconEntry, theta: np.ndarray) -> LexiconEntry:
@@ -188,9 +203,11 @@ def _lexicon_word(entry: LexiconEntry, crowd: list[Example]) -> VocabWord:
         curve = _mean_curve(examples)
         r, slope = compare(lexicon_db, curve, mask)
         agrees = r >= AGREE_CORRELATION and slope > 0.0
+        contrast = contrast_db(entry, curve)
+        verdict = "agrees" if agrees else "direction only" if contrast >= DIRECTION_CONTRAST_DB else "disagrees"
         people = sum(e.people for e in examples)
         checks.append(SourceCheck(source, tuple(sorted({e.word for e in examples})), people, round(r, 3),
-                                  round(slope, 3), agrees))
+                                  round(slope, 3), agrees, round(contrast, 2), verdict))
         if agrees:
             agreeing.append((curve, r * math.sqrt(people), r, examples))
     refined = entry

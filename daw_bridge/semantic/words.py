@@ -151,7 +151,7 @@ def normalise_word(raw: str, known: frozenset[str] | set[str] = frozenset()) -> 
 # crowd typed such words into Audealize; the list below is that rule applied by review, word by word.
 _THING = "names a thing (object, food, animal, person, place or time), not how something sounds"
 _GENRE = "names a music genre or an instrument, not how it sounds"
-_GREETING = "a greeting, politeness formula or exclamation, not a description"
+_GREETING = "is a greeting, politeness formula or exclamation, not a description"
 _CHARACTER = "describes a person's character, not a sound"
 
 NOT_SOUND: dict[str, str] = {

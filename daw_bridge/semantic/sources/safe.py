@@ -19,7 +19,12 @@ import numpy as np
 
 from daw_bridge.eq import EQParams
 from daw_bridge.errors import SemeqError
-from daw_bridge.semantic.data import DataError, Example, default_data_dir, example_from_params
+from daw_bridge.semantic.data import (
+    DataError,
+    Example,
+    default_data_dir,
+    example_from_params,
+)
 from daw_bridge.semantic.words import MIN_SAFE_ONLY_SETTINGS, normalise_word
 
 NAME = "safe"

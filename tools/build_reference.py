@@ -15,7 +15,7 @@ each track to the current median by its median offset and (b) taking the per-ban
 alignment :func:`daw_bridge.analysis.align` applies to an analysed track. Stored: the 5/25/50/75/95 %
 points per band, the median side-to-mid ratio, and each reference track's deviation (0.1 dB).
 
-Run: ``python -m benchmarks.build_reference [--out models/reference_balance.json]``.
+Run: ``python -m tools.build_reference [--out models/reference_balance.json]``.
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ def build(out: Path, cache_dir=None) -> dict:
             "track's total power, aligned by the median offset to the median; percentiles over tracks."
         ),
         "built": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "built_by": "benchmarks/build_reference.py",
+        "built_by": "tools/build_reference.py",
         "packages": list(PACKAGES),
         "centres_hz": [round(float(c), 3) for c in centres],
         "sample_rates_hz": sorted({int(r) for r in rates}),

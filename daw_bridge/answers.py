@@ -1,0 +1,164 @@
+"""The answer JSON (``docs/architecture.md``): the one place that shapes what every door returns.
+
+:func:`eq_answer` builds every answer that carries an EQ (the hosts' blocks from the host registry,
+the exact response curve, warnings, a plain explanation); :func:`error_answer` every error.
+:class:`AnswerCache` keeps answers of repeated requests.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from typing import Any, Mapping
+
+from daw_bridge.layout import BAND_LABELS
+
+#: Sample rate of an answer's response curve and host mapping when no audio is involved (Hz).
+DEFAULT_SAMPLE_RATE_HZ = 48000.0
+#: Points of the answer's response curve (log-spaced 20 Hz .. 20 kHz); keeps an OSC reply small.
+RESPONSE_POINTS = 128
+
+Answer = dict
+
+
+def error_answer(rid: Any, op: Any, code: str, message: str, **extra: Any) -> Answer:
+    """The error answer: ``{"ok": false, "id", "op", "code", "message", ...}``."""
+    return {"ok": False, "id": rid, "op": op, "code": code, "message": message, **extra}
+
+
+def _terms_json(terms) -> list[dict]:
+    """Term uses (objects with term, weight, source, similarity, matched, or such dicts) as JSON."""
+    out = []
+    for t in terms:
+        get = t.get if isinstance(t, Mapping) else lambda name, t=t: getattr(t, name, None)
+        similarity = get("similarity")
+        out.append(
+            {
+                "term": get("term"),
+                "weight": round(float(get("weight")), 4),
+                "source": get("source"),
+                "similarity": None if similarity is None else round(float(similarity), 4),
+                "matched": get("matched"),
+                **{k: get(k) for k in ("kind", "definition") if get(k)},  # what the word is (lexicon or crowd)
+            }
+        )
+    return out
+
+
+def describe_params(params) -> str:
+    """One sentence naming the largest band change, e.g. '+2.1 dB low shelf at 120 Hz'."""
+    bands = params.bands()
+    i = max(range(len(bands)), key=lambda k: abs(bands[k].gain_db))
+    if bands[i].gain_db == 0.0:
+        return "The EQ is flat: no band changes the sound."
+    return f"Largest change: {bands[i].gain_db:+.1f} dB {BAND_LABELS[i]} at {bands[i].freq_hz:.0f} Hz."
+
+
+def eq_answer(
+    op: str,
+    rid: Any,
+    params,
+    *,
+    sample_rate_hz: float = DEFAULT_SAMPLE_RATE_HZ,
+    text: str | None = None,
+    intensity: float | None = None,
+    terms=(),
+    explanation: str = "",
+    warnings=(),
+    extra: Mapping[str, Any] | None = None,
+) -> Answer:
+    """Build the answer of every request that carries an EQ (the one place for that JSON).
+
+    ``params`` is an :class:`daw_bridge.eq.EQParams`; every host in :data:`daw_bridge.hosts.HOSTS`
+    adds its block (``reaeq``, ``ardour``) and warnings; ``response_db`` is the exact magnitude
+    response in dB on :data:`RESPONSE_POINTS` log-spaced frequencies (Hz) at ``sample_rate_hz``.
+    ``extra`` (analysis, expected, blend, ...) is merged in last.
+    """
+    import numpy as np
+
+    from daw_bridge.eq import log_freq_grid, response_db
+    from daw_bridge.hosts import map_all
+
+    mappings = map_all(params, sample_rate_hz)
+    freqs_hz = np.round(log_freq_grid(RESPONSE_POINTS), 2)  # the dB are exact at these rounded Hz
+    db = response_db(params, freqs_hz, sample_rate_hz)
+    answer: Answer = {
+        "ok": True,
+        "op": op,
+        "id": rid,
+        "text": text,
+        "intensity": intensity,
+        "terms": _terms_json(terms),
+        "params": params.to_dict(),
+    }
+    all_warnings = list(warnings)
+    for name, mapping in mappings.items():
+        answer[name] = mapping.block
+        all_warnings.extend(mapping.warnings)
+    answer["response_db"] = {
+        "sample_rate_hz": float(sample_rate_hz),
+        "freqs_hz": [float(f) for f in freqs_hz],
+        "db": [round(float(d), 3) for d in db],
+    }
+    answer["warnings"] = all_warnings
+    answer["explanation"] = explanation or describe_params(params)
+    if extra:
+        answer.update(extra)
+    return answer
+
+
+
+#: Members of the EQ block that :func:`eq_answer` owns (a decision's own copies are not merged).
+EQ_BLOCK_KEYS = {"ok", "op", "id", "text", "intensity", "terms", "params", "reaeq", "ardour", "response_db", "warnings", "explanation"}
+
+
+def words_sentence(interp) -> str:
+    used = ", ".join(f"{t.term} x{t.weight:.2f}" for t in interp.terms)
+    return f"Read '{interp.text}' as {used or 'no known word'} at intensity {interp.intensity:g}."
+
+
+def model_info(model) -> dict:
+    vocabulary = getattr(model, "vocabulary", None)
+    info = {"class": type(model).__name__}
+    try:
+        info["vocabulary_size"] = len(vocabulary) if vocabulary is not None else None
+    except TypeError:
+        info["vocabulary_size"] = None
+    path = getattr(model, "path", None)
+    if path is not None:
+        info["path"] = str(path)
+    return info
+
+
+class AnswerCache:
+    """A bounded, thread-safe LRU of answers (stored as JSON text, so every hit is a fresh copy).
+
+    The same words at the same intensity on the same current EQ always give the same answer (the
+    model is deterministic), and a user pressing "Make warmer" again asks exactly that.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.hits = 0
+        self._items: OrderedDict[Any, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key) -> Answer | None:
+        with self._lock:
+            text = self._items.get(key)
+            if text is None:
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+        return json.loads(text)
+
+    def put(self, key, answer: Answer) -> None:
+        text = json.dumps(answer)
+        with self._lock:
+            self._items[key] = text
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
