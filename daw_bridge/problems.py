@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from scipy.linalg import solveh_banded
 from scipy.optimize import least_squares
 
 from daw_bridge.eq import EQParams, third_octave_centres_hz
@@ -193,21 +194,40 @@ def _templates(first_log2_hz: float, points: int) -> _Templates:
     return _Templates(tuple(kinds), np.array(centres), np.array(widths), np.array(cols).T)
 
 
-def _smooth_metric(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Whittaker smoother S (baseline = S y) and the metric M of the joint fit (see the docstring)."""
-    n = weights.size
+@lru_cache(maxsize=8)
+def _roughness_bands(n: int) -> np.ndarray:
+    """Upper banded form (3, n) of D'D, D the second-difference matrix on n points."""
     d = np.diff(np.eye(n), 2, axis=0)
-    w = np.diag(weights)
-    s = np.linalg.solve(w + ENVELOPE_STIFFNESS * d.T @ d, w)
-    return s, w - w @ s
+    dtd = d.T @ d
+    return np.array([np.r_[0.0, 0.0, np.diag(dtd, 2)], np.r_[0.0, np.diag(dtd, 1)], np.diag(dtd)])
 
 
-def _pursuit(y: np.ndarray, t: _Templates, metric: np.ndarray, min_db: float) -> tuple[list[int], np.ndarray]:
+class _Smoother:
+    """Whittaker smoother with point weights w: baseline = (W + k D'D)^-1 W v (k the stiffness).
+
+    The joint fit of baseline and templates minimises (y - T g)' M (y - T g) with
+    M = W - W (W + k D'D)^-1 W; :meth:`metric_times` gives M X without forming M (banded solves).
+    """
+
+    def __init__(self, weights: np.ndarray) -> None:
+        self.w = weights
+        self.ab = ENVELOPE_STIFFNESS * _roughness_bands(weights.size).copy()
+        self.ab[2] += weights
+
+    def smooth(self, v: np.ndarray) -> np.ndarray:
+        return solveh_banded(self.ab, self.w * v)
+
+    def metric_times(self, x: np.ndarray) -> np.ndarray:
+        wx = self.w[:, None] * x if x.ndim == 2 else self.w * x
+        inner = solveh_banded(self.ab, wx)
+        return wx - (self.w[:, None] * inner if x.ndim == 2 else self.w * inner)
+
+
+def _pursuit(y: np.ndarray, t: _Templates, smoother: _Smoother, min_db: float) -> tuple[list[int], np.ndarray]:
     """Greedy joint fit of templates (ridge-regularised, no two alike, gains within the EQ's range)."""
-    mt = metric @ t.per_db
+    mt = smoother.metric_times(t.per_db)
     norm2 = np.einsum("ij,ij->j", t.per_db, mt)
     proj = mt.T @ y
-    corr = (t.per_db.T @ mt) / np.sqrt(np.outer(norm2, norm2))
     chosen: list[int] = []
     gains = np.zeros(0)
     free = np.ones(len(t.kinds), dtype=bool)
@@ -221,7 +241,8 @@ def _pursuit(y: np.ndarray, t: _Templates, metric: np.ndarray, min_db: float) ->
         trial = chosen + [j]
         gram = t.per_db[:, trial].T @ mt[:, trial]
         trial_gains = np.linalg.solve(gram + ENVELOPE_RIDGE * np.diag(np.diag(gram)), proj[trial])
-        free &= np.abs(corr[j]) < ENVELOPE_MAX_CORRELATION
+        corr = (mt[:, j] @ t.per_db) / np.sqrt(norm2[j] * norm2)
+        free &= np.abs(corr) < ENVELOPE_MAX_CORRELATION
         if np.any(np.abs(trial_gains) > ENVELOPE_MAX_DB) or np.any(np.sign(trial_gains[:-1]) != np.sign(gains)):
             continue  # the new template would fight the ones before it: leave it out
         chosen, gains = trial, trial_gains
@@ -243,10 +264,10 @@ def find_envelope_problems(fine: FineSpectrum, baseline_db: np.ndarray | None = 
     t = _templates(round(float(u[0]), 9), u.size)
     weights = np.ones_like(y)
     for _ in range(ENVELOPE_ITERATIONS):
-        smoother, metric = _smooth_metric(weights)
-        chosen, gains = _pursuit(y, t, metric, min_db)
+        smoother = _Smoother(weights)
+        chosen, gains = _pursuit(y, t, smoother, min_db)
         bells = t.per_db[:, chosen] @ gains if chosen else np.zeros_like(y)
-        envelope = smoother @ (y - bells)
+        envelope = smoother.smooth(y - bells)
         residual = y - envelope - bells
         scale = 6.0 * max(float(np.median(np.abs(residual))), 0.1)
         weights = np.clip(1.0 - (residual / scale) ** 2, 0.0, None) ** 2 + 1e-3

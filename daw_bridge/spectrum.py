@@ -178,17 +178,17 @@ class SpectrumAccumulator:
             if stereo:
                 frames = np.stack([frames[:, 0] + frames[:, 1], frames[:, 0] - frames[:, 1]], axis=1)
             spec = scipy.fft.rfft(frames.astype(np.float32) * self._window, axis=-1, overwrite_x=True)
-            pairs = spec.view(np.float32)
+            pairs = spec.view(np.float32)  # (k, channels, 2 bins): real and imaginary parts
             np.square(pairs, out=pairs)
-            power = pairs.reshape(*spec.shape, 2).sum(axis=-1, dtype=np.float64)  # (k, rows, bins)
-            if not stereo:
-                power = power.sum(axis=1, keepdims=True)
             buckets = np.floor(level / GATE_BUCKET_DB).astype(int)
             for b in np.unique(buckets):
                 sel = buckets == b
-                slot = self._buckets.setdefault(int(b), [0, np.zeros(power.shape[1:])])
+                summed = pairs[sel].sum(axis=0, dtype=np.float64).reshape(pairs.shape[1], -1, 2).sum(axis=-1)
+                if not stereo:
+                    summed = summed.sum(axis=0, keepdims=True)
+                slot = self._buckets.setdefault(int(b), [0, np.zeros(summed.shape)])
                 slot[0] += int(sel.sum())
-                slot[1] += power[sel].sum(axis=0)
+                slot[1] += summed
 
     def result(self) -> LongTermSpectrum:
         """The gated long-term spectrum of everything added (the accumulator is finished)."""
