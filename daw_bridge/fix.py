@@ -34,7 +34,7 @@ from daw_bridge.reference import Reference
 from daw_bridge.spectrum import band_response_db
 
 #: Problems below this confidence are reported but not corrected.
-MIN_CONFIDENCE = 0.25
+MIN_CONFIDENCE = 0.5
 #: Share of a narrow dip's depth that is filled, and what counts as narrow (octaves).
 NARROW_DIP_SHARE = 0.5
 NARROW_OCT = 0.5

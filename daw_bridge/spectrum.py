@@ -25,7 +25,6 @@ from typing import Iterable
 
 import numpy as np
 import scipy.fft
-from scipy import signal
 
 from daw_bridge.audio import AudioError
 from daw_bridge.eq import EQParams, response_db, third_octave_centres_hz
@@ -134,7 +133,7 @@ class SpectrumAccumulator:
         if not 1 <= int(self.channels) <= 64:
             raise AudioError(f"the audio must have 1 to 64 channels, got {self.channels}")
         self.nfft = int(2 ** math.ceil(math.log2(self.sample_rate_hz / TARGET_BIN_HZ)))
-        self._window = signal.get_window("hann", self.nfft).astype(np.float32)
+        self._window = (0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(self.nfft) / self.nfft)).astype(np.float32)  # periodic Hann
         self._buf = np.zeros((0, self.channels))
 
     @property
