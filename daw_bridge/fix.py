@@ -29,7 +29,7 @@ import numpy as np
 
 from daw_bridge.eq import EQParams, third_octave_centres_hz
 from daw_bridge.naming import Problem, hz_text, name_bump
-from daw_bridge.problems import Bump, broad_atoms, q_from_octaves
+from daw_bridge.problems import Bump, broad_atoms, eq_from_bands
 from daw_bridge.reference import Reference
 from daw_bridge.spectrum import band_response_db
 
@@ -76,19 +76,7 @@ class Plan:
 
 
 def _params(bands: list[PlannedBand]) -> EQParams:
-    v = EQParams.flat().raw_vector()
-    peaks = []
-    for b in bands:
-        gain, freq = float(np.clip(b.gain_db, -12.0, 12.0)), float(np.clip(b.freq_hz, 20.0, 20000.0))
-        if b.shape == "low_shelf":
-            v[0:2] = gain, freq
-        elif b.shape == "high_shelf":
-            v[11:13] = gain, freq
-        else:
-            peaks.append((gain, freq, q_from_octaves(b.width_oct or 1.0)))
-    for slot, p in enumerate(sorted(peaks, key=lambda p: p[1])):
-        v[2 + 3 * slot : 5 + 3 * slot] = p
-    return EQParams.from_vector(v)
+    return eq_from_bands([(b.shape, b.freq_hz, b.gain_db, b.width_oct) for b in bands])
 
 
 def _overlaps_opposite(b: Bump, gain_db: float, taken: list[PlannedBand]) -> bool:

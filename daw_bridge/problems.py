@@ -34,7 +34,8 @@ import numpy as np
 from scipy.linalg import solveh_banded
 from scipy.optimize import least_squares
 
-from daw_bridge.eq import EQParams, third_octave_centres_hz
+from daw_bridge.eq import DESIGN_Q_RANGE, FREQ_RANGE_HZ, GAIN_RANGE_DB, EQParams, third_octave_centres_hz
+from daw_bridge.layout import BANDS, q_from_octaves
 from daw_bridge.reference import Reference
 from daw_bridge.spectrum import LongTermSpectrum, band_responses_db
 
@@ -89,23 +90,22 @@ class Bump:
     def params(self, gain_db: float | None = None) -> EQParams:
         """This bump as a 5-band EQ (one band used) at ``gain_db`` (default its own gain)."""
         g = self.gain_db if gain_db is None else gain_db
-        v = EQParams.flat().raw_vector()
-        f = float(np.clip(self.freq_hz, 20.0, 20000.0))
-        if self.shape == "low_shelf":
-            v[0], v[1] = g, f
-        elif self.shape == "high_shelf":
-            v[11], v[12] = g, f
-        else:
-            v[2:5] = g, f, q_from_octaves(self.width_oct or 1.0)
-        v[[0, 2, 11]] = np.clip(v[[0, 2, 11]], -12.0, 12.0)
-        return EQParams.from_vector(v)
+        return eq_from_bands([(self.shape, self.freq_hz, g, self.width_oct)])
 
 
-def q_from_octaves(width_oct: float) -> float:
-    """RBJ peaking-filter Q for a bandwidth in octaves (between the half-gain points), clipped to
-    the EQ's design range."""
-    q = 1.0 / (2.0 * math.sinh(math.log(2.0) / 2.0 * width_oct))
-    return float(np.clip(q, 0.27, 10.0))
+def eq_from_bands(bands: list[tuple[str, float, float, float | None]]) -> EQParams:
+    """A 5-band EQ from (shape, freq Hz, gain dB, width octaves or None) bands: at most one per
+    shelf and three peaks (lowest frequency first), each gain clipped to +-12 dB, Q from the width
+    (:func:`daw_bridge.layout.q_from_octaves`, inside the design range); unused bands are flat."""
+    v = EQParams.flat().raw_vector()
+    slots = {kind: [b for b in BANDS if b.kind == kind] for kind in ("low_shelf", "peak", "high_shelf")}
+    for shape, freq_hz, gain_db, width_oct in sorted(bands, key=lambda b: b[1]):
+        slot = slots[shape].pop(0)
+        v[slot.gain_index] = float(np.clip(gain_db, *GAIN_RANGE_DB))
+        v[slot.freq_index] = float(np.clip(freq_hz, *FREQ_RANGE_HZ))
+        if slot.q_index is not None:
+            v[slot.q_index] = float(np.clip(q_from_octaves(width_oct or 1.0), *DESIGN_Q_RANGE))
+    return EQParams.from_vector(v)
 
 
 def bell_db(log2_hz: np.ndarray, centre_log2_hz: float, gain_db: float, width_oct: float) -> np.ndarray:
