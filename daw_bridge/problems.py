@@ -34,7 +34,13 @@ import numpy as np
 from scipy.linalg import solveh_banded
 from scipy.optimize import least_squares
 
-from daw_bridge.eq import DESIGN_Q_RANGE, FREQ_RANGE_HZ, GAIN_RANGE_DB, EQParams, third_octave_centres_hz
+from daw_bridge.eq import (
+    DESIGN_Q_RANGE,
+    FREQ_RANGE_HZ,
+    GAIN_RANGE_DB,
+    EQParams,
+    third_octave_centres_hz,
+)
 from daw_bridge.layout import BANDS, q_from_octaves
 from daw_bridge.reference import Reference
 from daw_bridge.spectrum import LongTermSpectrum, band_responses_db
