@@ -34,7 +34,6 @@ Matchering (GPL) is imported only here.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path

@@ -20,14 +20,20 @@ are read once (cached), the word curves are computed per sample rate in one batc
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
-from daw_bridge.audio import LoudnessMeter, integrated_loudness_lufs, read_audio, true_peak_dbtp
+from daw_bridge.audio import (
+    LoudnessMeter,
+    integrated_loudness_lufs,
+    read_audio,
+    true_peak_dbtp,
+)
 from daw_bridge.naming import Descriptor, Problem, descriptor_scores, name_bumps
 from daw_bridge.problems import (
     FineSpectrum,
@@ -36,7 +42,13 @@ from daw_bridge.problems import (
     find_envelope_problems,
     fine_spectrum,
 )
-from daw_bridge.reference import REFERENCE_FILE, AnalysisError, Reference, align, load_reference
+from daw_bridge.reference import (
+    REFERENCE_FILE,
+    AnalysisError,
+    Reference,
+    align,
+    load_reference,
+)
 from daw_bridge.spectrum import (
     SpectrumAccumulator,
     as_frames,
@@ -47,8 +59,20 @@ from daw_bridge.spectrum import (
 )
 
 __all__ = [
-    "Analysis", "AnalysisError", "Descriptor", "Problem", "REFERENCE_FILE", "Reference", "align", "analyze",
-    "analyze_file", "band_response_db", "band_spectrum", "default_lexicon", "load_reference", "region_deviations_db",
+    "REFERENCE_FILE",
+    "Analysis",
+    "AnalysisError",
+    "Descriptor",
+    "Problem",
+    "Reference",
+    "align",
+    "analyze",
+    "analyze_file",
+    "band_response_db",
+    "band_spectrum",
+    "default_lexicon",
+    "load_reference",
+    "region_deviations_db",
 ]
 
 #: Problems named in the summary (most important first).

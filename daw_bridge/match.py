@@ -25,7 +25,11 @@ from daw_bridge.analysis import Analysis, default_lexicon
 from daw_bridge.errors import SemeqError
 from daw_bridge.fix import plan_eq
 from daw_bridge.naming import name_bumps
-from daw_bridge.problems import bumps_band_response_db, find_broad, find_envelope_problems
+from daw_bridge.problems import (
+    bumps_band_response_db,
+    find_broad,
+    find_envelope_problems,
+)
 
 #: z threshold of broad differences when matching (the user chose the target).
 MATCH_MIN_Z = 2.0

@@ -99,7 +99,7 @@ class _MoveCurves:
     curves: np.ndarray  # (moves, grid) dB at the move's own gain, normalised to unit norm
 
 
-_move_cache: "weakref.WeakKeyDictionary[Any, _MoveCurves]" = weakref.WeakKeyDictionary()
+_move_cache: weakref.WeakKeyDictionary[Any, _MoveCurves] = weakref.WeakKeyDictionary()
 
 
 def _single(shape: str, freq_hz: float, gain_db: float, width_oct: float) -> EQParams:
@@ -172,7 +172,7 @@ class WordCurves:
     params: tuple[EQParams, ...]
 
 
-_curve_cache: "weakref.WeakKeyDictionary[Any, dict[float, WordCurves]]" = weakref.WeakKeyDictionary()
+_curve_cache: weakref.WeakKeyDictionary[Any, dict[float, WordCurves]] = weakref.WeakKeyDictionary()
 
 
 def word_curves(lexicon: Any, sample_rate_hz: float) -> WordCurves:

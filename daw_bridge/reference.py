@@ -78,7 +78,7 @@ class Reference:
         return cov + COVARIANCE_FLOOR_DB**2 * np.eye(cov.shape[0])
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Reference":
+    def from_dict(cls, data: dict[str, Any]) -> Reference:
         try:
             centres = np.asarray(data["centres_hz"], dtype=float)
             pct = {int(k): np.asarray(v, dtype=float) for k, v in data["percentiles_db"].items()}

@@ -12,7 +12,13 @@ import json
 import numpy as np
 import pytest
 
-from daw_bridge.analysis import Analysis, analyze, analyze_file, default_lexicon, load_reference
+from daw_bridge.analysis import (
+    Analysis,
+    analyze,
+    analyze_file,
+    default_lexicon,
+    load_reference,
+)
 from daw_bridge.audio import AudioError
 from daw_bridge.eq import EQParams, apply_eq, third_octave_centres_hz
 from daw_bridge.errors import SemeqError
