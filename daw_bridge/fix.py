@@ -6,8 +6,11 @@
    :data:`MIN_CONFIDENCE` are left alone) each take a band of their own shape: a peak at the problem's
    frequency and width, a shelf at its corner, with gain ``-strength x measured`` (a resonance is cut,
    never a boost elsewhere; a narrow dip is filled only by :data:`NARROW_DIP_SHARE` of its depth, since
-   boosting a notch rings). A peak is not placed against one of the opposite sign that it overlaps, so
-   no two bands cancel.
+   boosting a notch rings). Auto-suggest (``tonal="range"``) corrects a broad problem (a shelf, or
+   a peak :data:`RESONANCE_OCT` wide or more) only as far as the track is also beyond real music's
+   interquartile range there (:func:`unusual_db`): a broad bump that belongs to a typical balance
+   is named, not removed; resonances are cut by their measured size. A peak is not placed against one of the
+   opposite sign that it overlaps, so no two bands cancel.
 2. **Tonal move.** What the corrections leave of the deviation, beyond the reference's interquartile
    range (``tonal="range"``: auto-suggest leaves typical character alone) or all of it
    (``tonal="full"``: matching a reference track), times ``-strength``, is fitted with the bands still
@@ -38,6 +41,9 @@ MIN_CONFIDENCE = 0.5
 #: Share of a narrow dip's depth that is filled, and what counts as narrow (octaves).
 NARROW_DIP_SHARE = 0.5
 NARROW_OCT = 0.5
+#: Peaks narrower than this (octaves) are resonances: corrected by their measured size, whatever
+#: the broad balance (broader problems only as far as the track is unusual for real music there).
+RESONANCE_OCT = 0.7
 #: Smallest band gain worth setting (dB) and the tolerance of the "never more than measured" check.
 MIN_GAIN_DB = 0.5
 TOLERANCE_DB = 0.5
@@ -89,15 +95,40 @@ def _overlaps_opposite(b: Bump, gain_db: float, taken: list[PlannedBand]) -> boo
     return False
 
 
-def corrective_bands(problems: list[Problem] | tuple[Problem, ...], strength: float, max_gain_db: float) -> list[PlannedBand]:
-    """Step 1 of :func:`plan_eq`: one band per problem, most important first, while slots last."""
+def unusual_db(problem: Problem, excess_db: np.ndarray) -> float:
+    """How far, in the problem's direction, the track lies beyond real music's typical range where
+    the problem is (dB, >= 0): the largest ``excess_db`` (deviation beyond the reference's
+    interquartile range, per third-octave band) of the problem's sign in its region (peaks: within
+    half its width, at least a third of an octave, of its centre; shelves: beyond the corner)."""
+    centres = third_octave_centres_hz()
+    if problem.shape == "peak":
+        region = np.abs(np.log2(centres / problem.freq_hz)) <= max((problem.width_oct or 1.0) / 2, 1 / 3)
+    elif problem.shape == "low_shelf":
+        region = centres <= problem.freq_hz * 2 ** (1 / 3)
+    else:
+        region = centres >= problem.freq_hz * 2 ** (-1 / 3)
+    signed = np.sign(problem.gain_db) * excess_db[region & np.isfinite(excess_db)]
+    return float(max(np.max(signed, initial=0.0), 0.0))
+
+
+def corrective_bands(problems: list[Problem] | tuple[Problem, ...], strength: float, max_gain_db: float,
+                     excess_db: np.ndarray | None = None) -> list[PlannedBand]:
+    """Step 1 of :func:`plan_eq`: one band per problem, most important first, while slots last.
+
+    ``excess_db`` (auto-suggest): the deviation beyond the reference's typical range per band; a
+    problem is then corrected only as far as the track is also unusual for real music there
+    (:func:`unusual_db`), so a bump that is part of a typical balance is named but left alone.
+    """
     free = {"low_shelf": 1, "peak": 3, "high_shelf": 1}
     out: list[PlannedBand] = []
     for p in sorted(problems, key=lambda p: -p.confidence * abs(p.gain_db)):
         if p.confidence < MIN_CONFIDENCE or free[p.shape] == 0:
             continue
         share = NARROW_DIP_SHARE if p.gain_db < 0 and p.shape == "peak" and (p.width_oct or 1.0) < NARROW_OCT else 1.0
-        gain = float(np.clip(-strength * share * p.gain_db, -max_gain_db, max_gain_db))
+        size = share * p.gain_db
+        if excess_db is not None and (p.shape != "peak" or (p.width_oct or 1.0) >= RESONANCE_OCT):
+            size = float(np.sign(size) * min(abs(size), unusual_db(p, excess_db)))
+        gain = float(np.clip(-strength * size, -max_gain_db, max_gain_db))
         if abs(gain) < MIN_GAIN_DB or _overlaps_opposite(p.bump, gain, out):
             continue
         free[p.shape] -= 1
@@ -167,16 +198,16 @@ def plan_eq(problems: list[Problem] | tuple[Problem, ...], deviation_db: np.ndar
     centres = third_octave_centres_hz()
     if strength == 0.0:
         return Plan(EQParams.flat(), (), np.zeros(centres.size))
-    bands = corrective_bands(problems, strength, max_gain_db)
+    low = reference.percentiles_db[25] - reference.median_db
+    high = reference.percentiles_db[75] - reference.median_db
+
+    def beyond(d: np.ndarray) -> np.ndarray:
+        return d - np.clip(d, low, high) if tonal == "range" else d
+
+    bands = corrective_bands(problems, strength, max_gain_db, beyond(deviation_db) if tonal == "range" else None)
     corrective = band_response_db(_params(bands), sample_rate_hz) if bands else np.zeros(centres.size)
     rest = deviation_db + corrective
-    rest = rest - np.nanmedian(rest)
-    if tonal == "range":
-        low = reference.percentiles_db[25] - reference.median_db
-        high = reference.percentiles_db[75] - reference.median_db
-        excess = rest - np.clip(rest, low, high)
-    else:
-        excess = rest
+    excess = beyond(rest - np.nanmedian(rest))
     target = -strength * excess
     bands += tonal_bands(target, np.abs(target), bands, reference.weights(), sample_rate_hz, max_gain_db, lexicon)
     params = _params(bands) if bands else EQParams.flat()
