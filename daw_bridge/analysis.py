@@ -50,6 +50,7 @@ from daw_bridge.reference import (
     load_reference,
 )
 from daw_bridge.spectrum import (
+    LongTermSpectrum,
     SpectrumAccumulator,
     as_frames,
     band_response_db,
@@ -202,32 +203,32 @@ def find_problems(fine: FineSpectrum, deviation_db: np.ndarray, reference: Refer
     return tuple(name_bumps(narrow + broad, lexicon))
 
 
-def _measure(audio: np.ndarray | Iterable[np.ndarray], sr: float):
+def _measure(audio: np.ndarray | Iterable[np.ndarray], sr: float) -> tuple[LongTermSpectrum, float, float, int, int]:
     """(long-term spectrum, loudness LUFS, true peak dBTP, frames, channels) in one pass."""
-    if isinstance(audio, np.ndarray) or not hasattr(audio, "__iter__"):
+    if isinstance(audio, np.ndarray):
         x = as_frames(audio)
-        acc = SpectrumAccumulator(sr, x.shape[1])
+        whole = SpectrumAccumulator(sr, x.shape[1])
         # loudness and true peak run beside the spectrum (scipy's filters and FFTs release the GIL)
         with ThreadPoolExecutor(max_workers=2) as pool:
             loudness = pool.submit(integrated_loudness_lufs, x, sr)
             peak = pool.submit(true_peak_dbtp, x)
-            acc.add(x)
-            lts = acc.result()
+            whole.add(x)
+            lts = whole.result()
             return lts, float(loudness.result()), float(peak.result()), x.shape[0], x.shape[1]
-    acc = meter = None
+    meters: tuple[SpectrumAccumulator, LoudnessMeter] | None = None
     peak_dbtp = -np.inf
     for block in audio:
         x = as_frames(block)
-        if acc is None:
-            acc, meter = SpectrumAccumulator(sr, x.shape[1]), LoudnessMeter(sr, x.shape[1])
+        if meters is None:
+            meters = SpectrumAccumulator(sr, x.shape[1]), LoudnessMeter(sr, x.shape[1])
         if x.shape[0]:
-            acc.add(x)
-            meter.update(x.astype(np.float64, copy=False))
+            meters[0].add(x)
+            meters[1].update(x.astype(np.float64, copy=False))
             peak_dbtp = max(peak_dbtp, true_peak_dbtp(x))  # per block: edges read as zero-padded
-    if acc is None:
+    if meters is None:
         raise AnalysisError("the audio is empty (no blocks)")
-    lts = acc.result()
-    return lts, meter.lufs(), float(peak_dbtp), lts.frames, lts.channels
+    lts = meters[0].result()
+    return lts, meters[1].lufs(), float(peak_dbtp), lts.frames, lts.channels
 
 
 def analyze(

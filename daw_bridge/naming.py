@@ -119,7 +119,9 @@ def _move_curves(lexicon: Any) -> _MoveCurves:
             if abs(m.gain_db) < 0.5 * biggest:
                 continue
             c = response_db(_single(m.shape, m.centre_hz, m.gain_db, m.width_oct), NAMING_GRID_HZ, NAMING_RATE_HZ)
-            entries.append(e), signs.append(np.sign(m.gain_db)), curves.append(c / np.linalg.norm(c))
+            entries.append(e)
+            signs.append(np.sign(m.gain_db))
+            curves.append(c / np.linalg.norm(c))
     out = _MoveCurves(tuple(entries), np.array(signs), np.array(curves))
     _move_cache[lexicon] = out
     return out

@@ -186,17 +186,14 @@ def _shelf_db(u: np.ndarray, corner_log2_hz: float, gain_db: float, high: bool) 
 def _templates(first_log2_hz: float, points: int) -> _Templates:
     u = first_log2_hz + FINE_STEP_OCT * np.arange(points)
     lo, hi = max(u[0] + 0.4, math.log2(TEMPLATE_RANGE_HZ[0])), min(u[-1] - 0.4, math.log2(TEMPLATE_RANGE_HZ[1]))
-    kinds, centres, widths, cols = [], [], [], []
+    rows: list[tuple[str, float, float, np.ndarray]] = []  # kind, centre log2 Hz, width, response per dB
     for c in u[(u >= lo) & (u <= hi)][::2]:
-        for w in TEMPLATE_WIDTHS_OCT:
-            kinds.append("peak"), centres.append(c), widths.append(w)
-            cols.append(bell_db(u, c, ATOM_DESIGN_DB, w) / ATOM_DESIGN_DB)
+        rows += [("peak", float(c), w, bell_db(u, c, ATOM_DESIGN_DB, w) / ATOM_DESIGN_DB) for w in TEMPLATE_WIDTHS_OCT]
     for kind, corners in (("low_shelf", LOW_SHELF_HZ), ("high_shelf", HIGH_SHELF_HZ)):
-        for f in corners:
-            c = math.log2(f)
+        for c in (math.log2(f) for f in corners):
             if lo <= c <= hi:
-                kinds.append(kind), centres.append(c), widths.append(np.nan)
-                cols.append(_shelf_db(u, c, ATOM_DESIGN_DB, kind == "high_shelf") / ATOM_DESIGN_DB)
+                rows.append((kind, c, np.nan, _shelf_db(u, c, ATOM_DESIGN_DB, kind == "high_shelf") / ATOM_DESIGN_DB))
+    kinds, centres, widths, cols = zip(*rows)
     return _Templates(tuple(kinds), np.array(centres), np.array(widths), np.array(cols).T)
 
 
@@ -325,15 +322,10 @@ def broad_atoms(sample_rate_hz: float) -> _Atoms:
     """The broad dictionary's band responses at ``sample_rate_hz`` (cached)."""
     top = min(16000.0, 0.4 * sample_rate_hz)
     centres = 2.0 ** np.arange(math.log2(31.5), math.log2(top) + 1e-9, 1.0 / 6.0)
-    shapes, freqs, widths = [], [], []
-    for f in centres:
-        for w in BROAD_WIDTHS_OCT:
-            shapes.append("peak"), freqs.append(f), widths.append(w)
-    for f in LOW_SHELF_HZ:
-        shapes.append("low_shelf"), freqs.append(f), widths.append(np.nan)
-    for f in HIGH_SHELF_HZ:
-        if f < 0.4 * sample_rate_hz:
-            shapes.append("high_shelf"), freqs.append(f), widths.append(np.nan)
+    rows = [("peak", float(f), w) for f in centres for w in BROAD_WIDTHS_OCT]
+    rows += [("low_shelf", f, np.nan) for f in LOW_SHELF_HZ]
+    rows += [("high_shelf", f, np.nan) for f in HIGH_SHELF_HZ if f < 0.4 * sample_rate_hz]
+    shapes, freqs, widths = zip(*rows)
     params = [Bump(s, f, ATOM_DESIGN_DB, None if np.isnan(w) else w, 0.0, "").params()
               for s, f, w in zip(shapes, freqs, widths)]
     per_db = band_responses_db(params, sample_rate_hz, third_octave_centres_hz()) / ATOM_DESIGN_DB

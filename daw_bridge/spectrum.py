@@ -224,15 +224,12 @@ class SpectrumAccumulator:
 def long_term_spectrum(audio: np.ndarray | Iterable[np.ndarray], sample_rate_hz: float) -> LongTermSpectrum:
     """The gated long-term spectrum of an array ``(frames,)``/``(frames, channels)`` or of an iterable
     of ``(frames, channels)`` blocks."""
-    if isinstance(audio, np.ndarray) or not hasattr(audio, "__iter__"):
-        x = as_frames(audio)
-        acc = SpectrumAccumulator(sample_rate_hz, x.shape[1])
-        acc.add(x)
-        return acc.result()
-    acc = None
-    for block in audio:
+    blocks = [audio] if isinstance(audio, np.ndarray) else audio
+    acc: SpectrumAccumulator | None = None
+    for block in blocks:
         x = as_frames(block)
-        acc = acc or SpectrumAccumulator(sample_rate_hz, x.shape[1])
+        if acc is None:
+            acc = SpectrumAccumulator(sample_rate_hz, x.shape[1])
         acc.add(x)
     if acc is None:
         raise AudioError("the audio is empty (no blocks)")
