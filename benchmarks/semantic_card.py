@@ -34,7 +34,7 @@ def _disagreements(res: dict) -> list[str]:
         if not bad:
             continue
         decision = "no-change: flat kept" if all(c["correlation"] == 0.0 and c["slope"] == 0.0 for c in bad) \
-            else "lexicon kept, crowd not used"
+            else "lexicon EQ kept; not refined by these sources"
         lines.append(f"| {term} | {decision} | " + "; ".join(
             f"{c['source']} {c.get('verdict', 'disagrees')} (r {c['correlation']:+.2f}, contrast "
             f"{c.get('contrast_db', 0.0):+.1f} dB)" for c in bad)

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
+from functools import lru_cache
 from typing import Iterable, Mapping
 
 import numpy as np
-from scipy import signal
 
 from daw_bridge.errors import SemeqError
-from daw_bridge.layout import BANDS, GAIN_INDEX, PARAM_NAMES, PEAK_STARTS, Q_INDEX
+from daw_bridge.layout import BANDS, FREQ_INDEX, GAIN_INDEX, PARAM_NAMES, PEAK_STARTS, Q_INDEX
 
 #: Fixed shelf quality factor (RBJ shelf slope S = 1).
 SHELF_Q = 1.0 / math.sqrt(2.0)
@@ -54,6 +54,17 @@ def _range_of(name: str) -> tuple[float, float]:
     if name.endswith("_freq_hz"):
         return FREQ_RANGE_HZ
     return Q_RANGE
+
+
+@lru_cache(maxsize=1)
+def _design_bounds() -> tuple[np.ndarray, np.ndarray]:
+    """Lowest and highest value of each of the 13 parameters of a designed EQ (Q: DESIGN_Q_RANGE)."""
+    lo = np.array([_range_of(n)[0] for n in PARAM_NAMES])
+    hi = np.array([_range_of(n)[1] for n in PARAM_NAMES])
+    lo[list(Q_INDEX)], hi[list(Q_INDEX)] = DESIGN_Q_RANGE
+    lo.setflags(write=False)
+    hi.setflags(write=False)
+    return lo, hi
 
 
 @dataclass(frozen=True)
@@ -111,10 +122,7 @@ class EQParams:
         if not np.all(np.isfinite(v)):
             raise EQError("an EQ vector must be finite (got NaN or infinity)")
         if clip:
-            lo = np.array([_range_of(n)[0] for n in PARAM_NAMES])
-            hi = np.array([_range_of(n)[1] for n in PARAM_NAMES])
-            lo[list(Q_INDEX)], hi[list(Q_INDEX)] = DESIGN_Q_RANGE
-            v = np.clip(v, lo, hi)
+            v = np.clip(v, *_design_bounds())
         peaks = sorted((v[i : i + 3] for i in PEAK_STARTS), key=lambda p: p[1])
         ordered = v.copy()
         for start, peak in zip(PEAK_STARTS, peaks):
@@ -151,7 +159,7 @@ class EQParams:
     # --- views ------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, float]:
         """The 13 named fields (JSON names of the protocol)."""
-        return asdict(self)
+        return {name: getattr(self, name) for name in PARAM_NAMES}
 
     def to_json(self, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(), indent=indent)
@@ -246,6 +254,56 @@ def band_sos(band: Band, sample_rate_hz: float) -> np.ndarray:
     return np.array([b[0], b[1], b[2], den[0], den[1], den[2]]) / den[0]
 
 
+def _rbj_batch(is_peak: np.ndarray, is_low: np.ndarray, f: np.ndarray, g: np.ndarray, q: np.ndarray,
+               sample_rate_hz: float) -> np.ndarray:
+    """:func:`band_sos` for arrays of bands (one common shape ``S``) -> sections ``S + (6,)``.
+
+    The same formulas and the same rules for 0 dB bands and bands at or above Nyquist, vectorised
+    (tests check the two agree); ``is_peak`` / ``is_low`` say each band's kind (neither = high shelf).
+    """
+    above = f >= sample_rate_hz / 2.0
+    a = 10.0 ** (g / 40.0)
+    w0 = 2.0 * np.pi * np.where(above, 0.0, f) / sample_rate_hz
+    cos_w0, sin_w0 = np.cos(w0), np.sin(w0)
+    alpha = sin_w0 / (2.0 * q)
+    sign = np.where(is_low, 1.0, -1.0)
+    sq = 2.0 * np.sqrt(a) * alpha
+    shelf = np.stack([
+        a * ((a + 1) - sign * (a - 1) * cos_w0 + sq),
+        sign * 2 * a * ((a - 1) - sign * (a + 1) * cos_w0),
+        a * ((a + 1) - sign * (a - 1) * cos_w0 - sq),
+        (a + 1) + sign * (a - 1) * cos_w0 + sq,
+        -sign * 2 * ((a - 1) + sign * (a + 1) * cos_w0),
+        (a + 1) + sign * (a - 1) * cos_w0 - sq,
+    ], axis=-1)
+    peak = np.stack([1.0 + alpha * a, -2.0 * cos_w0, 1.0 - alpha * a,
+                     1.0 + alpha / a, -2.0 * cos_w0, 1.0 - alpha / a], axis=-1)
+    sos = np.where(is_peak[..., None], peak, shelf)
+    sos = sos / sos[..., 3:4]
+    gain_only = np.zeros(f.shape + (6,))
+    gain_only[..., 0] = np.where(is_low, 10.0 ** (g / 20.0), 1.0)
+    gain_only[..., 3] = 1.0
+    sos = np.where(above[..., None], gain_only, sos)
+    return np.where((g == 0.0)[..., None], _IDENTITY, sos)
+
+
+_PEAK_BANDS = np.array([False, True, True, True, False])
+_LOW_BANDS = np.array([True, False, False, False, False])
+
+
+def responses_db(vectors: np.ndarray, freqs_hz: np.ndarray, sample_rate_hz: float = 48000.0) -> np.ndarray:
+    """Magnitude responses in dB of many EQs at once: 13-vectors ``(n, 13)`` at ``freqs_hz`` (F,) -> (n, F).
+
+    The same sections as :func:`response_db` for each EQ (vectorised over EQs, bands and frequencies).
+    """
+    if sample_rate_hz <= 0 or not math.isfinite(sample_rate_hz):
+        raise EQError(f"sample rate must be a positive number of Hz, got {sample_rate_hz}")
+    v = np.asarray(vectors, dtype=float).reshape(-1, 13)
+    q = np.column_stack([np.full(len(v), SHELF_Q), v[:, 4], v[:, 7], v[:, 10], np.full(len(v), SHELF_Q)])
+    sos = _rbj_batch(_PEAK_BANDS, _LOW_BANDS, v[:, list(FREQ_INDEX)], v[:, list(GAIN_INDEX)], q, sample_rate_hz)
+    return _sections_db(sos, freqs_hz, sample_rate_hz)
+
+
 def design_sos(params: EQParams, sample_rate_hz: float) -> np.ndarray:
     """All five bands as a ``(n, 6)`` second-order-section array; 0 dB bands are left out.
 
@@ -273,8 +331,22 @@ def response(params: EQParams, freqs_hz: np.ndarray, sample_rate_hz: float) -> n
 
 
 def response_db(params: EQParams, freqs_hz: np.ndarray, sample_rate_hz: float = 48000.0) -> np.ndarray:
-    """Magnitude response in dB at ``freqs_hz`` (Hz)."""
-    return 20.0 * np.log10(np.maximum(np.abs(response(params, freqs_hz, sample_rate_hz)), 1e-12))
+    """Magnitude response in dB at ``freqs_hz`` (Hz): the magnitude of :func:`response`, floored at -240 dB."""
+    return _sections_db(design_sos(params, sample_rate_hz), freqs_hz, sample_rate_hz)
+
+
+def _sections_db(sos: np.ndarray, freqs_hz: np.ndarray, sample_rate_hz: float) -> np.ndarray:
+    """dB magnitude of cascades of sections ``sos`` (..., S, 6) at ``freqs_hz`` (F,) -> (..., F).
+
+    |H|^2 of a section at w = 2 pi f / fs in real arithmetic, (b0 + b1 cos w + b2 cos 2w)^2 +
+    (b1 sin w + b2 sin 2w)^2 over the same for a0..a2; the cascade multiplies.
+    """
+    w = 2.0 * np.pi * np.asarray(freqs_hz, dtype=float) / sample_rate_hz
+    c1, c2, s1, s2 = np.cos(w), np.cos(2.0 * w), np.sin(w), np.sin(2.0 * w)
+    k = sos[..., None]  # (..., S, 6, 1) against (F,)
+    num = (k[..., 0, :] + k[..., 1, :] * c1 + k[..., 2, :] * c2) ** 2 + (k[..., 1, :] * s1 + k[..., 2, :] * s2) ** 2
+    den = (k[..., 3, :] + k[..., 4, :] * c1 + k[..., 5, :] * c2) ** 2 + (k[..., 4, :] * s1 + k[..., 5, :] * s2) ** 2
+    return 10.0 * np.log10(np.maximum(np.prod(num / den, axis=-2), 1e-24))
 
 
 def log_freq_grid(n: int = 256, low_hz: float = 20.0, high_hz: float = 20000.0) -> np.ndarray:
@@ -323,6 +395,8 @@ class EQStream:
             raise EQError(f"expected audio of shape (frames, {self.channels}), got {x.shape}")
         if self._bypass or x.shape[0] == 0:
             return x.copy()
+        from scipy import signal  # here, not at import: answers without audio never load scipy.signal
+
         y, self._zi = signal.sosfilt(self.sos, x, axis=0, zi=self._zi)
         return y.astype(x.dtype, copy=False)
 

@@ -233,6 +233,8 @@ def _eq(spec: Field, value: Any):
     from daw_bridge.eq import EQParams
 
     if isinstance(value, (list, tuple)):
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            raise BadRequestError(f"'{spec.name}' as a list must be 13 numbers, got {_shown(value)}")
         return EQParams.from_vector(value)
     return EQParams.from_dict(value)
 
@@ -244,7 +246,8 @@ def _push(spec: Field, value: Any) -> dict:
     check_depth(value, spec.name)
     if not isinstance(value, Mapping):
         raise BadRequestError(f"'push' must be an object such as {{\"to\": \"{next(iter(HOSTS))}\", ...}}, got {_shown(value)}")
-    host = HOSTS.get(value.get("to")) if isinstance(value.get("to"), str) else None
+    to = value.get("to")
+    host = HOSTS.get(to) if isinstance(to, str) else None
     if host is None:
         raise BadRequestError(f"push 'to' must be one of {', '.join(HOSTS)}, got {_shown(value.get('to'))}")
     checked: dict[str, Any] = {"to": host.name}

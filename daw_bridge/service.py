@@ -84,7 +84,9 @@ class Service:
     any folder in ``allow``, and ``render`` writes inside ``home`` only; ``paths`` overrides the
     reading policy (the local command line passes :data:`daw_bridge.paths.UNRESTRICTED`, which
     lifts the writing restriction too). ``push_targets`` maps host names to their OSC surfaces
-    (default: each host's ``default_osc``).
+    (default: each host's ``default_osc``). ``model`` is an already loaded semantic model (anything
+    with ``interpret(text, intensity)``) to share between services; by default it is loaded from
+    ``model_dir`` (or the package's models) on first use.
     """
 
     def __init__(
@@ -94,6 +96,7 @@ class Service:
         allow=(),
         paths: PathPolicy | None = None,
         push_targets: Mapping[str, OscTarget] | None = None,
+        model=None,
     ) -> None:
         from daw_bridge.hosts import HOSTS
 
@@ -106,7 +109,7 @@ class Service:
         #: Extra members of the ``status`` answer by source (a door adds its queues here).
         self.status_sources: dict[str, Callable[[], dict]] = {}
         self._lock = threading.Lock()
-        self._model = None
+        self._model = model
         self._model_lock = threading.Lock()
         self._started = time.monotonic()
         self._counts = {"answered": 0, "errors": 0}

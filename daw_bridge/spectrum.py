@@ -27,7 +27,7 @@ import numpy as np
 import scipy.fft
 
 from daw_bridge.audio import AudioError
-from daw_bridge.eq import EQParams, response_db, third_octave_centres_hz
+from daw_bridge.eq import EQParams, responses_db, third_octave_centres_hz
 
 #: Gate of the long-term spectrum (dB): absolute (dBFS mean square) and relative to the gated mean.
 GATE_ABSOLUTE_DB = -70.0
@@ -292,7 +292,9 @@ def band_responses_db(params_list: list[EQParams], sample_rate_hz: float, centre
     grid = np.exp(np.log(lo)[:, None] + (np.log(np.maximum(hi, lo * 1.0001)) - np.log(lo))[:, None] * offsets)
     valid = centres_hz < nyquist
     out = np.full((len(params_list), centres_hz.size), np.nan)
-    for i, p in enumerate(params_list):
-        db = response_db(p, grid[valid].ravel(), sr).reshape(-1, RESPONSE_POINTS_PER_BAND)
-        out[i, valid] = 10.0 * np.log10(np.mean(10.0 ** (db / 10.0), axis=1))
+    if not params_list:
+        return out
+    vectors = np.array([p.raw_vector() for p in params_list])
+    db = responses_db(vectors, grid[valid].ravel(), sr).reshape(len(params_list), -1, RESPONSE_POINTS_PER_BAND)
+    out[:, valid] = 10.0 * np.log10(np.mean(10.0 ** (db / 10.0), axis=2))
     return out

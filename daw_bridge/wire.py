@@ -16,7 +16,7 @@ Used by the OSC server and by the client; imports neither (nor numpy): the clien
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from pythonosc.osc_message import OscMessage
 from pythonosc.parsing import osc_types
@@ -72,7 +72,7 @@ def decode(dgram: bytes) -> OscMessage:
 
 
 #: python-osc's encoders per type tag (True/False carry no data).
-_WRITERS = {
+_WRITERS: dict[str, Callable[[Any], bytes]] = {
     "s": osc_types.write_string,
     "i": osc_types.write_int,
     "h": osc_types.write_int64,

@@ -8,9 +8,14 @@ skips) when the package cannot be fetched: CI has network access to Debian and m
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-import numpy as np
+# Like the `semeq` command (daw_bridge.cli.BLAS_THREADS): one BLAS thread, set before numpy loads.
+for _name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
+import numpy as np  # noqa: E402
 import pytest
 
 # benchmarks/ is a top-level folder of the repository (on the path through pytest's `pythonpath`).

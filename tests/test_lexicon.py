@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from daw_bridge.eq import response_db
-from daw_bridge.hosts.reaeq import bw_oct_from_q
+from daw_bridge.layout import octaves_from_q
 from daw_bridge.semantic.lexicon import (
     LexiconError,
     Move,
@@ -110,7 +110,7 @@ def test_params_layout_q_and_intensity(lexicon):
              (p.peak3_gain_db, p.peak3_freq_hz, p.peak3_q)]
     used = [s for s in slots if s[0] != 0.0]
     assert len(used) == 1 and used[0][0] == peak.gain_db and used[0][1] == peak.centre_hz
-    assert bw_oct_from_q(used[0][2]) == pytest.approx(peak.width_oct)
+    assert octaves_from_q(used[0][2]) == pytest.approx(peak.width_oct)
     assert [s[1] for s in slots] == sorted(s[1] for s in slots)
     assert e.params(0.0).is_flat
     assert max(abs(g) for g in e.params(10.0).raw_vector()[[0, 2, 5, 8, 11]]) == 12.0
@@ -120,7 +120,10 @@ def test_params_layout_q_and_intensity(lexicon):
 
 
 def test_shelves_take_the_shelf_slots_and_peaks_sort_by_frequency():
-    from daw_bridge.semantic.lexicon import LexiconEntry
+    from daw_bridge.layout import BANDS
+    from daw_bridge.semantic.lexicon import PEAK_SLOTS, SHAPES, LexiconEntry
+
+    assert set(SHAPES) == {b.kind for b in BANDS} and PEAK_SLOTS == 3
 
     moves = (Move("peak", 2000.0, 8000.0, 4000.0, 2.0, 3.0), Move("high_shelf", 5000.0, 20000.0, 8000.0, 0.0, -2.0),
              Move("peak", 100.0, 400.0, 200.0, 2.0, -4.0), Move("low_shelf", 20.0, 200.0, 80.0, 0.0, 1.5))

@@ -180,3 +180,33 @@ def test_the_client_imports_the_codec_not_the_server():
             "print(sorted(m for m in ('daw_bridge.osc_server', 'daw_bridge.service', 'numpy', 'torch') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+# --- any value: a checked value or a clear error, never a crash ----------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=14) | st.dictionaries(st.text(max_size=20), inner, max_size=14),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.sampled_from(sorted(FIELDS)), value=JSONISH)
+def test_any_value_of_any_field_is_accepted_or_refused_with_a_semeq_error(name, value):
+    try:
+        check_field(name, value)
+    except SemeqError as exc:
+        assert exc.code in ("bad_request", "bad_params") and len(str(exc)) > 10
+
+
+@settings(max_examples=200, deadline=None)
+@given(request=st.dictionaries(st.sampled_from(["op", "id", *FIELDS, "x"]), JSONISH, max_size=8))
+def test_any_request_validates_or_is_refused_with_a_semeq_error(request):
+    try:
+        validate(request)
+    except SemeqError as exc:
+        assert exc.code in ("bad_request", "bad_params")

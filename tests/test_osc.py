@@ -324,6 +324,7 @@ def test_serve_prints_one_ready_line_answers_and_stops_on_sigterm(tmp_path, extr
         with Client(port=port, timeout_s=10) as client:
             status = client.request("status")
         assert status["model"] is not None  # warmed before the ready line
+        assert ("watch" in status) == (extra == ())  # the watch folder reports in status when it runs
         assert status["home"] == str(home.resolve())
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)

@@ -31,6 +31,19 @@ def dummy_host(monkeypatch):
     return pushed
 
 
+class OneWordModel:
+    """Knows one word; what the service needs from a model (``interpret``)."""
+
+    def __init__(self, params):
+        self.params = params
+
+    def interpret(self, text, intensity=1.0):
+        from types import SimpleNamespace
+
+        term = SimpleNamespace(term="warm", weight=1.0, source="test", similarity=None, matched=text)
+        return SimpleNamespace(text=text, intensity=intensity, params=self.params.scaled(intensity), terms=[term])
+
+
 class EchoService(Service):
     """The handler half of a new op: one method named in the op table."""
 
@@ -53,12 +66,16 @@ def test_a_dummy_host_gets_its_block_in_every_eq_answer_and_takes_pushes(dummy_h
     assert answer["dummy_block"] == {"loud_bands": 2, "sample_rate_hz": 48000.0}
     assert "dummy warning" in answer["warnings"] and "reaeq" in answer and "ardour" in answer
 
-    service = Service(ensure_home(tmp_path / "home"), push_targets={"dummy": OscTarget("127.0.0.1", 4242)})
-    pushed = service._push(dict(answer), params, 44100.0, ops.check_field("push", {"to": "dummy", "slot": 3}))
-    assert pushed["pushed"] == {"to": "dummy", "slot": 3, "host": "127.0.0.1", "port": 4242, "messages": 2}
-    assert dummy_host == [(params, 44100.0, "127.0.0.1", 4242, 3)]
-    with pytest.raises(ops.BadRequestError, match="'slot'"):
-        ops.check_field("push", {"to": "dummy"})
+    # a request pushes to it through the service like to any host (a stand-in model: no training here)
+    service = Service(ensure_home(tmp_path / "home"), push_targets={"dummy": OscTarget("127.0.0.1", 4242)},
+                      model=OneWordModel(params))
+    answer = service.handle({"op": "eq", "id": "p1", "text": "warm", "push": {"to": "dummy", "slot": 3}})
+    assert answer["ok"] is True, answer
+    assert answer["pushed"] == {"to": "dummy", "slot": 3, "host": "127.0.0.1", "port": 4242, "messages": 2}
+    assert dummy_host == [(params, 48000.0, "127.0.0.1", 4242, 3)]
+    assert answer["dummy_block"]["loud_bands"] == 2
+    refused = service.handle({"op": "eq", "id": "p2", "text": "warm", "push": {"to": "dummy"}})
+    assert refused["code"] == "bad_request" and "'slot'" in refused["message"]
 
 
 def test_a_dummy_host_appears_in_semeq_send_and_serve(dummy_host):

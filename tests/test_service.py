@@ -199,8 +199,8 @@ def test_push_to_ardour_sends_the_answer_ardour_block(model_service, home):
     from daw_bridge.service import OscTarget
 
     with _listen() as fake_ardour:
-        service = Service(home, push_targets={"ardour": OscTarget("127.0.0.1", fake_ardour.getsockname()[1])})
-        service._model = model_service.model()
+        service = Service(home, push_targets={"ardour": OscTarget("127.0.0.1", fake_ardour.getsockname()[1])},
+                          model=model_service.model())
         try:
             answer = _ok(service, op="eq", text="warmer", push={"to": "ardour", "strip": 2, "plugin": 1})
         finally:
@@ -218,8 +218,8 @@ def test_push_to_reaper_sends_fxeq_messages(model_service, home):
     from daw_bridge.service import OscTarget
 
     with _listen() as fake_reaper:
-        service = Service(home, push_targets={"reaper": OscTarget("127.0.0.1", fake_reaper.getsockname()[1])})
-        service._model = model_service.model()
+        service = Service(home, push_targets={"reaper": OscTarget("127.0.0.1", fake_reaper.getsockname()[1])},
+                          model=model_service.model())
         try:
             answer = _ok(service, op="eq", text="brighter", push={"to": "reaper", "track": 3, "fx": 1})
         finally:

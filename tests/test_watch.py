@@ -420,6 +420,20 @@ def test_only_one_watcher_per_home(tmp_path):
     assert watch.process_pending(FakeService(), home, FAST, log=lambda line: None) == []
 
 
+def test_the_service_status_reports_the_watch_folder_while_it_runs(tmp_path):
+    from daw_bridge.service import Service
+
+    home = tmp_path / "home"
+    service = Service(home)
+    handle = watch.start_watcher(service, home, FAST, log=lambda line: None)
+    try:
+        status = service.handle({"op": "status", "id": "s"})
+    finally:
+        handle.stop()
+    assert status["watch"] == {"inbox": str((home / "inbox").resolve()), "workers": 2, "in_flight": 0, "done": 0, "failed": 0}
+    assert "watch" not in service.status()
+
+
 def test_files_dropped_while_watching_are_processed(tmp_path):
     home = tmp_path / "home"
     write_tone(home / "inbox" / "before.wav")  # dropped while the watcher was down

@@ -57,7 +57,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+#: One BLAS thread: the product's matrices are small, and a multi-threaded BLAS fights the server's
+#: worker threads (an OpenBLAS pool made one sentence embedding 10-40x slower on a busy 2-core
+#: machine). Set before numpy is first imported; the user's own setting wins.
+BLAS_THREADS = {"OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 def main(argv: list[str] | None = None) -> int:
+    for name, value in BLAS_THREADS.items():
+        os.environ.setdefault(name, value)
     argv = sys.argv[1:] if argv is None else argv
     known = {name.replace("_", "-") for name in COMMANDS}
     parser = build_parser(only=argv[0] if argv and argv[0] in known else None)

@@ -1,6 +1,7 @@
 """``semeq apply IN -o OUT --params PARAMS.json``: render a file through a 5-band EQ, loudness-matched.
 
-The output keeps the input's sample rate, channels, format and subtype and its integrated loudness
+Renders through the service's ``render`` op (the one renderer every door uses). The output keeps
+the input's sample rate, channels, format and subtype and its integrated loudness
 (within 0.5 LU); its true peak stays at or below max(-1 dBTP, the input's true peak), with a
 transparent limiter only where gain alone cannot do both (see :mod:`daw_bridge.audio`). The input is
 never overwritten, an existing output only with ``--force``; the file appears complete or not at all.
@@ -68,21 +69,23 @@ def _params_from_args(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from daw_bridge.audio import render_file
+    from daw_bridge.cli.eq import local_answer
 
     params = _params_from_args(args)
-    result = render_file(args.input, args.output, params, force=args.force)
+    answer = local_answer({"op": "render", "path": str(args.input), "output": str(args.output),
+                           "params": params.to_dict(), "overwrite": args.force})
+    result = answer["render"]
     report = {"ok": True, "op": "apply", "input": str(args.input), "output": str(args.output), "params": params.to_dict()}
-    report.update(result.to_dict())
+    report.update(result)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    limiter = f", limiter up to {result.limiter_gain_reduction_db:.1f} dB" if result.limiter_gain_reduction_db > 0 else ""
+    limiter = f", limiter up to {result['limiter_gain_reduction_db']:.1f} dB" if result["limiter_gain_reduction_db"] > 0 else ""
     print(
-        f"wrote {args.output}: loudness {result.loudness_in_lufs:.1f} -> {result.loudness_out_lufs:.1f} LUFS, "
-        f"true peak {result.true_peak_in_dbtp:.1f} -> {result.true_peak_out_dbtp:.1f} dBTP "
-        f"(ceiling {result.ceiling_dbtp:.1f}), gain {result.gain_db:+.1f} dB{limiter}"
+        f"wrote {args.output}: loudness {result['loudness_in_lufs']:.1f} -> {result['loudness_out_lufs']:.1f} LUFS, "
+        f"true peak {result['true_peak_in_dbtp']:.1f} -> {result['true_peak_out_dbtp']:.1f} dBTP "
+        f"(ceiling {result['ceiling_dbtp']:.1f}), gain {result['gain_db']:+.1f} dB{limiter}"
     )
-    for warning in result.warnings:
+    for warning in result["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)
     return 0

@@ -26,13 +26,13 @@ TARGET_FOLDER = "Semantic EQ"
 
 
 def scripts_source() -> Path:
-    """The repository's ``reaper_scripts`` folder (``SEMEQ_REAPER_SCRIPTS`` overrides it)."""
+    """The repository's (or the install's) ``reaper_scripts`` folder (``SEMEQ_REAPER_SCRIPTS`` overrides it)."""
     env = os.environ.get("SEMEQ_REAPER_SCRIPTS")
     if env:
         return Path(env).expanduser()
-    import daw_bridge
+    from daw_bridge.resources import resource_dir
 
-    return Path(daw_bridge.__file__).resolve().parents[1] / "reaper_scripts"
+    return resource_dir("reaper_scripts")
 
 
 def default_resource_path(platform: str | None = None, environ: dict | None = None, home: Path | None = None) -> Path:

@@ -16,7 +16,7 @@ import sys
 from daw_bridge.cli import CLIError
 from daw_bridge.ops import FIELDS, OPS, Field
 
-DEFAULTS = {"host": "127.0.0.1", "port": 7710, "timeout": 30.0}
+DEFAULT_HOST, DEFAULT_PORT, DEFAULT_TIMEOUT_S = "127.0.0.1", 7710, 30.0
 
 
 def _connection_options(p: argparse.ArgumentParser) -> None:
@@ -116,12 +116,14 @@ def _fields(args: argparse.Namespace) -> dict:
 def run(args: argparse.Namespace) -> int:
     from daw_bridge.client import Client, ClientError, ErrorReply
 
-    opts = {k: getattr(args, k, v) for k, v in DEFAULTS.items()}
+    host: str = getattr(args, "host", DEFAULT_HOST)
+    port: int = getattr(args, "port", DEFAULT_PORT)
+    timeout_s: float = getattr(args, "timeout", DEFAULT_TIMEOUT_S)
     indent = 2 if getattr(args, "pretty", False) else None
-    if opts["timeout"] <= 0:
+    if timeout_s <= 0:
         raise CLIError("--timeout must be > 0 seconds", code=2)
     fields = _fields(args)
-    with Client(opts["host"], opts["port"], opts["timeout"]) as client:
+    with Client(host, port, timeout_s) as client:
         try:
             answer = client.request(args.op, **fields)
         except ErrorReply as exc:

@@ -33,6 +33,9 @@ def add_parser(subparsers) -> None:
         p.add_argument(f"--{host.name}-osc", default=host.default_osc, metavar="HOST:PORT",
                        help=f"OSC surface of {host.name} for push (default {host.default_osc})")
     p.add_argument("--no-watch", action="store_true", help="do not watch HOME/inbox (OSC only)")
+    p.add_argument("--preload-embeddings", action="store_true",
+                   help="load the sentence-embedding model for unknown words at start (about 80 MB more memory); "
+                   "by default it loads on the first unknown word, which then takes about a second")
     p.set_defaults(func=run)
 
 
@@ -73,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
         host, port = server.address
         watching = "off" if watcher is None else str(home / "inbox")
         print(f"semeq serve: ready on udp {host}:{port}, home {home}, watching {watching}", flush=True)
-        service.warm_fallback()
+        if args.preload_embeddings:
+            service.warm_fallback()
         server.serve_forever()
     finally:
         if watcher is not None:

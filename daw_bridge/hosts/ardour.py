@@ -138,7 +138,6 @@ def _ace_bands(values: list[float], sample_rate_hz: float) -> list[Band]:
 def ace_response_db(values: list[float], freqs_hz: np.ndarray, sample_rate_hz: float = 48000.0) -> np.ndarray:
     """Magnitude response (dB) of ACE EQ set to the 24 ``values`` at ``freqs_hz`` (Hz)."""
     import numpy as np
-    from scipy import signal
 
     from daw_bridge.eq import band_sos
 
@@ -147,6 +146,8 @@ def ace_response_db(values: list[float], freqs_hz: np.ndarray, sample_rate_hz: f
     sections = [band_sos(b, sample_rate_hz) for b in _ace_bands(values, sample_rate_hz) if b.gain_db != 0.0]
     if not sections:
         return np.full(len(freqs_hz), float(values[16]))
+    from scipy import signal  # only for a clamped EQ's warning: a plain answer never loads it
+
     _, h = signal.sosfreqz(np.array(sections), worN=np.asarray(freqs_hz, float), fs=sample_rate_hz)
     return 20.0 * np.log10(np.maximum(np.abs(h), 1e-12)) + values[16]
 

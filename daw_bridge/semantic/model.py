@@ -1,14 +1,16 @@
 """The trained semantic model at run time: words -> latent -> EQ, and any EQ -> latent.
 
-``SemanticModel.load()`` reads ``models/semantic.pt`` and ``models/vocabulary.json`` (and, if
-present, ``models/vocab_embeddings.npz`` for unknown words). ``interpret(text, intensity)`` parses
-the request and looks every word up: a vocabulary word or one of a lexicon entry's synonyms and
-forms; an unknown word goes to the studio-lexicon entry nearest in meaning (sentence embeddings of
-headwords, synonyms and definitions), reported with the entry's definition and the similarity, or
+``SemanticModel.load()`` reads ``models/semantic.npz`` (the trained networks as arrays, run with
+numpy: :mod:`daw_bridge.semantic.runtime`; torch is for training only) and ``models/vocabulary.json``
+(and, if present, ``models/vocab_embeddings.npz`` for unknown words). ``interpret(text, intensity)``
+parses the request and looks every word up: a vocabulary word or one of a lexicon entry's synonyms
+and forms; an unknown word goes to the studio-lexicon entry nearest in meaning (sentence embeddings
+of headwords, synonyms and definitions), reported with the entry's definition and the similarity, or
 raises :class:`UnknownTermError`. Words that judge rather than describe ("better", "fix it") raise
 :class:`NeedsAudioError`; no-change words ("flat", "neutral") give exactly the flat EQ with a note.
-The words' latents are blended and decoded to one EQ; a gain that hits the +-12 dB limit is
-reported in ``warnings``.
+One word alone gives its own EQ (for a lexicon word exactly the target the sources' precedence
+decided); several words are blended in the latent space and decoded to one EQ. A gain that hits
+the +-12 dB limit is reported in ``warnings``.
 
 Blend rule: with signed word weights w_i and latents z_i, the latent is
 ``sum(w_i z_i) / sum(|w_i|)`` (a negative weight uses ``-z_i``, which the network decodes to exactly
@@ -19,6 +21,7 @@ the opposite EQ), and the strength ``max(|w_i|) * intensity`` scales the decoded
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import math
 from dataclasses import asdict, dataclass, field, replace
@@ -30,11 +33,14 @@ from daw_bridge.eq import GAIN_INDEX, GAIN_RANGE_DB, EQError, EQParams
 from daw_bridge.errors import SemeqError
 from daw_bridge.semantic.lexicon import normalise as lexicon_key
 from daw_bridge.semantic.parse import COMPARATIVE, Mention, parse
+from daw_bridge.semantic.runtime import ARRAYS_FILE, NumpyNet
 from daw_bridge.semantic.words import NEEDS_AUDIO, NOT_SOUND, comparative_readings
 
 WEIGHTS_FILE = "semantic.pt"
 VOCABULARY_FILE = "vocabulary.json"
 
+#: Decoded latents remembered per model (a latent is 32 floats; the EQ a small immutable value).
+DECODED_CACHE_SIZE = 4096
 #: Allowed request intensity.
 INTENSITY_RANGE = (-2.0, 2.0)
 
@@ -69,13 +75,13 @@ class ModelError(SemeqError):
 
 
 def models_dir() -> Path:
-    """``$SEMEQ_MODELS_DIR`` if set, else ``models/`` at the top of the repository."""
+    """``$SEMEQ_MODELS_DIR`` if set, else ``models/`` at the top of the repository (or of the install)."""
     import os
 
-    import daw_bridge
+    from daw_bridge.resources import resource_dir
 
     env = os.environ.get("SEMEQ_MODELS_DIR")
-    return Path(env).expanduser() if env else Path(daw_bridge.__file__).resolve().parents[1] / "models"
+    return Path(env).expanduser() if env else resource_dir("models")
 
 
 @dataclass(frozen=True)
@@ -125,13 +131,18 @@ class Interpretation:
 
 
 class SemanticModel:
-    """A trained model (see the module docstring). Load with :meth:`load`."""
+    """A trained model (see the module docstring). Load with :meth:`load`.
+
+    ``net`` is a :class:`~daw_bridge.semantic.runtime.NumpyNet` or a trained torch network (converted
+    to the numpy runtime here, without importing torch). Every word's latent and EQ vector are
+    computed once here, in one vectorised pass.
+    """
 
     def __init__(self, net, vocabulary: list[dict], path: Path | None = None) -> None:
-        import torch
-
-        self._torch = torch
-        self.net = net.eval()
+        terms = [v["term"] for v in vocabulary]
+        self.net: NumpyNet = net if isinstance(net, NumpyNet) else NumpyNet.from_module(net, terms)
+        if self.net.terms != terms:
+            raise ModelError(f"the network's words do not match the vocabulary{'' if path is None else f' in {path}'}; retrain")
         self.path = path
         self.vocabulary: tuple = tuple(vocabulary_entries(vocabulary))
         self._entry = {e.term: e for e in self.vocabulary}
@@ -139,36 +150,43 @@ class SemanticModel:
         self._alias = {a: e.term for e in self.vocabulary for a in e.aliases}
         self._alias.update({t: t for t in self._index})
         self._known = frozenset(self._alias)
-        with torch.no_grad():
-            self._latents = net.terms.weight.detach().double().numpy().copy()
+        self._latents = self.net.latents
+        self._latents.setflags(write=False)
+        #: Every word's EQ at intensity 1 as 13-vectors (decoded once, in one batch).
+        self._word_vectors = self.net.decode_params(self._latents)
+        self._word_params: dict[int, EQParams] = {}
+        self._decoded = functools.lru_cache(maxsize=DECODED_CACHE_SIZE)(self._decode_bytes)
+        #: Recent texts read into mentions (immutable; an unreadable text raises and is not kept).
+        self._parsed = functools.lru_cache(maxsize=DECODED_CACHE_SIZE)(lambda text: tuple(parse(text, self._known)))
         self._embeddings: object = False  # False = not looked up yet; None = extra not installed
 
     # --- loading ----------------------------------------------------------------------------------
     @classmethod
-    def load(cls, path: Path | str | None = None) -> SemanticModel:
-        """Load from a models folder (default :func:`models_dir`) or a ``semantic.pt`` file."""
-        import torch
+    def load(cls, path: Path | str | None = None) -> "SemanticModel":
+        """Load from a models folder (default :func:`models_dir`) or its ``semantic.npz`` / ``.pt`` file.
 
-        from daw_bridge.semantic.net import SemanticNet
-
+        Reads the numpy export ``semantic.npz`` and ``vocabulary.json``; torch is not needed.
+        """
         base = Path(path) if path is not None else models_dir()
-        weights = base if base.suffix == ".pt" else base / WEIGHTS_FILE
-        folder = weights.parent
+        folder = base.parent if base.suffix in (".npz", ".pt") else base
         try:
-            blob = torch.load(weights, map_location="cpu", weights_only=True)
+            net = NumpyNet.load(folder / ARRAYS_FILE)
             vocabulary = json.loads((folder / VOCABULARY_FILE).read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
+            hint = (f" ({WEIGHTS_FILE} is there: daw_bridge.semantic.runtime.export_checkpoint writes "
+                    f"{ARRAYS_FILE} from it, with torch installed)") if (folder / WEIGHTS_FILE).exists() else ""
             raise ModelError(
-                f"no trained model in {folder} ({Path(exc.filename).name} missing); run "
+                f"no trained model in {folder} ({Path(exc.filename).name} missing){hint}; run "
                 "'semeq train --out <folder>' or set SEMEQ_MODELS_DIR"
             ) from None
-        except (OSError, RuntimeError, json.JSONDecodeError) as exc:
+        except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
             raise ModelError(f"cannot read the model in {folder}: {exc}") from None
-        terms = [v["term"] for v in vocabulary]
-        if terms != blob["terms"]:
-            raise ModelError(f"{VOCABULARY_FILE} does not match {WEIGHTS_FILE} in {folder}; retrain")
-        net = SemanticNet(len(terms), blob["latent_dim"], blob["hidden"])
-        net.load_state_dict(blob["state_dict"])
+        if [v.get("term") for v in vocabulary] != net.terms:
+            raise ModelError(
+                f"{VOCABULARY_FILE} does not match {ARRAYS_FILE} in {folder}; retrain, or re-export the "
+                f"arrays from {WEIGHTS_FILE} with torch installed: python -c \"from daw_bridge.semantic.runtime "
+                f"import export_checkpoint as e; e('{folder / WEIGHTS_FILE}')\""
+            )
         return cls(net, vocabulary, path=folder)
 
     # --- words and latents --------------------------------------------------------------------------
@@ -183,26 +201,27 @@ class SemanticModel:
         return self._latents[self._index[term]].copy()
 
     def decode(self, latent: np.ndarray) -> EQParams:
-        """A latent vector (32,) -> the EQ (peaks sorted, values clipped to the legal ranges)."""
-        from daw_bridge.semantic.net import denormalise
+        """A latent vector (32,) -> the EQ (peaks sorted, values clipped to the legal ranges).
 
+        Recent latents are remembered (:data:`DECODED_CACHE_SIZE`): the same words at another
+        intensity blend to the same latent, so a repeated phrase is decoded once.
+        """
         z = np.asarray(latent, dtype=float)
         if z.shape != (self.net.latent_dim,) or not np.all(np.isfinite(z)):
             raise EQError(f"a latent vector has {self.net.latent_dim} finite values, got shape {z.shape}")
-        torch = self._torch
-        with torch.no_grad():
-            norm = self.net.decode(torch.tensor(z[None, :], dtype=torch.float32))
-            vector = denormalise(norm.double())[0].numpy()
-        return EQParams.from_vector(vector, clip=True)
+        return self._decoded(z.tobytes())
+
+    def _decode_bytes(self, z_bytes: bytes) -> EQParams:
+        z = np.frombuffer(z_bytes, dtype=float)
+        return EQParams.from_vector(self.net.decode_params(z[None, :])[0], clip=True)
 
     def encode(self, params: EQParams) -> np.ndarray:
         """Any EQ -> its latent (32,) in the words' space (a flat EQ is the origin)."""
-        from daw_bridge.semantic.net import normalise
+        return self.net.encode_params(params.to_vector()[None, :])[0]
 
-        torch = self._torch
-        with torch.no_grad():
-            x = torch.tensor(normalise(params.to_vector())[None, :], dtype=torch.float32)
-            return self.net.encode(x)[0].double().numpy()
+    def encode_many(self, vectors: np.ndarray) -> np.ndarray:
+        """Many EQs as sorted 13-vectors (n, 13) -> their latents (n, 32), in one batch."""
+        return self.net.encode_params(np.asarray(vectors, dtype=float).reshape(-1, 13))
 
     def nearest_terms(self, latent: np.ndarray, k: int = 5) -> list[tuple[str, float]]:
         """The ``k`` vocabulary words closest to ``latent`` (Euclidean distance, nearest first)."""
@@ -210,9 +229,31 @@ class SemanticModel:
         order = np.argsort(d, kind="stable")[:k]
         return [(self.vocabulary[i].term, float(d[i])) for i in order]
 
+    def word_params(self, term: str) -> EQParams:
+        """The EQ of one vocabulary word at intensity 1: for a lexicon word exactly the target the
+        sources' precedence decided (``params`` in the vocabulary), for a crowd word its decoded latent
+        (from the table decoded at load)."""
+        if term not in self._index:
+            raise UnknownTermError(f"{term!r} is not in the vocabulary", term, self._spelling_suggestions(term))
+        i = self._index[term]
+        params = self._word_params.get(i)
+        if params is None:
+            target = self.vocabulary[i].params
+            params = EQParams.from_dict(target) if target is not None else EQParams.from_vector(self._word_vectors[i],
+                                                                                                 clip=True)
+            self._word_params[i] = params
+        return params
+
+    def all_word_params(self) -> tuple[EQParams, ...]:
+        """Every vocabulary word's EQ at intensity 1, in vocabulary order (built once per model)."""
+        if len(self._word_params) < len(self.vocabulary):
+            for term in self.terms:
+                self.word_params(term)
+        return tuple(self._word_params[i] for i in range(len(self.vocabulary)))
+
     def params_for(self, term: str, intensity: float = 1.0) -> EQParams:
         """The EQ of one vocabulary word at ``intensity`` (gains scaled; 0 = flat, <0 = opposite)."""
-        return self.decode(self.term_latent(term)).scaled(_check_intensity(intensity))
+        return self.word_params(term).scaled(_check_intensity(intensity))
 
     # --- text ------------------------------------------------------------------------------------
     def interpret(self, text: str, intensity: float = 1.0) -> Interpretation:
@@ -222,14 +263,14 @@ class SemanticModel:
         "fix it") and :class:`UnknownTermError` for a word with no meaning close enough.
         """
         intensity = _check_intensity(intensity)
-        mentions = parse(text, self._known)
+        mentions = list(self._parsed(text))
         judging = [m for m in mentions if m.base in NEEDS_AUDIO and lexicon_key(m.base) not in self._alias]
         if len(judging) == len(mentions):
             words = [m.word for m in judging]
             raise NeedsAudioError(
-                f"{_join(words)} says how it should be, not what to change: that needs the audio. Give a "
-                "track (semeq suggest IN, or the REAPER auto-suggest action) or say what to change, e.g. "
-                "'less muddy' or 'a bit brighter'", words)
+                f"{_join([repr(w) for w in words])} says how it should be, not what to change: that needs the "
+                f"audio. Give a track (semeq eq '{text.strip()}' --audio IN, semeq suggest IN, or the REAPER "
+                "auto-suggest action) or say what to change, e.g. 'less muddy' or 'a bit brighter'", words)
         warnings = [f"'{m.word}' judges rather than describes; ignored (with audio, auto-suggest decides)"
                     for m in judging]
         uses: dict[str, TermUse] = {}
@@ -249,11 +290,14 @@ class SemanticModel:
         total = float(np.abs(weights).sum())
         if total == 0.0:
             latent, strength = np.zeros(self.net.latent_dim), 0.0
-            notes.append("the EQ is flat: nothing was changed")
+            if not notes:
+                notes.append("The words cancel out: the EQ is flat.")
         else:
             latent = sum(w * self._latents[self._index[t.term]] for w, t in zip(weights, active)) / total
             strength = float(np.abs(weights).max())
-        decoded = self.decode(latent)
+        # One word alone: its own EQ (exact for lexicon words); several: the blend of their latents.
+        decoded = self.word_params(active[0].term).scaled(float(np.sign(weights[0]))) if len(active) == 1 \
+            else self.decode(latent)
         params = decoded.scaled(strength * intensity)
         asked = decoded.to_vector()[list(GAIN_INDEX)] * strength * intensity
         if np.any(np.abs(asked) > GAIN_RANGE_DB[1] + 1e-9):
@@ -326,7 +370,8 @@ class VocabularyEntry:
     people plus references behind it; ``evidence``: people per crowd source. Lexicon words also
     carry ``definition``, ``aliases`` (synonyms and forms), ``confidence``, ``references``
     (addresses), the main move's ``region_hz`` (low, high), ``centre_hz`` and ``direction``
-    (+1 more energy there, -1 less, 0 none) and the EQ target ``params`` it was trained on.
+    (+1 more energy there, -1 less, 0 none), ``span_hz`` (lowest to highest Hz over all its moves)
+    and the EQ target ``params`` it was trained on.
     """
 
     term: str
@@ -338,6 +383,7 @@ class VocabularyEntry:
     aliases: list = field(default_factory=list)
     confidence: str = ""
     region_hz: list | None = None
+    span_hz: list | None = None
     centre_hz: float | None = None
     direction: int = 0
     params: dict | None = None

@@ -1,7 +1,8 @@
 """The network: term embedding -> 32-d latent, decoder latent -> 13 parameters, encoder 13 -> latent.
 
 Parameters are learned in a normalised space (all in [-1, 1]): gains / 12 dB, log-frequency over
-20 Hz .. 20 kHz and log-Q over 0.1 .. 10 (:func:`normalise`, :func:`denormalise`).
+20 Hz .. 20 kHz and log-Q over 0.1 .. 10 (:data:`SCALING`, :func:`normalise`, :func:`denormalise`).
+Training only (torch): answers run the exported arrays with numpy (:mod:`daw_bridge.semantic.runtime`).
 
 The decoder is odd in the latent for the gains and even for frequencies and Q; the encoder is odd in
 the gains. So the origin of the latent space is the flat EQ, ``-z`` is exactly the opposite EQ of
@@ -23,6 +24,7 @@ from torch import nn
 
 from daw_bridge.eq import FREQ_RANGE_HZ, GAIN_RANGE_DB, Q_RANGE, SHELF_Q
 from daw_bridge.layout import BANDS, FREQ_INDEX, GAIN_INDEX, Q_INDEX
+from daw_bridge.semantic.runtime import Scaling
 
 LATENT_DIM = 32
 HIDDEN = 128
@@ -34,14 +36,17 @@ _LOG_Q = (math.log(Q_RANGE[0]), math.log(Q_RANGE[1]))
 _GAIN_SCALE_DB = GAIN_RANGE_DB[1]
 
 
+#: The 13 parameters <-> [-1, 1]: gains linear over +-12 dB, frequencies and Q logarithmic over their ranges.
+SCALING = Scaling(
+    low=np.array([-_GAIN_SCALE_DB if i in GAIN_INDEX else _LOG_F[0] if i in FREQ_INDEX else _LOG_Q[0] for i in range(13)]),
+    high=np.array([_GAIN_SCALE_DB if i in GAIN_INDEX else _LOG_F[1] if i in FREQ_INDEX else _LOG_Q[1] for i in range(13)]),
+    log=np.array([i not in GAIN_INDEX for i in range(13)]),
+)
+
+
 def normalise(vector: np.ndarray) -> np.ndarray:
     """13 parameters (dB, Hz, Q; any leading shape) -> normalised values in [-1, 1]."""
-    v = np.array(vector, dtype=float)
-    out = np.empty_like(v)
-    out[..., list(GAIN_INDEX)] = v[..., list(GAIN_INDEX)] / _GAIN_SCALE_DB
-    out[..., list(FREQ_INDEX)] = 2.0 * (np.log(v[..., list(FREQ_INDEX)]) - _LOG_F[0]) / (_LOG_F[1] - _LOG_F[0]) - 1.0
-    out[..., list(Q_INDEX)] = 2.0 * (np.log(v[..., list(Q_INDEX)]) - _LOG_Q[0]) / (_LOG_Q[1] - _LOG_Q[0]) - 1.0
-    return out
+    return SCALING.normalise(vector)
 
 
 def denormalise(norm: torch.Tensor) -> torch.Tensor:
@@ -111,6 +116,10 @@ def _mlp(n_in: int, n_out: int, hidden: int) -> nn.Sequential:
 
 class SemanticNet(nn.Module):
     """Term embedding, decoder and encoder (see the module docstring for the symmetry)."""
+
+    #: For the numpy export (:mod:`daw_bridge.semantic.runtime`): outputs odd in z, and the scaling.
+    odd_outputs = _GAIN_MASK.numpy()
+    scaling = SCALING
 
     def __init__(self, n_terms: int, latent_dim: int = LATENT_DIM, hidden: int = HIDDEN) -> None:
         super().__init__()

@@ -7,8 +7,9 @@ crowd-only words keep their crowd examples). Losses (full batch, Adam, fixed see
 * word -> EQ: for every target example, the decoded EQ of the word's latent against the target,
   both as a frequency response (dB on a 64-point log grid, the main term) and as normalised
   parameters (frequency and Q errors weighted by how loud the band is);
-* encoder tie: the encoding of every crowd example that agrees with its word, and the re-encoding of
-  the word's own decoded EQ, are pulled to the word's latent (so any EQ can be compared with words);
+* encoder tie: the encoding of every crowd example that agrees with its word (at least on direction),
+  and the re-encoding of the word's own decoded EQ, are pulled to the word's latent (so any EQ can be
+  compared with words); a word's tied examples together weigh sqrt(their number);
 * autoencoder: decode(encode(EQ)) reproduces the response of real settings and of random EQs.
 
 Weights: a lexicon word's target weighs :data:`~daw_bridge.semantic.vocabulary.LEXICON_WEIGHT`; a
@@ -28,6 +29,7 @@ import torch
 from daw_bridge.layout import BANDS
 from daw_bridge.semantic.data import FIT_GRID_HZ, Example, write_json_atomic
 from daw_bridge.semantic.model import VOCABULARY_FILE, WEIGHTS_FILE, VocabularyEntry
+from daw_bridge.semantic import runtime
 from daw_bridge.semantic.net import SemanticNet, denormalise, magnitude_db, normalise
 from daw_bridge.semantic.vocabulary import VocabWord
 
@@ -83,6 +85,7 @@ def vocabulary_entry(word: VocabWord) -> VocabularyEntry:
         example_count=sum(evidence.values()) + len(entry.sources), evidence=evidence,
         definition=entry.definition, aliases=aliases(entry), confidence=entry.confidence,
         region_hz=None if main is None else [main.low_hz, main.high_hz],
+        span_hz=None if main is None else list(entry.region_hz),
         centre_hz=None if main is None else main.centre_hz,
         direction=0 if main is None else (1 if main.gain_db > 0 else -1),
         params=None if word.params is None else word.params.to_dict(),
@@ -147,7 +150,8 @@ def _train(words: list[VocabWord], config: TrainConfig, log) -> Trained:
     w_term, w_norm, w_resp, w_weight = _tensors(targets)
     t_term, t_norm, _, t_weight = _tensors(ties)
     per_term = torch.zeros(len(words)).index_add_(0, t_term, t_weight)
-    t_weight = t_weight / per_term[t_term]  # every word's tied examples share weight 1
+    count = torch.zeros(len(words)).index_add_(0, t_term, torch.ones_like(t_weight))
+    t_weight = t_weight / per_term[t_term] * count[t_term].sqrt()  # a word's ties weigh sqrt(examples)
     w_weight = w_weight / w_weight.sum()
     # Everything the autoencoder sees: targets, tied crowd examples, random EQs.
     ae_norm = torch.cat([w_norm, t_norm, torch.tensor(normalise(_random_eqs(config.random_eqs, rng)),
@@ -198,7 +202,7 @@ def _train(words: list[VocabWord], config: TrainConfig, log) -> Trained:
 
 
 def save_trained(trained: Trained, out_dir: Path) -> None:
-    """Write the weights and the vocabulary into ``out_dir`` (temporary file + rename each)."""
+    """Write the weights, their numpy export and the vocabulary into ``out_dir`` (temporary file + rename each)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     blob = {
@@ -212,6 +216,7 @@ def save_trained(trained: Trained, out_dir: Path) -> None:
     tmp = out_dir / f".{WEIGHTS_FILE}.tmp"
     torch.save(blob, tmp)
     tmp.replace(out_dir / WEIGHTS_FILE)
+    runtime.export(trained.net, blob["terms"], out_dir / runtime.ARRAYS_FILE)  # what answers run (numpy)
     write_json_atomic(out_dir / VOCABULARY_FILE, [asdict(e) for e in trained.vocabulary])
 
 

@@ -10,7 +10,8 @@ Precedence (the model card repeats it):
    correlation r of C and L in the window is at least :data:`AGREE_CORRELATION` and C moves the
    same way (slope a of C on L, with an offset, > 0). A source that fails this but still puts more
    (or less) energy in the main move's region than outside it, as the lexicon does, by at least
-   :data:`DIRECTION_CONTRAST_DB`, agrees on the *direction only*: reported, not used. The agreeing
+   :data:`DIRECTION_CONTRAST_DB`, agrees on the *direction only*: its examples still count as examples
+   of the word for the encoder (tie), but do not change the EQ. The agreeing
    sources' curves (weighted r x sqrt(people)) are then fitted in the window by the entry's own moves with bounded changes:
    gain x :data:`AMOUNT_RANGE`, centre within +-:data:`CENTRE_SHIFT_OCT` octave and inside the
    region, peak width x :data:`WIDTH_RANGE`. The target is lexicon + mean r x (fit - lexicon), so
@@ -198,7 +199,7 @@ def _lexicon_word(entry: LexiconEntry, crowd: list[Example]) -> VocabWord:
         return VocabWord(term, entry.kind, "lexicon", [target], entry=entry, params=EQParams.flat(), checks=checks)
     mask = window_mask(entry)
     lexicon_db = entry.curve_db(FIT_GRID_HZ)
-    checks, agreeing = [], []
+    checks, agreeing, tie = [], [], []
     for source, examples in _by_source(crowd).items():
         curve = _mean_curve(examples)
         r, slope = compare(lexicon_db, curve, mask)
@@ -210,6 +211,8 @@ def _lexicon_word(entry: LexiconEntry, crowd: list[Example]) -> VocabWord:
                                   round(slope, 3), agrees, round(contrast, 2), verdict))
         if agrees:
             agreeing.append((curve, r * math.sqrt(people), r, examples))
+        if verdict != "disagrees":
+            tie.extend(examples)
     refined = entry
     if agreeing:
         w = np.array([a[1] for a in agreeing])
@@ -221,7 +224,6 @@ def _lexicon_word(entry: LexiconEntry, crowd: list[Example]) -> VocabWord:
     params = refined.params()
     source = "+".join(["lexicon"] + [c.source for c in checks if c.agrees])
     target = example_from_params(term, "lexicon", params, LEXICON_WEIGHT)
-    tie = [e for a in agreeing for e in a[3]]
     return VocabWord(term, entry.kind, source, [target], tie=tie, entry=entry, params=params, checks=checks)
 
 

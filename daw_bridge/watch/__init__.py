@@ -60,7 +60,17 @@ class WatchHandle:
         self._observer = observer
         self._thread = thread
 
+    def status(self) -> dict:
+        """The watch folder's part of the service's ``status`` answer."""
+        results = list(self.watcher.results)
+        done = sum(r.status == "done" for r in results)
+        return {"watch": {"inbox": str(self.watcher.inbox), "workers": self.watcher.workers,
+                          "in_flight": self.watcher.in_flight, "done": done, "failed": len(results) - done}}
+
     def stop(self, timeout_s: float | None = 10.0) -> None:
+        sources = getattr(self.watcher.service, "status_sources", None)
+        if sources is not None:
+            sources.pop("watch", None)
         self.watcher.stop_workers(timeout_s)
         self._thread.join(timeout_s)
         if self._observer is not None:
@@ -83,7 +93,11 @@ def start_watcher(service: Any, home: Path, config: WatchConfig = WatchConfig(),
     thread = threading.Thread(target=watcher.serve, name="semeq-watch-scan", daemon=True)
     thread.start()
     log(f"watch: watching {watcher.inbox} ({watcher.workers} at a time; results in {watcher.outbox})")
-    return WatchHandle(watcher, observer, thread)
+    handle = WatchHandle(watcher, observer, thread)
+    sources = getattr(service, "status_sources", None)
+    if sources is not None:  # `status` then reports the watch folder too
+        sources["watch"] = handle.status
+    return handle
 
 
 def process_pending(

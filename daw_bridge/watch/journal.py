@@ -117,7 +117,7 @@ def write_job(job_dir: Path, job: Job) -> None:
     write_text_atomic(job_dir / JOB_FILE, job.to_json())
 
 
-def unique_name(folder: Path, stem: str, suffixes: tuple[str, ...], taken: set[str] = frozenset()) -> str:
+def unique_name(folder: Path, stem: str, suffixes: tuple[str, ...], taken: set[str] | frozenset[str] = frozenset()) -> str:
     """The first of ``stem``, ``stem-2``, ``stem-3``, ... such that no ``<name><suffix>`` exists in
     ``folder`` and ``<name>`` is not in ``taken`` (names reserved by jobs still running)."""
     n = 1

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from daw_bridge.watch.journal import Job, Step
+from daw_bridge.watch.request import WatchError
 
 #: Files at least this long (s of audio) get a progress line per stage besides their result line.
 LONG_FILE_S = 30.0
@@ -53,6 +54,9 @@ def make_outputs(ask: Ask, job: Job, job_dir: Path, outbox: Path, bar: Callable[
     ``k``; ``step`` reports each named step. Returns the seconds each of :data:`STAGES` took."""
     from daw_bridge import artifacts
 
+    request = job.request
+    if request is None:  # a job whose request could not be read fails before this (job.error)
+        raise WatchError(job.error or "the request of this file could not be read")
     src = job_dir / job.name
     stage = {s: job_dir / f"out{s}" for s in (job.suffix, *ARTIFACT_SUFFIXES)}
     marks: list[float] = []
@@ -63,7 +67,7 @@ def make_outputs(ask: Ask, job: Job, job_dir: Path, outbox: Path, bar: Callable[
 
     progress(0)
     before = analysis_of(ask({"op": "analyze", "id": f"watch-{job.id}-before", "path": str(src)}))
-    answer = ask(job.request.service_request(src, f"watch-{job.id}"))
+    answer = ask(request.service_request(src, f"watch-{job.id}"))
     step(Step.DECIDED)
     progress(1)
     rendered = ask({"op": "render", "id": f"watch-{job.id}-render", "path": str(src), "output": str(stage[job.suffix]),
@@ -72,7 +76,7 @@ def make_outputs(ask: Ask, job: Job, job_dir: Path, outbox: Path, bar: Callable[
     progress(2)
     after = analysis_of(ask({"op": "analyze", "id": f"watch-{job.id}-after", "path": str(stage[job.suffix])}))
     progress(3)
-    title = f"{job.name}: {job.request.describe()}"
+    title = f"{job.name}: {request.describe()}"
     artifacts.plot_eq_over_spectrum(stage[".png"], answer, before, after, title)
     stage[".lua"].write_text(artifacts.reaeq_script(answer, title), encoding="utf-8")
     # the answer JSON itself (what REAPER's folder transport and every client read), plus the watch
@@ -83,7 +87,7 @@ def make_outputs(ask: Ask, job: Job, job_dir: Path, outbox: Path, bar: Callable[
         "analysis_after": after,
         "render": rendered["render"],
         "input": job.source,
-        "request": job.request.to_dict(),
+        "request": request.to_dict(),
         "outputs": output_names(job),
     }
     record.pop("path", None)  # the job folder's copy, gone once the input moves to done/

@@ -76,7 +76,7 @@ class Watcher:
         self._in_flight = 0
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._home_lock = None
+        self._home_lock: Any = None
         self._counter = 0
 
     # --- life cycle ---------------------------------------------------------------------------
@@ -115,6 +115,12 @@ class Watcher:
         for t in self._threads:
             t.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         self._threads = []
+
+    @property
+    def in_flight(self) -> int:
+        """Files claimed and not yet ended."""
+        with self._lock:
+            return self._in_flight
 
     def _step(self, step: Step, job: Job) -> None:
         if self.config.on_step is not None:
@@ -316,17 +322,18 @@ class Watcher:
             self._reserve_destinations(job)
             write_job(job_dir, job)
         self._step(Step.END_JOURNALED, job)
-        (self.home / job.dest_audio).parent.mkdir(parents=True, exist_ok=True)
-        if job.state is State.FAILED and not (self.home / job.dest_error).exists():
-            write_text_atomic(self.home / job.dest_error, error_text(job))
+        dest_audio, dest_sidecar = self.home / str(job.dest_audio), self.home / str(job.dest_sidecar)
+        dest_audio.parent.mkdir(parents=True, exist_ok=True)
+        if job.state is State.FAILED and not (self.home / str(job.dest_error)).exists():
+            write_text_atomic(self.home / str(job.dest_error), error_text(job))
         audio = job_dir / job.name
         if audio.exists():
-            move_no_replace(audio, self.home / job.dest_audio)
+            move_no_replace(audio, dest_audio)
         sidecar = job_dir / job.sidecar_name if job.sidecar_name and job.move_sidecar else None
         if sidecar is not None and sidecar.exists():
-            move_no_replace(sidecar, self.home / job.dest_sidecar)
-        elif job.sidecar is not None and not (self.home / job.dest_sidecar).exists():
-            write_text_atomic(self.home / job.dest_sidecar, json.dumps(job.sidecar, indent=2))
+            move_no_replace(sidecar, dest_sidecar)
+        elif job.sidecar is not None and not dest_sidecar.exists():
+            write_text_atomic(dest_sidecar, json.dumps(job.sidecar, indent=2))
         self._step(Step.INPUT_MOVED, job)
         staged_answer = job_dir / f"out{SIDECAR_SUFFIX}"
         if job.state is State.DONE and staged_answer.exists():  # last: when the answer is there, all is finished

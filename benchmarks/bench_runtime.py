@@ -1,0 +1,265 @@
+"""The light runtime: cold start, server start and memory, numpy vs torch inference, OSC under load.
+
+Prints, each figure beside its peer in the same run:
+
+1. Cold start, one process per run, alternating (median / p90 over K runs, ms): ``python -c pass``,
+   ``python -c "import numpy"`` and ``semeq eq warmer``; the ratio of ``semeq eq warmer`` to the bare
+   interpreter + numpy import (goal: <= 400 ms and <= 3x); which heavy modules ``semeq eq warmer``
+   loaded (goal: none of torch, scipy.signal, matplotlib, sentence_transformers).
+2. ``semeq serve --no-watch`` and ``semeq serve`` (with the watch folder): time from start to the
+   ready line (median over starts; goal <= 1 s) and resident memory after it, and of the server
+   used for point 4 after its load (goal <= 200 MB; the sentence-embedding fallback loads on the
+   first unknown word and is not counted).
+3. Inference, torch (the training networks) vs the numpy runtime (the exported arrays): one word at a
+   time as answers decode, the whole vocabulary in one batch, and from a cold process (import +
+   load + one decode); the largest difference over every vocabulary word. Needs the ``train`` extra.
+4. OSC, uncached ``eq`` (a new intensity every request) at an offered rate (default 1,000/s for 10 s;
+   goal: 0 busy, 0 lost, p99 <= 2 ms from each request's scheduled send), repeated phrases at the same
+   rate, and a warm sequential client (p50 / p99) with ``ping`` as the transport's peer; then the
+   first unknown word (it loads the sentence-embedding fallback) and the memory after it.
+
+    python -m benchmarks.bench_runtime [--starts 15] [--requests 10000] [--rate 1000] [--out FILE]
+
+The output (also written to ``--out``) states the date and the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from daw_bridge.cli import BLAS_THREADS
+
+for _name, _value in BLAS_THREADS.items():  # as in every semeq process, before numpy loads
+    os.environ.setdefault(_name, _value)
+
+from benchmarks.bench_osc import offered_load, percentile, sequential  # noqa: E402
+from benchmarks.machine import Report, describe, utc_now  # noqa: E402
+from daw_bridge.client import Client  # noqa: E402
+
+HEAVY = ("torch", "scipy.signal", "matplotlib", "sentence_transformers")
+GOAL_COLD_MS, GOAL_RATIO, GOAL_READY_S, GOAL_RSS_MB, GOAL_P99_MS = 400.0, 3.0, 1.0, 200.0, 2.0
+
+
+def semeq_command() -> list[str]:
+    """The installed ``semeq`` launcher beside this interpreter, else ``python -m daw_bridge``."""
+    script = Path(sys.executable).parent / "semeq"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "daw_bridge"]
+
+
+def cold_starts(commands: dict[str, list[str]], k: int) -> dict[str, list[float]]:
+    """Wall time (ms) of each command, run k times in turn (so load changes hit all alike)."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(k):
+        for name, cmd in commands.items():
+            t0 = time.perf_counter()
+            done = subprocess.run(cmd, capture_output=True, text=True)
+            times[name].append((time.perf_counter() - t0) * 1000.0)
+            if done.returncode != 0:
+                raise SystemExit(f"{name} failed ({done.returncode}): {done.stderr[-1000:]}")
+    return times
+
+
+def heavy_modules_of_eq() -> list[str]:
+    """The heavy modules a ``semeq eq warmer`` process has loaded when it is done."""
+    code = ("import json, sys; from daw_bridge.cli import main; main(['eq', 'warmer']); "
+            f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """(resident, peak resident) memory of a process in MB, from /proc (Linux)."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) / 1024.0, int(fields["VmHWM"].split()[0]) / 1024.0
+
+
+def start_serve(home: Path, watch: bool) -> tuple[subprocess.Popen, int, float]:
+    """Start ``semeq serve`` on a free port; (process, port, seconds to the ready line)."""
+    cmd = [*semeq_command(), "serve", "--port", "0", "--home", str(home)] + ([] if watch else ["--no-watch"])
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for line in proc.stdout:  # the watch folder may print its own line first
+        match = re.search(r"ready on udp \S+:(\d+)", line)
+        if match:
+            return proc, int(match.group(1)), time.perf_counter() - t0
+    proc.kill()
+    raise SystemExit("semeq serve did not print its ready line")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def inference(say, cold_runs: int) -> None:
+    """Point 3: torch vs the numpy runtime on the shipped model."""
+    try:
+        import torch
+    except ImportError:
+        say("   torch is not installed (pip install '.[train]'): nothing to compare")
+        return
+    import numpy as np
+
+    from daw_bridge.semantic import models_dir
+    from daw_bridge.semantic.net import SemanticNet, denormalise
+    from daw_bridge.semantic.runtime import ARRAYS_FILE, NumpyNet
+
+    torch.set_num_threads(1)
+    folder = models_dir()
+    blob = torch.load(folder / "semantic.pt", map_location="cpu", weights_only=True)
+    net = SemanticNet(len(blob["terms"]), blob["latent_dim"], blob["hidden"])
+    net.load_state_dict(blob["state_dict"])
+    net.eval()
+    runtime = NumpyNet.load(folder / ARRAYS_FILE)
+    latents = runtime.latents
+    z32 = torch.tensor(latents, dtype=torch.float32)
+
+    def torch_one(i: int) -> np.ndarray:
+        with torch.no_grad():
+            return denormalise(net.decode(z32[i:i + 1]).double())[0].numpy()
+
+    def best_of(fn, repeats: int = 5) -> float:
+        best = float("inf")
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - t0)
+        return best
+
+    n = len(latents)
+    t_one = best_of(lambda: [torch_one(i) for i in range(n)]) / n * 1e6
+    r_one = best_of(lambda: [runtime.decode_params(latents[i:i + 1]) for i in range(n)]) / n * 1e6
+    with torch.no_grad():
+        t_all = best_of(lambda: denormalise(net.decode(z32).double()).numpy()) * 1e3
+        want = denormalise(net.decode(z32).double()).numpy()
+        diff = np.abs(want - runtime.decode_params(latents)) / np.maximum(np.abs(want), 1.0)
+    r_all = best_of(lambda: runtime.decode_params(latents)) * 1e3
+    say(f"   one word at a time ({n} words, us per word):  torch {t_one:8.1f}   numpy {r_one:8.1f}   "
+        f"torch / numpy x{t_one / r_one:.1f}")
+    say(f"   whole vocabulary in one batch (ms):          torch {t_all:8.2f}   numpy {r_all:8.2f}   "
+        f"torch / numpy x{t_all / r_all:.1f}")
+    with torch.no_grad():
+        norm_diff = np.abs(runtime.decode(latents) - net.decode(z32).double().numpy()).max()
+    say(f"   largest difference over every word: {norm_diff:.1e} in normalised outputs, {diff.max():.1e} relative "
+        "in dB / Hz / Q (test tolerance 1e-5)")
+    pt, npz = str(folder / "semantic.pt"), str(folder / ARRAYS_FILE)
+    cold = cold_starts({
+        "torch": [sys.executable, "-c", (
+            "import torch; from daw_bridge.semantic.net import SemanticNet\n"
+            f"b = torch.load({pt!r}, map_location='cpu', weights_only=True)\n"
+            "n = SemanticNet(len(b['terms']), b['latent_dim'], b['hidden']); n.load_state_dict(b['state_dict'])\n"
+            "with torch.no_grad(): n.decode(n.terms.weight[:1])")],
+        "numpy": [sys.executable, "-c", (
+            "from daw_bridge.semantic.runtime import NumpyNet\n"
+            f"r = NumpyNet.load({npz!r}); r.decode(r.latents[:1])")],
+    }, cold_runs)
+    t, r = statistics.median(cold["torch"]), statistics.median(cold["numpy"])
+    say(f"   cold process, import + load + one decode (ms, median of {cold_runs}): torch {t:8.0f}   numpy {r:8.0f}   "
+        f"torch / numpy x{t / r:.1f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--starts", type=int, default=15, help="cold starts per command (default 15)")
+    parser.add_argument("--requests", type=int, default=10_000, help="requests of the offered load (default 10,000)")
+    parser.add_argument("--rate", type=float, default=1000.0, help="offered requests per second (default 1,000)")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    report = Report()
+    say = report.say
+    say(f"bench_runtime  {utc_now()}")
+    say(f"machine: {describe()}")
+    say(f"command: python -m benchmarks.bench_runtime --starts {args.starts} --requests {args.requests} --rate {args.rate:g}")
+
+    semeq = semeq_command()
+    say()
+    say(f"1. cold start, {args.starts} runs each, alternating (ms: median / p90)")
+    runs = cold_starts({
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "python -c 'import numpy'": [sys.executable, "-c", "import numpy"],
+        "semeq eq warmer": [*semeq, "eq", "warmer"],
+    }, args.starts)
+    for name, t in runs.items():
+        say(f"   {name:26} {statistics.median(t):8.1f} / {percentile(t, 90):8.1f}")
+    eq_ms, numpy_ms = statistics.median(runs["semeq eq warmer"]), statistics.median(runs["python -c 'import numpy'"])
+    say(f"   semeq eq warmer / (python + import numpy): x{eq_ms / numpy_ms:.2f}   "
+        f"goal <= {GOAL_COLD_MS:.0f} ms and <= x{GOAL_RATIO:g}: "
+        f"{'met' if eq_ms <= GOAL_COLD_MS and eq_ms / numpy_ms <= GOAL_RATIO else 'NOT met'}")
+    heavy = heavy_modules_of_eq()
+    say(f"   heavy modules loaded by semeq eq warmer: {', '.join(heavy) if heavy else 'none'} (of {', '.join(HEAVY)})")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        say()
+        say("2. semeq serve: start to ready line (s, median of 5 starts) and resident memory after it (MB)")
+        for watch in (False, True):
+            ready, rss = [], []
+            for _ in range(5):
+                proc, _, seconds = start_serve(Path(tmp) / "home", watch)
+                time.sleep(0.5)
+                rss.append(rss_mb(proc.pid)[0])
+                ready.append(seconds)
+                stop(proc)
+            name = "semeq serve" if watch else "semeq serve --no-watch"
+            say(f"   {name:24} ready {statistics.median(ready):6.3f} s (max {max(ready):.3f})   RSS {statistics.median(rss):6.1f} MB")
+
+        say()
+        say("3. inference: torch (training networks) vs numpy runtime (exported arrays), one thread")
+        inference(say, max(3, args.starts // 3))
+
+        proc, port, _ = start_serve(Path(tmp) / "home", watch=False)
+        try:
+            sequential(port, "eq", 300)  # warm-up: first-call costs
+            say()
+            say(f"4. OSC, semeq serve --no-watch (separate process), {args.requests} requests at {args.rate:g}/s offered")
+            for name, cached in (("eq never cached", False), ("eq repeated phrases", True)):
+                lat, errors, lost, achieved = offered_load(port, args.requests, args.rate, cached)
+                p99 = percentile(lat, 99) if lat else float("nan")
+                say(f"   {name:20} sent at {achieved:6.0f}/s: answers {len(lat)}, busy {errors.get('busy', 0)}, "
+                    f"other errors {sum(errors.values()) - errors.get('busy', 0)}, lost {lost}")
+                if lat:
+                    say(f"   {'':20} latency from scheduled send (ms): p50 {percentile(lat, 50):.3f}  p99 {p99:.3f}  max {max(lat):.3f}")
+                if not cached:
+                    ok = not errors and lost == 0 and p99 <= GOAL_P99_MS
+                    say(f"   {'':20} goal 0 busy, 0 lost, p99 <= {GOAL_P99_MS:g} ms: {'met' if ok else 'NOT met'}")
+            n = min(args.requests, 3000)
+            ping, _ = sequential(port, "ping", n)
+            fresh, failed = sequential(port, "eq", n, cached=False)
+            say(f"   warm sequential client, {n} each (ms): ping p50 {percentile(ping, 50):.3f} p99 {percentile(ping, 99):.3f}; "
+                f"eq never cached p50 {percentile(fresh, 50):.3f} p99 {percentile(fresh, 99):.3f} (failed {failed})")
+            rss, peak = rss_mb(proc.pid)
+            say(f"   server memory after the load: RSS {rss:.1f} MB, peak {peak:.1f} MB   goal <= {GOAL_RSS_MB:.0f} MB: "
+                f"{'met' if peak <= GOAL_RSS_MB else 'NOT met'}")
+            with Client(port=port, timeout_s=60.0) as client:
+                t0 = time.perf_counter()
+                answer = client.request("eq", text="cozier")
+                first = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                client.request("eq", text="snug")
+                second = time.perf_counter() - t0
+            rss, peak = rss_mb(proc.pid)
+            if answer.get("ok"):
+                say(f"   first unknown word (loads the sentence-embedding fallback): {first:.2f} s, the next {1000 * second:.0f} ms; "
+                    f"then RSS {rss:.1f} MB, peak {peak:.1f} MB")
+            else:
+                say(f"   unknown words: {answer.get('code')} (the embeddings extra is not installed)")
+        finally:
+            stop(proc)
+    say(f"load average at the end (1 min): {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    report.save(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
