@@ -82,6 +82,12 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024.0, int(fields["VmHWM"].split()[0]) / 1024.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (s), from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def start_serve(home: Path, watch: bool) -> tuple[subprocess.Popen, int, float]:
     """Start ``semeq serve`` on a free port; (process, port, seconds to the ready line)."""
     cmd = [*semeq_command(), "serve", "--port", "0", "--home", str(home)] + ([] if watch else ["--no-watch"])
@@ -224,12 +230,16 @@ def main(argv: list[str] | None = None) -> int:
             say()
             say(f"4. OSC, semeq serve --no-watch (separate process), {args.requests} requests at {args.rate:g}/s offered")
             for name, cached in (("eq never cached", False), ("eq repeated phrases", True)):
+                cpu_before = cpu_seconds(proc.pid)
                 lat, errors, lost, achieved = offered_load(port, args.requests, args.rate, cached)
+                cpu_ms = 1000.0 * (cpu_seconds(proc.pid) - cpu_before) / args.requests
                 p99 = percentile(lat, 99) if lat else float("nan")
                 say(f"   {name:20} sent at {achieved:6.0f}/s: answers {len(lat)}, busy {errors.get('busy', 0)}, "
                     f"other errors {sum(errors.values()) - errors.get('busy', 0)}, lost {lost}")
                 if lat:
                     say(f"   {'':20} latency from scheduled send (ms): p50 {percentile(lat, 50):.3f}  p99 {p99:.3f}  max {max(lat):.3f}")
+                say(f"   {'':20} server CPU time per request {cpu_ms:.3f} ms (all its threads; one free core answers "
+                    f"about {1000.0 / cpu_ms:.0f}/s)")
                 if not cached:
                     ok = not errors and lost == 0 and p99 <= GOAL_P99_MS
                     say(f"   {'':20} goal 0 busy, 0 lost, p99 <= {GOAL_P99_MS:g} ms: {'met' if ok else 'NOT met'}")

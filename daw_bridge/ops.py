@@ -156,8 +156,8 @@ def find_op(name: Any) -> Op:
     """The :class:`Op` called ``name``, or :class:`BadRequestError` listing the known ops."""
     op = OPS.get(name) if isinstance(name, str) else None
     if op is None:
-        shown = name if not isinstance(name, str) else name[:40]
-        raise BadRequestError(f"unknown op {shown!r}; known: {', '.join(OPS)}")
+        shown = repr(name[:40]) if isinstance(name, str) else _shown(name)
+        raise BadRequestError(f"unknown op {shown}; known: {', '.join(OPS)}")
     return op
 
 
@@ -170,8 +170,8 @@ def validate(request: Any) -> Call:
     op = find_op(request.get("op"))
     unknown = sorted(str(k)[:40] for k in request if k not in ("op", "id") and k not in op.fields)
     if unknown:
-        takes = ", ".join(op.fields)
-        raise BadRequestError(f"'{op.name}' does not take {', '.join(unknown)}; it takes {takes}")
+        named = ", ".join(unknown[:10]) + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
+        raise BadRequestError(f"'{op.name}' does not take {named}; it takes {', '.join(op.fields)}")
     missing = [name for name in op.required if request.get(name) is None]
     if missing:
         raise BadRequestError(f"'{op.name}' needs {', '.join(missing)}")

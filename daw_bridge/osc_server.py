@@ -26,7 +26,7 @@ from typing import Any, Callable, Mapping
 from daw_bridge.errors import SemeqError
 from daw_bridge.ops import Call
 from daw_bridge.service import log_answer
-from daw_bridge.wire import (  # noqa: F401  (re-exported for the door's users)
+from daw_bridge.wire import (
     DEFAULT_HOST,
     DEFAULT_PORT,
     ERROR,

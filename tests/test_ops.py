@@ -210,3 +210,12 @@ def test_any_request_validates_or_is_refused_with_a_semeq_error(request):
         validate(request)
     except SemeqError as exc:
         assert exc.code in ("bad_request", "bad_params")
+
+
+def test_error_messages_stay_short_whatever_the_request_holds():
+    with pytest.raises(BadRequestError) as info:
+        validate({"op": "ping", "id": "a", **{f"k{i}": i for i in range(5000)}})
+    assert "and 4990 more" in str(info.value) and len(str(info.value)) < 400
+    with pytest.raises(BadRequestError) as info:
+        validate({"op": ["x" * 10_000], "id": "a"})
+    assert len(str(info.value)) < 300
