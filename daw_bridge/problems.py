@@ -1,15 +1,17 @@
 """Problems in a track's spectrum, measured two ways (the names come from :mod:`daw_bridge.naming`).
 
-**Against the track's own envelope** (:func:`find_narrow`, basis ``"envelope"``): resonances and
-narrow bumps or dips, whatever the genre. The long-term spectrum is read on a 1/24-octave grid, each
-point the mean power density over 1/12 octave (at least :data:`FINE_MIN_BINS` FFT bins), in dB. The
-envelope is a robust local-linear regression of that curve over +-1 octave in log-frequency (tricube
-kernel, bisquare re-weighting, so a narrow bump hardly pulls it). Where the residual departs from the
-envelope by at least :data:`NARROW_MIN_DB` and :data:`NARROW_MIN_Z` times the residual's local
-robust spread, a bell (the RBJ peaking filter's analog response: gain, centre, bandwidth in octaves)
-is fitted to the residual; bells up to :data:`NARROW_MAX_WIDTH_OCT` wide are kept, strongest first,
-each subtracted before the next is looked for. The envelope is then fitted again with the bells
-removed and the search repeated, so a bump does not hide in its own envelope.
+**Against the track's own envelope** (:func:`find_envelope_problems`, basis ``"envelope"``):
+resonances, bumps, dips and steps, whatever the genre. The long-term spectrum is read on a
+1/24-octave grid, each point the mean power density over 1/12 octave (at least
+:data:`FINE_MIN_BINS` FFT bins), in dB. It is modelled as a smooth envelope (a Whittaker smoother:
+second differences penalised by :data:`ENVELOPE_STIFFNESS`, robustly re-weighted) plus a few
+templates: RBJ peaking bells (widths :data:`TEMPLATE_WIDTHS_OCT`, centres every 1/12 octave) and RBJ
+shelves. Templates are chosen greedily by how much of the spectrum they explain that the envelope
+cannot (the envelope is fitted jointly, so a bump does not hide in its own envelope), their gains
+refitted jointly with a small ridge; a template much like one already chosen, or one that would flip
+the sign of another's gain, is not taken. Each bell is then refined (centre, gain, width) by
+non-linear least squares. A bump is reported from :data:`ENVELOPE_MIN_DB` and
+:data:`ENVELOPE_MIN_Z` times the local robust spread of what is left.
 
 **Against the reference balance** (:func:`find_broad`, basis ``"reference"``): broad tonal balance.
 The third-octave deviation from the reference median (minus what the narrow bells already explain)
