@@ -182,7 +182,9 @@ class SpectrumAccumulator:
             buckets = np.floor(level / GATE_BUCKET_DB).astype(int)
             for b in np.unique(buckets):
                 sel = buckets == b
-                summed = pairs[sel].sum(axis=0, dtype=np.float64).reshape(pairs.shape[1], -1, 2).sum(axis=-1)
+                part = pairs if sel.all() else pairs[sel]
+                # float32 over at most FRAMES_PER_CHUNK frames (relative error ~1e-6), float64 across chunks
+                summed = part.sum(axis=0).reshape(pairs.shape[1], -1, 2).sum(axis=-1, dtype=np.float64)
                 if not stereo:
                     summed = summed.sum(axis=0, keepdims=True)
                 slot = self._buckets.setdefault(int(b), [0, np.zeros(summed.shape)])
