@@ -355,12 +355,12 @@ def track_audio(request: Mapping, policy: PathPolicy) -> TrackAudio:
     return TrackAudio(samples, rate, (t0, t1), f"{audible} item(s), {t0:.2f}-{t1:.2f} s at {rate} Hz")
 
 
-def analyze_track_file(path: Path, policy: PathPolicy, model: Any):
+def analyze_track_file(path: Path, policy: PathPolicy):
     """The analysis (:func:`daw_bridge.analysis.analyze`) of the track a JSON file describes."""
     from daw_bridge.analysis import analyze
 
     audio = read_track_file(path, policy)
-    return analyze(audio.samples, audio.sample_rate_hz, model=model)
+    return analyze(audio.samples, audio.sample_rate_hz)
 
 
 def track_key(path: Path) -> tuple | None:

@@ -271,12 +271,13 @@ class Service:
 
         return self._push(answer, EQParams.from_dict(answer["params"]), DEFAULT_SAMPLE_RATE_HZ, call.values["push"])
 
-    def _analysis(self, call: Call):
-        """The checked path and its analysis; the last few analyses are kept by (path, size, mtime),
-        so asking ``analyze`` and then ``adapt``/``suggest`` on one file reads and analyses it once."""
+    def _analysis(self, call: Call, field: str = "path"):
+        """The checked path (of ``field``) and its analysis; the last few analyses are kept by (path,
+        size, mtime), so asking ``analyze`` and then ``adapt``/``suggest`` on one file reads and
+        analyses it once."""
         from daw_bridge.analysis import analyze_file
 
-        path = self.paths.check(call.values["path"])
+        path = self.paths.check(call.values[field])
         try:
             stat = path.stat()
             key = (str(path), stat.st_size, stat.st_mtime_ns)
@@ -291,9 +292,9 @@ class Service:
         if analysis is None and path.suffix.lower() == ".json":  # a REAPER track's items, mixed here
             from daw_bridge.items import analyze_track_file
 
-            analysis = analyze_track_file(path, self.paths, self.model())
+            analysis = analyze_track_file(path, self.paths)
         elif analysis is None:
-            analysis = analyze_file(path, model=self.model())
+            analysis = analyze_file(path)
         if key is not None:
             with self._lock:
                 self._analyses[key] = analysis
@@ -326,8 +327,15 @@ class Service:
     def op_suggest(self, call: Call) -> Answer:
         from daw_bridge.adapt import suggest
 
+        v = call.values
         path, analysis = self._analysis(call)
-        decision = suggest(analysis, self.model(), strength=call.values["strength"], max_gain_db=call.values["max_gain_db"])
+        if v["reference"] is not None:  # match to a reference track, corrective first
+            from daw_bridge.match import match
+
+            _, reference = self._analysis(call, "reference")
+            decision = match(analysis, reference, strength=v["strength"], max_gain_db=v["max_gain_db"])
+        else:
+            decision = suggest(analysis, strength=v["strength"], max_gain_db=v["max_gain_db"])
         return self._decision_answer(call, path, analysis, decision)
 
     def op_render(self, call: Call) -> Answer:
