@@ -17,11 +17,9 @@ is fitted to the limited move (:func:`daw_bridge.fit.fit_eq`) and shrunk until t
 the limits too. With ``current`` (the EQ already on the track, the analysed audio being pre-EQ), the
 state is audio + current and the answer is the new total EQ, refitted into one 5-band EQ.
 
-**Auto-suggest** (:func:`suggest`). Target ``-strength * deviation``, each band limited to
-``max_gain_db``, fitted with the reference weights (bands where real music varies a lot count less);
-the fit keeps every EQ gain within ``max_gain_db`` as well. The move is described as a blend of words by
-greedy non-negative least squares on the common words' band responses (weights are intensities:
-0.6 warm = 60 % of warm's typical EQ).
+**Auto-suggest** (:func:`suggest`): corrective moves for the analysis' named problems first, then a
+tonal move toward the reference balance scaled by the strength (:func:`daw_bridge.fix.plan_eq`); the
+answer lists each band with its reason ("-4.0 dB at 300 Hz: muddy") and the problems it heard.
 """
 
 from __future__ import annotations
@@ -31,20 +29,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from scipy.optimize import nnls
 
-from daw_bridge.analysis import (
-    Analysis,
-    Descriptor,
-    band_response_db,
-    descriptor_scores,
-    projection_scores,
-    region_deviations_db,
-    word_curves,
-)
+from daw_bridge.analysis import Analysis, default_lexicon, region_deviations_db
 from daw_bridge.eq import GAIN_INDEX, PARAM_NAMES, EQParams
 from daw_bridge.errors import SemeqError
-from daw_bridge.fit import fit_cascade, fit_eq
+from daw_bridge.fit import fit_cascade
+from daw_bridge.fix import plan_eq
+from daw_bridge.naming import Descriptor, descriptor_scores, projection_scores
+from daw_bridge.spectrum import band_response_db
 
 #: Percentile of the reference tracks' positions that marks the end of real music in a direction.
 END_PERCENTILE = 95.0
@@ -97,6 +89,8 @@ class Decision:
     limited_bands_hz: list[float] = field(default_factory=list)
     position: float | None = None
     end_of_range: float | None = None
+    bands: list[dict[str, Any]] | None = None
+    problems: list[dict[str, Any]] | None = None
 
     def to_dict(self, top: int | None = None) -> dict[str, Any]:
         """JSON-ready; ``top`` keeps only the strongest descriptor scores."""
@@ -120,6 +114,9 @@ class Decision:
             out["end_of_range"] = round(float(self.end_of_range), 3)
         if self.blend is not None:
             out["blend"] = self.blend
+        if self.bands is not None:
+            out["bands"] = self.bands
+            out["problems"] = self.problems or []
         return out
 
 
@@ -288,7 +285,7 @@ def adapt_words(
     ref = analysis.reference
     weights = ref.weights()
     state = predicted_deviation(analysis, current)
-    before = descriptor_scores(state, sr, model, ref)
+    before = descriptor_scores(state, sr, default_lexicon(), weights)
     direction = band_response_db(preset, sr, centres)
     warnings: list[str] = []
     if preset.is_flat or not np.nanmax(np.abs(direction)) > NEGLIGIBLE_DB:
@@ -317,7 +314,7 @@ def adapt_words(
 
     move = _limited_move(analysis, state, preset.scaled(amount), current)
     params, after, limited = move.params, move.after_db, move.limited_hz
-    expected = descriptor_scores(after, sr, model, ref)
+    expected = descriptor_scores(after, sr, default_lexicon(), weights)
     size = "one step" if abs(amount - 1.0) < 0.005 else f"{amount:.2f} steps"
     explanation = f"Applied {size} of '{label}' ({_region_phrase(centres, move.change_db)}): {where}."
     reduced = [
@@ -347,79 +344,48 @@ def _hz_list(freqs_hz: list[float]) -> str:
 # --- auto-suggest -------------------------------------------------------------------------------
 
 
-def suggest(analysis: Analysis, model: Any, strength: float = 0.5, max_gain_db: float = 6.0) -> Decision:
-    """An EQ moving the track ``strength`` (0..1) of the way toward the reference balance.
-
-    Every band's change and every EQ gain is limited to +-``max_gain_db`` (dB, at most 12).
-    """
+def check_strength(strength: float, max_gain_db: float) -> None:
+    """A clear :class:`AdaptError` for a strength outside 0..1 or a gain limit outside (0, 12] dB."""
     if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0.0 <= strength <= 1.0:
         raise AdaptError(f"strength must be a number from 0 to 1, got {strength!r}")
     if isinstance(max_gain_db, bool) or not isinstance(max_gain_db, (int, float)) or not 0.0 < max_gain_db <= 12.0:
         raise AdaptError(f"max_gain_db must be above 0 and at most 12 dB, got {max_gain_db!r}")
-    sr = analysis.sample_rate_hz
-    centres = analysis.centres_hz
-    ref = analysis.reference
-    dev = analysis.deviation_db
-    ok = np.isfinite(dev)
-    before = descriptor_scores(dev, sr, model, ref)
-    target = np.clip(-strength * dev, -max_gain_db, max_gain_db)
-    if strength == 0.0 or not np.nanmax(np.abs(target)) > NEGLIGIBLE_DB:
-        flat = EQParams.flat()
-        return Decision(flat, "The track is already close to the reference balance; no EQ suggested.", float(strength),
-                        before, before, [], [], dev.copy(), [])
-    params = fit_eq(centres[ok], target[ok], sample_rate_hz=sr, weights=ref.weights()[ok], max_gain_db=max_gain_db).params
-    after = predicted_deviation(analysis, params)
-    expected = descriptor_scores(after, sr, model, ref)
-    change = band_response_db(params, sr, centres)
-    blend = describe_as_blend(change, sr, model, ref.weights())
-    words = ", ".join(f"{round(100 * b['weight'])}% {b['term']}" for b in blend) or "no single word fits"
-    before_rms = _weighted_rms(dev, ref.weights())
-    after_rms = _weighted_rms(after, ref.weights())
-    explanation = (
-        f"Moves the track {round(100 * strength)}% of the way toward the balance of typical music "
-        f"({_region_phrase(centres, change)}); distance to the reference {before_rms:.1f} -> {after_rms:.1f} dB. "
-        f"In words: {words}."
-    )
-    warnings = []
-    if np.any(np.abs(-strength * dev[ok]) > max_gain_db):
-        warnings.append(f"some bands would need more than {max_gain_db:g} dB; limited to {max_gain_db:g} dB")
-    return Decision(params, explanation, float(strength), before, expected, [], warnings, after, blend)
+
+
+def planned_decision(analysis: Analysis, plan, strength: float, deviation_db: np.ndarray, goal: str,
+                     problems) -> Decision:
+    """A :class:`Decision` from a corrective-first plan (:func:`daw_bridge.fix.plan_eq`)."""
+    lexicon = default_lexicon()
+    weights = analysis.reference.weights()
+    before = descriptor_scores(deviation_db, analysis.sample_rate_hz, lexicon, weights)
+    if plan.params.is_flat:
+        reason = "strength 0" if strength == 0.0 else f"no problem to fix and already close to {goal}"
+        return Decision(plan.params, f"No EQ suggested: {reason}.", float(strength), before, before, [],
+                        [], deviation_db.copy(), bands=[], problems=[p.to_dict() for p in problems])
+    after = realign(deviation_db + plan.change_db)
+    expected = descriptor_scores(after, analysis.sample_rate_hz, lexicon, weights)
+    fixes = [b for b in plan.bands if b.kind == "corrective"]
+    explanation = "; ".join(b.text for b in plan.bands) + "."
+    explanation = explanation[0].upper() + explanation[1:]
+    if not fixes:
+        explanation += f" No problem needed fixing; the move is toward {goal}."
+    before_rms, after_rms = _weighted_rms(deviation_db, weights), _weighted_rms(after, weights)
+    explanation += f" Distance to {goal} {before_rms:.1f} -> {after_rms:.1f} dB."
+    return Decision(plan.params, explanation, float(strength), before, expected, [], [], after,
+                    bands=[b.to_dict() for b in plan.bands], problems=[p.to_dict() for p in problems])
+
+
+def suggest(analysis: Analysis, model: Any = None, strength: float = 0.5, max_gain_db: float = 6.0) -> Decision:
+    """Auto-suggest: fix the analysis' problems, then move ``strength`` (0..1) toward the reference
+    balance (:func:`daw_bridge.fix.plan_eq`, tonal move beyond the reference's typical range).
+    ``model`` is not used (kept for callers that pass one); every gain within +-``max_gain_db``."""
+    check_strength(strength, max_gain_db)
+    plan = plan_eq(analysis.problems, analysis.deviation_db, analysis.reference, analysis.sample_rate_hz,
+                   float(strength), float(max_gain_db), tonal="range", lexicon=default_lexicon())
+    return planned_decision(analysis, plan, strength, analysis.deviation_db, "the balance of typical music",
+                            analysis.problems)
 
 
 def _weighted_rms(deviation_db: np.ndarray, weights: np.ndarray) -> float:
     ok = np.isfinite(deviation_db)
     return float(math.sqrt(np.sum(weights[ok] * deviation_db[ok] ** 2) / np.sum(weights[ok])))
-
-
-def describe_as_blend(change_db: np.ndarray, sample_rate_hz: float, model: Any, weights: np.ndarray) -> list[dict[str, Any]]:
-    """A change (dB per band) as up to :data:`BLEND_WORDS` common words with non-negative intensities."""
-    curves = word_curves(model, sample_rate_hz)
-    names = [t for t, c in zip(curves.terms, curves.common) if c]
-    ok = np.isfinite(change_db) & np.all(np.isfinite(curves.responses_db), axis=0)
-    w = weights[ok] / weights[ok].sum()
-    sw = np.sqrt(w)
-    a = curves.responses_db[curves.common][:, ok]
-    a = a - (a @ w)[:, None]
-    b = change_db[ok] - change_db[ok] @ w
-    # Greedy: add the word that explains most of what is left, refit the chosen words (non-negative).
-    chosen: list[int] = []
-    coef = np.zeros(0)
-    residual = b
-    for _ in range(BLEND_WORDS):
-        gain = (a * w) @ residual
-        explained = np.where(gain > 0, gain**2 / np.maximum((a**2) @ w, 1e-12), 0.0)
-        explained[chosen] = 0.0
-        best = int(np.argmax(explained))
-        if explained[best] <= BLEND_MIN_EXPLAINED * (residual**2 @ w):
-            break
-        trial, _ = nnls((a[chosen + [best]] * sw).T, b * sw)
-        if trial[-1] < BLEND_MIN_WEIGHT:
-            break
-        chosen, coef = chosen + [best], trial
-        residual = b - coef @ a[chosen]
-    blend = [
-        {"term": names[i], "weight": round(float(c), 2)}
-        for i, c in sorted(zip(chosen, coef), key=lambda ic: -ic[1])
-        if c >= BLEND_MIN_WEIGHT
-    ]
-    return blend

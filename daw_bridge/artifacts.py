@@ -6,8 +6,8 @@ second axis (matplotlib's Agg canvas, no display; one plot at a time, as matplot
 
 ``reaeq_script`` writes a small Lua ReaScript a REAPER user loads directly (Actions > Show action
 list > New action > Load ReaScript..., then run it with the track selected). It holds the answer's
-five ReaEQ bands and hands them to the Semantic EQ ReaScripts' shared module
-(``reaper_scripts/semantic_eq.lua``, found where ``semeq install-reaper`` or ReaPack put it), whose
+five ReaEQ bands and hands them to the Semantic EQ ReaScripts' entry for such scripts
+(``reaper_scripts/semeq/api.lua``, found where ``semeq install-reaper`` or ReaPack put it), whose
 ``reaeq.apply`` finds or inserts the track's ReaEQ named "Semantic EQ", sets the band types and
 values, checks every value REAPER shows and restores the track when anything disagrees: one way to
 put an EQ on ReaEQ, shared with the REAPER actions. Without the module installed, the script says
@@ -112,9 +112,9 @@ def _plot(path: Path, answer: Mapping, before: Mapping | None, after: Mapping | 
 
 # --- the ReaScript ------------------------------------------------------------------------------
 
-#: Where the Semantic EQ ReaScripts' shared module lives under REAPER's resource path: as copied by
-#: ``semeq install-reaper``, and as ReaPack installs the index (index name / category).
-MODULE_PATHS = ("Scripts/Semantic EQ/semantic_eq.lua", "Scripts/Semantic EQ Bridge/FX/semantic_eq.lua")
+#: Where the Semantic EQ ReaScripts' entry for generated scripts lives under REAPER's resource path:
+#: as copied by ``semeq install-reaper``, and as ReaPack installs the index (index name / category).
+MODULE_PATHS = ("Scripts/Semantic EQ/semeq/api.lua", "Scripts/Semantic EQ Bridge/reaper_scripts/semeq/api.lua")
 #: Band members the shared module's ``reaeq.apply`` reads (the answer's ReaEQ block, unchanged).
 _BAND_KEYS = ("band", "name", "kind", "eq_bandtype", "eq_bandidx", "bandtype_code", "freq_hz", "gain_db",
               "bw_oct", "q", "freq_norm", "gain_norm", "bw_norm")

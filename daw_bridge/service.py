@@ -103,7 +103,8 @@ class Service:
 
         self.home = Path(home).expanduser()
         self.model_dir = model_dir
-        self.paths = paths if paths is not None else PathPolicy.for_home(self.home, allow)
+        # requests/ holds REAPER's request files, which describe a track by its items (daw_bridge.items)
+        self.paths = paths if paths is not None else PathPolicy.for_home(self.home, [*allow, self.home / "requests"])
         self.write_paths = self.paths if self.paths.roots is None else PathPolicy((self.home.resolve(),))
         self.push_targets = {name: OscTarget.parse(host.default_osc) for name, host in HOSTS.items()}
         self.push_targets.update(push_targets or {})
@@ -274,9 +275,11 @@ class Service:
     def _analysis(self, call: Call, field: str = "path"):
         """The checked path (of ``field``) and its analysis; the last few analyses are kept by (path,
         device, inode, size, mtime), so asking ``analyze`` and then ``adapt``/``suggest`` on one file
-        reads and analyses it once."""
+        reads and analyses it once. A ``.json`` path is a REAPER track's items, mixed here."""
         from daw_bridge.analysis import analyze_file
 
+        if str(call.values[field]).lower().endswith(".json"):
+            return self._track_analysis(call.values[field])
         # checked on what was opened, and read through that open file only (never by name again)
         with self.paths.open(call.values[field]) as opened:
             stat = os.fstat(opened.file.fileno())
@@ -284,13 +287,30 @@ class Service:
             with self._lock:
                 analysis = self._analyses.get(key)
             if analysis is None:
-                analysis = analyze_file(opened, model=self.model())
+                analysis = analyze_file(opened)
+        self._keep(key, analysis)
+        return opened.path, analysis
+
+    def _track_analysis(self, value: str):
+        """A REAPER track file's path and the analysis of its items mixed (kept while they are unchanged)."""
+        from daw_bridge.items import analyze_track_file, track_key
+
+        path = self.paths.check(value)
+        key = track_key(path)  # pressing again on an unchanged track hits
+        with self._lock:
+            analysis = None if key is None else self._analyses.get(key)
+        if analysis is None:
+            analysis = analyze_track_file(path, self.paths)
+        if key is not None:
+            self._keep(key, analysis)
+        return path, analysis
+
+    def _keep(self, key, analysis) -> None:
         with self._lock:
             self._analyses[key] = analysis
             self._analyses.move_to_end(key)
             while len(self._analyses) > ANALYSES_KEPT:
                 self._analyses.popitem(last=False)
-        return opened.path, analysis
 
     def op_analyze(self, call: Call) -> Answer:
         path, analysis = self._analysis(call)
@@ -316,8 +336,15 @@ class Service:
     def op_suggest(self, call: Call) -> Answer:
         from daw_bridge.adapt import suggest
 
+        v = call.values
         path, analysis = self._analysis(call)
-        decision = suggest(analysis, self.model(), strength=call.values["strength"], max_gain_db=call.values["max_gain_db"])
+        if v["reference"] is not None:  # match to a reference track, corrective first
+            from daw_bridge.match import match
+
+            _, reference = self._analysis(call, "reference")
+            decision = match(analysis, reference, strength=v["strength"], max_gain_db=v["max_gain_db"])
+        else:
+            decision = suggest(analysis, strength=v["strength"], max_gain_db=v["max_gain_db"])
         return self._decision_answer(call, path, analysis, decision)
 
     def op_render(self, call: Call) -> Answer:

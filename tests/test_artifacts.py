@@ -15,7 +15,7 @@ from daw_bridge.eq import EQParams
 
 REPO = Path(__file__).resolve().parents[1]
 TESTS_LUA = REPO / "tests" / "lua"
-SHARED_MODULE = REPO / "reaper_scripts" / "semantic_eq.lua"
+SCRIPT_MODULES = REPO / "reaper_scripts" / "semeq"  # the folder holding semeq/api.lua
 
 # Runs a generated script under Lua 5.4 with the project's fake REAPER (tests/lua/fake_reaper.lua:
 # the documented ReaScript API, ReaEQ's parameters, band types and formatted values; bandwidth on a
@@ -55,8 +55,7 @@ def run_in_fake_reaper(tmp_path: Path, script: str, install: str | None = artifa
     """The script run in the fake REAPER, the shared module installed at ``install`` (or not)."""
     resource = tmp_path / "reaper"
     if install is not None:
-        (resource / install).parent.mkdir(parents=True)
-        shutil.copy(SHARED_MODULE, resource / install)
+        shutil.copytree(SCRIPT_MODULES, (resource / install).parent)
     (tmp_path / "script.lua").write_text(script, encoding="utf-8")
     runner = RUNNER.format(tests_lua=str(TESTS_LUA), resource=str(resource), bands=bands,
                            selected="true" if selected else "false", script=str(tmp_path / "script.lua"))
@@ -106,10 +105,10 @@ def test_script_without_the_shared_module_says_how_to_install_it(tmp_path):
     assert len(state["msg"]) == 1 and "semeq install-reaper" in state["msg"][0]
 
 
-def test_script_with_a_four_band_reaeq_changes_nothing_and_says_why(tmp_path):
+def test_script_with_a_four_band_reaeq_keeps_it_and_says_what_to_do(tmp_path):
     state = run_in_fake_reaper(tmp_path, artifacts.reaeq_script(answer_for(PARAMS), "x"), bands=4)
-    assert state["fx"] == []  # the ReaEQ it inserted is removed again
-    assert len(state["msg"]) == 1 and "has 4 bands" in state["msg"][0]
+    assert state["fx"] == ["Semantic EQ"]  # kept (issue #13): it is the instance the user adds bands to
+    assert len(state["msg"]) == 1 and "has 4 bands" in state["msg"][0] and "'Add band'" in state["msg"][0]
     assert state["undo"] == ["Semantic EQ: x (nothing changed)"]
 
 

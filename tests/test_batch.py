@@ -53,9 +53,13 @@ def test_batched_encoding_equals_encoding_each_eq(model):
     np.testing.assert_allclose(batch, np.array([model.encode(p) for p in params]), rtol=0, atol=1e-12)
 
 
-def test_word_curves_equal_each_word_measured_alone(model):
-    curves = analysis.word_curves(model, 44100.0)
-    assert analysis.word_curves(model, 44100.0) is curves  # once per model and sample rate
-    for i in range(0, len(curves.terms), 37):
-        alone = analysis.band_response_db(model.params_for(curves.terms[i], 1.0), 44100.0)
+def test_word_curves_equal_each_word_measured_alone():
+    """The analysis' word curves (lexicon words, built in one batch) equal each word's EQ measured alone."""
+    from daw_bridge.naming import word_curves
+
+    lexicon = analysis.default_lexicon()
+    curves = word_curves(lexicon, 44100.0)
+    assert word_curves(lexicon, 44100.0) is curves  # once per lexicon and sample rate
+    for i in range(0, len(curves.terms), 7):
+        alone = analysis.band_response_db(lexicon.lookup(curves.terms[i]).params(), 44100.0)
         np.testing.assert_allclose(curves.responses_db[i], alone, rtol=0, atol=1e-9, equal_nan=True)

@@ -27,7 +27,9 @@ def test_the_wheel_holds_the_model_files_and_the_reaper_scripts_and_no_torch(tmp
     share = f"data/share/{SHARE_NAME}/"
     shipped = {n.split(share, 1)[1] for n in names if share in n}
     assert {"models/semantic.npz", "models/vocabulary.json", "models/reference_balance.json",
-            "reaper_scripts/semantic_eq.lua", "reaper_scripts/index.xml"} <= shipped
+            "reaper_scripts/Semantic EQ.lua", "reaper_scripts/index.xml"} <= shipped
+    modules = {f"reaper_scripts/semeq/{p.name}" for p in (ROOT / "reaper_scripts" / "semeq").iterdir()}
+    assert modules <= shipped  # the bundle's modules and the vendored JSON library's licence
     assert not any(n.endswith(".pt") for n in names)  # torch weights are for training only
     lexicon = sorted(p.name for p in (ROOT / "models" / "lexicon").glob("*.toml")) if (ROOT / "models" / "lexicon").is_dir() else []
     assert all(f"models/lexicon/{name}" in shipped for name in lexicon)

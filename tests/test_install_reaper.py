@@ -20,7 +20,7 @@ def _tree(root: Path) -> dict[str, bytes]:
 
 def test_the_scripts_are_found_in_the_repository():
     assert scripts_source() == REPO_SCRIPTS
-    assert (REPO_SCRIPTS / "semantic_eq.lua").is_file()
+    assert (REPO_SCRIPTS / "Semantic EQ.lua").is_file()
 
 
 def test_copies_every_script_and_nothing_else(tmp_path, capsys):
@@ -35,9 +35,12 @@ def test_copies_every_script_and_nothing_else(tmp_path, capsys):
     after = _tree(resource)
     for name, data in before.items():
         assert after.pop(name) == data, f"{name} was changed"
-    expected = {f"Scripts/{TARGET_FOLDER}/{p.name}": p.read_bytes() for p in REPO_SCRIPTS.glob("*.lua")}
-    assert after == expected  # exactly the scripts, byte for byte; no index.xml, no temporary files
-    assert len(expected) == 11
+    bundle = (REPO_SCRIPTS / "Semantic EQ.lua").read_bytes()
+    aliases = [line.split(" > ")[1] for line in bundle.decode().splitlines() if line.startswith("--   [main] . > ")]
+    assert len(aliases) == 10
+    expected = {f"Scripts/{TARGET_FOLDER}/{name}": bundle for name in ["Semantic EQ.lua", *aliases]}
+    expected |= {f"Scripts/{TARGET_FOLDER}/semeq/{p.name}": p.read_bytes() for p in (REPO_SCRIPTS / "semeq").iterdir()}
+    assert after == expected  # exactly what ReaPack installs, byte for byte; no index.xml, no temporary files
     out = capsys.readouterr().out
     assert "Load ReaScript" in out and "semeq serve" in out and "Semantic EQ - Settings" in out
 
@@ -49,11 +52,11 @@ def test_a_second_run_changes_nothing_and_an_upgrade_replaces_our_files(tmp_path
     assert {state for _, state in first} == {"new"}
     again = install(resource)
     assert {state for _, state in again} == {"unchanged"}
-    target = resource / "Scripts" / TARGET_FOLDER / "semantic_eq.lua"
+    target = resource / "Scripts" / TARGET_FOLDER / "semeq" / "client.lua"
     target.write_text("-- an older version\n")
-    third = dict((p.name, state) for p, state in install(resource))
-    assert third["semantic_eq.lua"] == "updated"
-    assert target.read_bytes() == (REPO_SCRIPTS / "semantic_eq.lua").read_bytes()
+    third = dict((p.relative_to(target.parents[1]).as_posix(), state) for p, state in install(resource))
+    assert third["semeq/client.lua"] == "updated"
+    assert target.read_bytes() == (REPO_SCRIPTS / "semeq" / "client.lua").read_bytes()
 
 
 def test_a_missing_resource_folder_is_a_clear_error_and_creates_nothing(tmp_path, capsys):

@@ -4,7 +4,8 @@
 (``luac5.4 -p``), JSON, the ReaEQ logic, audio capture, every action against a stand-in client,
 the watch-folder fallback. ``test_lua_end_to_end`` starts a real ``semeq serve`` in a temporary
 home, writes an excerpt of real music (Debian's drascula-music) as WAV for the fake REAPER's audio
-accessor, runs ``tests/lua/e2e_spec.lua`` against it through the real ``semeq send``, and checks
+accessor, runs ``tests/lua/e2e_spec.lua`` against it through the real ``semeq send --request
+--answer`` (the server allowed to read the music's folder, so it mixes the track's items), and checks
 the ReaEQ the scripts left against the server's EQ once more with :func:`daw_bridge.eq.response_db`.
 
 Both fail (never skip) when ``busted`` or ``lua5.4`` is missing: install ``lua5.4`` and
@@ -90,7 +91,8 @@ def music_wav(real_music_tracks, tmp_path) -> tuple[Path, int]:
     samples, rate = sf.read(str(longest), start=start, frames=int(MUSIC_SECONDS * info.samplerate), always_2d=True)
     if samples.shape[1] == 1:
         samples = np.repeat(samples, 2, axis=1)
-    path = tmp_path / "music.wav"
+    (tmp_path / "media").mkdir(exist_ok=True)
+    path = tmp_path / "media" / "music.wav"
     sf.write(str(path), samples[:, :2], rate, subtype="PCM_16")
     return path, rate
 
@@ -99,8 +101,10 @@ def music_wav(real_music_tracks, tmp_path) -> tuple[Path, int]:
 def real_server(tmp_path):
     """A real `semeq serve` (OSC + watch folder) on a free port in a temporary home."""
     home = tmp_path / "SemanticEQ"
+    media = tmp_path / "media"  # the "project folder" the user lets the server read
+    media.mkdir(exist_ok=True)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "daw_bridge", "serve", "--port", "0", "--home", str(home)],
+        [sys.executable, "-m", "daw_bridge", "serve", "--port", "0", "--home", str(home), "--allow", str(media)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     match = None

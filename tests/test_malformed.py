@@ -31,7 +31,15 @@ MAX_DATAGRAM = 65507
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory):
-    return ensure_home(tmp_path_factory.mktemp("malformed") / "home")
+    """A home whose ``renders/song.wav`` (the well-formed path of every request) exists: a request
+    fails on its one malformed field, not on a missing file."""
+    import numpy as np
+    import soundfile as sf
+
+    home = ensure_home(tmp_path_factory.mktemp("malformed") / "home")
+    t = np.arange(44100) / 44100
+    sf.write(str(home / "renders" / "song.wav"), 0.1 * np.sin(2 * np.pi * 440 * t), 44100)
+    return home
 
 
 @pytest.fixture(scope="module")

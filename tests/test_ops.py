@@ -100,7 +100,8 @@ def test_good_values_come_back_in_their_working_form():
 def test_validate_fills_defaults_and_names_unknown_and_missing_fields():
     call = validate({"op": "suggest", "id": 7, "path": "/x.wav"})
     assert call.id == "7" and call.op is OPS["suggest"]
-    assert call.values == {"path": "/x.wav", "strength": 0.5, "max_gain_db": 6.0, "push": None, "timeout_s": None}
+    assert call.values == {"path": "/x.wav", "strength": 0.5, "max_gain_db": 6.0, "reference": None, "push": None,
+                           "timeout_s": None}
     with pytest.raises(BadRequestError, match="'eq' does not take strength; it takes text, intensity"):
         validate({"op": "eq", "id": "a", "text": "warm", "strength": 1})
     with pytest.raises(BadRequestError, match="'adapt' needs path, text"):
@@ -154,7 +155,7 @@ def test_semeq_send_has_one_subcommand_per_op_with_the_table_positionals():
 def test_sidecar_keys_come_from_the_op_table():
     from daw_bridge import watch
 
-    assert set(watch.SIDECAR_FIELDS) == {"text", "intensity", "current", "strength", "max_gain_db"}
+    assert set(watch.SIDECAR_FIELDS) == {"text", "intensity", "current", "strength", "max_gain_db", "reference"}
     for name in watch.SIDECAR_FIELDS:
         assert name in FIELDS
 

@@ -260,7 +260,7 @@ def test_analyze_adapt_suggest_on_a_real_file(model_service):
     assert adapt["response_db"]["sample_rate_hz"] == 48000.0
 
     suggest = _ok(model_service, op="suggest", path=model_service.noise, strength=0.5)
-    assert "blend" in suggest and "expected" in suggest
+    assert "bands" in suggest and "problems" in suggest and "expected" in suggest
     gains = [suggest["params"][k] for k in suggest["params"] if k.endswith("_gain_db")]
     assert max(abs(g) for g in gains) <= 6.0 + 1e-9
 

@@ -1,8 +1,9 @@
 """``semeq install-reaper``: copy the Semantic EQ ReaScripts into REAPER's Scripts folder.
 
-For users without ReaPack. The scripts (``reaper_scripts/*.lua`` of this repository: the shared
-module and one file per action) go to ``<resource path>/Scripts/Semantic EQ/``; nothing else is
-written or registered (no change to REAPER's action list or its ini files): the user loads the
+For users without ReaPack; it installs what ReaPack would: the bundle ``reaper_scripts/Semantic
+EQ.lua`` under each action's name listed in its ``@provides`` aliases (``[main] . > Name.lua``), and
+the modules it provides (``semeq/``), into ``<resource path>/Scripts/Semantic EQ/``. Nothing else
+is written or registered (no change to REAPER's action list or its ini files): the user loads the
 actions once with Actions > Show action list > New action > Load ReaScript.
 
 REAPER's resource path defaults to ``%APPDATA%\\REAPER`` on Windows,
@@ -13,7 +14,9 @@ install keeps it beside REAPER (REAPER shows it with Options > Show REAPER resou
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -76,14 +79,38 @@ def _semeq_command() -> str:
     return str(candidate) if candidate.exists() else "semeq"
 
 
+#: The bundle: one file installed under every action's name.
+BUNDLE = "Semantic EQ.lua"
+
+
+def planned_files(source: Path) -> list[tuple[Path, str]]:
+    """(source file, name under the target folder) for the bundle, its aliases and its modules,
+    read from the bundle's ``@provides`` lines."""
+    bundle = source / BUNDLE
+    if not bundle.is_file():
+        return []
+    files = sorted(p.relative_to(source).as_posix() for p in source.rglob("*") if p.is_file())
+    plan = [(bundle, BUNDLE)]
+    for line in bundle.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^--\s+\[(?:no)?main\]\s+(.+?)\s*$", line)
+        if not m:
+            continue
+        pattern, _, alias = (part.strip() for part in m.group(1).partition(" > "))
+        if pattern == ".":
+            plan.append((bundle, alias))
+        else:
+            plan += [(source / f, f) for f in files if fnmatch.fnmatchcase(f, pattern)]
+    return plan
+
+
 def install(resource_path: Path, source: Path | None = None) -> list[tuple[Path, str]]:
-    """Copy every ``*.lua`` of ``source`` into ``resource_path/Scripts/Semantic EQ``.
+    """Install the bundle, its aliases and its modules into ``resource_path/Scripts/Semantic EQ``.
 
     Each file is written to a temporary name and renamed, so REAPER never reads half a script.
     Returns ``(path, "new" | "updated" | "unchanged")`` per file.
     """
     source = source or scripts_source()
-    files = sorted(source.glob("*.lua")) if source.is_dir() else []
+    files = planned_files(source) if source.is_dir() else []
     if not files:
         raise CLIError(
             f"the REAPER scripts were not found in {source}; run this from a checkout of Semantic EQ Bridge "
@@ -98,8 +125,9 @@ def install(resource_path: Path, source: Path | None = None) -> list[tuple[Path,
     target = resource_path / "Scripts" / TARGET_FOLDER
     target.mkdir(parents=True, exist_ok=True)
     results = []
-    for src in files:
-        dst = target / src.name
+    for src, name in files:
+        dst = target / name
+        dst.parent.mkdir(parents=True, exist_ok=True)
         data = src.read_bytes()
         if dst.exists() and dst.read_bytes() == data:
             results.append((dst, "unchanged"))
@@ -120,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         f"\nInstalled {len(results)} files in {target}\n\n"
         "Next, in REAPER:\n"
         "  1. Actions > Show action list > New action > Load ReaScript..., select every\n"
-        f"     'Semantic EQ - *.lua' file in {target} (not semantic_eq.lua).\n"
+        f"     'Semantic EQ - *.lua' file in {target}.\n"
         "  2. Run 'Semantic EQ - Settings' and set the semeq command to:\n"
         f"       {_semeq_command()}\n"
         "  3. Start the server in a terminal and keep it running:  semeq serve\n"

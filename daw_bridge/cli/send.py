@@ -2,7 +2,9 @@
 
 The subcommands, their arguments and options come from the op table (:mod:`daw_bridge.ops`) and
 the host registry (``--push HOST`` and each host's target options): a new op or host appears here
-by itself. Exit codes: 0 answered, 2 usage, 3 server not running, 4 timeout, 5 error reply (the
+by itself. ``--request FILE --answer FILE`` sends a request written as a JSON file and writes the
+answer to a file (:mod:`daw_bridge.request_file`: REAPER's scripts put no data on a command line).
+Exit codes: 0 answered, 2 usage, 3 server not running, 4 timeout, 5 error reply (the
 message on stderr, the error JSON on stdout). Starts fast: no numpy, torch or model import.
 """
 
@@ -64,8 +66,9 @@ def add_parser(subparsers) -> None:
         "0 ok, 3 server not running, 4 timeout, 5 error reply.",
     )
     _connection_options(p)
+    p.add_argument("--request", metavar="FILE", help="send the JSON request in FILE ({\"op\": ..., fields}); what REAPER scripts use, with --answer")
+    p.add_argument("--answer", metavar="FILE", help="write the answer JSON to FILE atomically, an error answer too (with --request)")
     ops = p.add_subparsers(dest="op", metavar="OP")
-    ops.required = True
     for op in OPS.values():
         q = ops.add_parser(op.name, help=op.doc)
         for name in op.required:
@@ -122,6 +125,10 @@ def run(args: argparse.Namespace) -> int:
     indent = 2 if getattr(args, "pretty", False) else None
     if timeout_s <= 0:
         raise CLIError("--timeout must be > 0 seconds", code=2)
+    if args.request or args.answer:
+        return _run_request_file(args, host, port, timeout_s)
+    if not args.op:
+        raise CLIError(f"name an OP ({', '.join(OPS)}) or give --request FILE --answer FILE", code=2)
     fields = _fields(args)
     with Client(host, port, timeout_s) as client:
         try:
@@ -135,3 +142,19 @@ def run(args: argparse.Namespace) -> int:
             return exc.exit_code
     print(json.dumps(answer, indent=indent))
     return 0
+
+
+def _run_request_file(args: argparse.Namespace, host: str, port: int, timeout_s: float) -> int:
+    """``--request FILE --answer FILE``: see :mod:`daw_bridge.request_file`."""
+    from daw_bridge.client import Client, ErrorReply, RequestTimedOut, ServerNotRunning
+    from daw_bridge.request_file import answer_request_file
+
+    if not (args.request and args.answer) or args.op:
+        raise CLIError("--request FILE and --answer FILE go together, without an OP", code=2)
+    with Client(host, port, timeout_s) as client:
+        return answer_request_file(
+            args.request,
+            args.answer,
+            lambda op, fields: client.request(op, **fields),
+            {ServerNotRunning: "server_down", RequestTimedOut: "timeout", ErrorReply: "error"},
+        )

@@ -1,4 +1,5 @@
-"""``semeq suggest IN``: an EQ that moves the track toward the balance of real music."""
+"""``semeq suggest IN [--reference REF]``: an EQ that fixes the track's problems first, then moves it
+toward the balance of real music (or of a reference track)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from daw_bridge.cli import CLIError
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "suggest",
-        help="auto-suggest an EQ for a track (toward the balance of real music)",
-        description="Propose a 5-band EQ that moves the track toward the reference balance, as "
-        "parameters, ReaEQ bands and a blend of words.",
+        help="auto-suggest an EQ for a track: fix its problems, then toward real music or a reference track",
+        description="Propose a 5-band EQ: corrective bands for the problems heard (\"-4 dB at 300 Hz: "
+        "muddy\"), then a tonal move toward the balance of real music, or of --reference.",
     )
+    p.add_argument("--reference", type=Path, metavar="REF", help="match to this reference track instead")
     p.add_argument("input", type=Path, metavar="IN", help="audio file (any format soundfile reads)")
     p.add_argument("--strength", type=float, default=0.5, help="0 .. 1: how far toward the reference (default 0.5)")
     p.add_argument("--max-gain-db", type=float, default=6.0, help="largest boost or cut per band in dB (default 6)")
@@ -28,9 +30,10 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0.0 <= args.strength <= 1.0:
         raise CLIError("--strength is between 0 and 1", code=2)
-    answer = local_answer(
-        {"op": "suggest", "path": str(args.input), "strength": args.strength, "max_gain_db": args.max_gain_db}
-    )
+    request = {"op": "suggest", "path": str(args.input), "strength": args.strength, "max_gain_db": args.max_gain_db}
+    if args.reference is not None:
+        request["reference"] = str(args.reference)
+    answer = local_answer(request)
     if args.plot is not None:
         save_plot(args.plot, answer, args.input, f"semeq suggest {args.input.name}")
     print_answer(answer, args.json)

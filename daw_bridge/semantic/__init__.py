@@ -7,6 +7,7 @@ Run time: :class:`SemanticModel` (``load``, ``interpret``, ``encode``, ``decode`
 train (the ``train`` extra).
 """
 
+from daw_bridge.semantic.entries import VocabularyEntry
 from daw_bridge.semantic.model import (
     Interpretation,
     ModelError,
@@ -14,7 +15,6 @@ from daw_bridge.semantic.model import (
     SemanticModel,
     TermUse,
     UnknownTermError,
-    VocabularyEntry,
     models_dir,
 )
 

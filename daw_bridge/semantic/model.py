@@ -24,13 +24,14 @@ import difflib
 import functools
 import json
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from daw_bridge.eq import GAIN_INDEX, GAIN_RANGE_DB, EQError, EQParams
 from daw_bridge.errors import SemeqError
+from daw_bridge.semantic.entries import vocabulary_entries
 from daw_bridge.semantic.lexicon import normalise as lexicon_key
 from daw_bridge.semantic.parse import COMPARATIVE, Mention, parse
 from daw_bridge.semantic.runtime import ARRAYS_FILE, NumpyNet
@@ -359,40 +360,6 @@ class SemanticModel:
 
     def _spelling_suggestions(self, word: str) -> list[str]:
         return difflib.get_close_matches(word.lower(), list(self.terms), n=5, cutoff=0.6)
-
-
-@dataclass(frozen=True, eq=False)
-class VocabularyEntry:
-    """A vocabulary word as the run time sees it (``models/vocabulary.json``).
-
-    ``kind``: problem | quality | no-change (studio lexicon) or crowd; ``source``: the sources that
-    shaped its EQ ("lexicon", "lexicon+safe", "safe+audealize", ...); ``example_count``: crowd
-    people plus references behind it; ``evidence``: people per crowd source. Lexicon words also
-    carry ``definition``, ``aliases`` (synonyms and forms), ``confidence``, ``references``
-    (addresses), the main move's ``region_hz`` (low, high), ``centre_hz`` and ``direction``
-    (+1 more energy there, -1 less, 0 none), ``span_hz`` (lowest to highest Hz over all its moves)
-    and the EQ target ``params`` it was trained on.
-    """
-
-    term: str
-    kind: str
-    source: str
-    example_count: int
-    evidence: dict = field(default_factory=dict)
-    definition: str = ""
-    aliases: list = field(default_factory=list)
-    confidence: str = ""
-    region_hz: list | None = None
-    span_hz: list | None = None
-    centre_hz: float | None = None
-    direction: int = 0
-    params: dict | None = None
-    references: list = field(default_factory=list)
-
-
-def vocabulary_entries(records: list[dict]) -> list[VocabularyEntry]:
-    fields_ = VocabularyEntry.__dataclass_fields__
-    return [VocabularyEntry(**{k: v for k, v in r.items() if k in fields_}) for r in records]
 
 
 def _check_intensity(intensity: float) -> float:

@@ -27,9 +27,10 @@ import numpy as np
 import torch
 
 from daw_bridge.layout import BANDS
-from daw_bridge.semantic.data import FIT_GRID_HZ, Example, write_json_atomic
-from daw_bridge.semantic.model import VOCABULARY_FILE, WEIGHTS_FILE, VocabularyEntry
 from daw_bridge.semantic import runtime
+from daw_bridge.semantic.data import FIT_GRID_HZ, Example, write_json_atomic
+from daw_bridge.semantic.entries import VocabularyEntry
+from daw_bridge.semantic.model import VOCABULARY_FILE, WEIGHTS_FILE
 from daw_bridge.semantic.net import SemanticNet, denormalise, magnitude_db, normalise
 from daw_bridge.semantic.vocabulary import VocabWord
 

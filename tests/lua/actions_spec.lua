@@ -1,5 +1,6 @@
--- Specs of every action against a stand-in `semeq` command (a shell script run for real by
--- ExecProcess): what is sent, what is applied, which dialog appears, and that nothing is left
+-- Specs of every action against a stand-in `semeq send` (a shell script run for real, without a
+-- shell, by the fake's ExecProcess; helpers.install_stub): what is sent (the request file), what
+-- is applied, which dialog appears, which undo point REAPER records, and that nothing is left
 -- behind. The end-to-end specs (e2e_spec.lua) run the same actions against the real server.
 
 local H = require("helpers")
@@ -18,50 +19,21 @@ local function answer_json(json, op, p, extra)
   return json.encode(a)
 end
 
---- A stand-in semeq: logs its arguments (one per line) to <dir>/args.<n>, prints <dir>/answer.json
---- and exits with the code in <dir>/code (0 if missing).
-local function install_stub(dir)
-  return H.script(dir, "semeq", table.concat({
-    'd=' .. H.shell_quote(dir),
-    'n=$(ls "$d" | grep -c "^args\\.")',
-    'for a in "$@"; do printf "%s\\n" "$a"; done > "$d/args.$n"',
-    'cat "$d/answer.json" 2>/dev/null',
-    'code=$(cat "$d/code" 2>/dev/null || echo 0)',
-    '[ "$code" != 0 ] && echo "semeq: error: stand-in failure $code" >&2',
-    'exit $code',
-  }, "\n"))
-end
-
-local function read_lines(path)
-  local out = {}
-  local f = io.open(path)
-  if not f then return nil end
-  for line in f:lines() do out[#out + 1] = line end
-  f:close()
-  return out
-end
-
-local function write(path, text)
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-end
-
 local function arg_after(args, flag)
   for i, a in ipairs(args) do if a == flag then return args[i + 1] end end
 end
 
 describe("actions with a stand-in semeq", function()
-  local dir, home, r, state, json, track
+  local dir, home, r, state, M, json, track
 
   before_each(function()
     dir = H.tmpdir()
-    home = dir .. "/home"
+    home = dir .. "/my home"
     os.execute("mkdir -p " .. H.shell_quote(home .. "/renders"))
     r, state = H.new({ device_rate = 8000 })
-    json = H.module().json
-    local stub = install_stub(dir)
-    r.SetExtState("SemanticEQ", "semeq_path", stub, true)
+    M = H.module()
+    json = M.json
+    r.SetExtState("SemanticEQ", "semeq_path", H.install_stub(dir), true)
     r.SetExtState("SemanticEQ", "home", home, true)
     r.SetExtState("SemanticEQ", "port", "7799", true)
     r.SetExtState("SemanticEQ", "timeout_seconds", "5", true)
@@ -73,78 +45,81 @@ describe("actions with a stand-in semeq", function()
 
   after_each(function() H.rmtree(dir) end)
 
+  local function request(n) return json.decode(assert(H.read(dir .. "/request." .. n .. ".json"), "no request " .. n)) end
+  local function leftovers()
+    local out = H.list(home .. "/renders")
+    for _, p in ipairs(H.list(home .. "/requests")) do out[#out + 1] = p end
+    return out
+  end
   local function expect_unchanged(before)
     local after = state.snapshot()
     assert.are.same(before.tracks, after.tracks)
     assert.are.same(before.time_selection, after.time_selection)
     assert.are.same(before.undo, after.undo)
-    assert.are.same({}, H.list(home .. "/renders"))
+    assert.are.same({}, leftovers())
   end
 
-  it("Make warmer: sends the track's audio, applies the answer in one undo point, leaves nothing", function()
-    write(dir .. "/answer.json", answer_json(json, "adapt", WARM))
+  it("Make warmer: sends the item list in a request file, applies the answer in one undo point", function()
+    H.write(dir .. "/answer.json", answer_json(json, "adapt", WARM))
     state.time_selection = { 1.0, 3.0 }
     H.run_action(state, "warmer")
-    local args = read_lines(dir .. "/args.0")
-    assert.are.same({ "send", "--port", "7799", "--timeout", "5", "adapt" }, { table.unpack(args, 1, 6) })
-    assert.matches("^" .. home:gsub("%p", "%%%0") .. "/renders/reaper%-.*%.wav$", args[7])
-    assert.are.equal("warmer", args[8])
-    assert.are.equal("1.0", arg_after(args, "--intensity"))
-    assert.is_nil(arg_after(args, "--current"))
+    local args = H.read_lines(dir .. "/args.0")
+    assert.are.same({ "send", "--port", "7799", "--timeout", "5", "--request" }, { table.unpack(args, 1, 6) })
+    assert.matches("/my home/requests/reaper%-.*%.request%.json$", args[7])
+    assert.are.equal(args[7]:gsub("request%.json$", "answer.json"), arg_after(args, "--answer"))
+    assert.are.equal(M.client.NO_WAIT, state.exec_log[1].timeout_ms)
+    local req = request(0)
+    assert.are.equal("adapt", req.op)
+    assert.are.equal("warmer", req.text)
+    assert.are.equal(1, req.intensity)
+    assert.are.same({ 1.0, 3.0 }, req.span_s)
+    assert.are.equal(1, #req.items)
+    assert.are.equal(dir .. "/track.wav", req.items[1].path)
+    assert.is_nil(req.path) -- no render: the server reads the media itself
     assert.are.same({}, state.dialogs)
     assert.are.same({ { desc = "Semantic EQ: make warmer", flags = -1 } }, state.undo)
     assert.are.same({}, state.unblocked_changes)
     assert.are.equal(0, state.undo_open)
     assert.are.equal(0, state.refresh_depth)
-    assert.are.equal(2, #state.tracks)
-    assert.is_true(state.tracks[1].selected)
     assert.is_false(state.tracks[2].selected)
     assert.are.same({ 1.0, 3.0 }, state.time_selection)
-    assert.are.same({}, H.list(home .. "/renders"))
-    assert.are.equal(0, state.accessors_open)
-    local bands = H.reaeq_bands(state, track)
-    assert.are.equal(5, #bands)
-    assert.are.near(3.0, bands[1].gain_db, 1e-6)
-    -- the ExecProcess timeout is longer than the client's own, so the client reports a timeout
-    assert.is_true(state.exec_log[1].timeout_ms > 5000)
+    assert.are.same({}, leftovers())
+    assert.are.near(3.0, H.reaeq_bands(state, track)[1].gain_db, 1e-6)
   end)
 
-  it("Make warmer twice: the second request carries the ReaEQ's current state", function()
-    write(dir .. "/answer.json", answer_json(json, "adapt", WARM))
+  it("Make warmer twice: the second request carries the ReaEQ's state as JSON in the file", function()
+    H.write(dir .. "/answer.json", answer_json(json, "adapt", WARM))
     H.run_action(state, "warmer")
     H.run_action(state, "warmer")
-    local args = read_lines(dir .. "/args.1")
-    local current = json.decode(arg_after(args, "--current"))
+    local current = request(1).current
     for i, n in ipairs(NAMES) do
-      local tol = n:match("_q$") and 0.02 * WARM[i] or 1e-4 * math.max(1, math.abs(WARM[i]))
+      local tol = n:match("gain") and 1e-6 or (n:match("freq") and 1e-6 * WARM[i] or 0.02 * WARM[i])
       assert.are.near(WARM[i], current[n], tol, n)
     end
+    for _, a in ipairs(H.read_lines(dir .. "/args.1")) do assert.is_nil(a:find("{", 1, true)) end
     assert.are.equal(2, #state.undo)
     assert.are.equal(1, #track.fx)
   end)
 
-  local words = { brighter = "brighter", less_harsh = "less harsh", less_muddy = "less muddy", fuller = "fuller",
-    clearer = "clearer" }
-  for key, text in pairs(words) do
+  for key, text in pairs({ brighter = "brighter", less_harsh = "less harsh", less_muddy = "less muddy",
+    fuller = "fuller", clearer = "clearer" }) do
     it("Make " .. text .. ": sends '" .. text .. "' and names the undo point", function()
-      write(dir .. "/answer.json", answer_json(json, "adapt", WARM))
+      H.write(dir .. "/answer.json", answer_json(json, "adapt", WARM))
       H.run_action(state, key)
-      assert.are.equal(text, read_lines(dir .. "/args.0")[8])
+      assert.are.equal(text, request(0).text)
       assert.are.same({ { desc = "Semantic EQ: make " .. text, flags = -1 } }, state.undo)
     end)
   end
 
   local failures = {
-    { code = 3, kind = "server not running", pattern = "semeq serve" },
-    { code = 4, kind = "timeout", pattern = "did not answer within 5 s" },
-    { code = 5, kind = "error reply", pattern = "could not do this: no such word", body = '{"ok": false, "id": "x", "code": "unknown_term", "message": "no such word"}' },
-    { code = 1, kind = "clear user error", pattern = "stand%-in failure 1" },
-    { code = 127, kind = "command not found", pattern = "Semantic EQ %- Settings" },
+    { code = "server_down", pattern = "semeq serve" },
+    { code = "timeout", pattern = "did not answer within 5 s" },
+    { code = "unknown_term", pattern = "could not do this: no such word" },
+    { code = "bad_request_file", pattern = "Update both to the same version" },
   }
   for _, case in ipairs(failures) do
-    it("exit " .. case.code .. " (" .. case.kind .. "): the right dialog, nothing changed", function()
-      write(dir .. "/code", tostring(case.code))
-      write(dir .. "/answer.json", case.body or "")
+    it("error answer '" .. case.code .. "': the right dialog, nothing changed, no undo point", function()
+      H.write(dir .. "/answer.json", json.encode({ ok = false, code = case.code, message = "no such word" }))
       local before = state.snapshot()
       H.run_action(state, "warmer")
       assert.are.equal(1, #state.dialogs)
@@ -153,22 +128,8 @@ describe("actions with a stand-in semeq", function()
     end)
   end
 
-  it("error reply when ExecProcess does not capture stderr: the reason comes from stdout's JSON", function()
-    r, state = H.new({ exec_stderr = false, device_rate = 8000 })
-    r.SetExtState("SemanticEQ", "semeq_path", dir .. "/semeq", true)
-    r.SetExtState("SemanticEQ", "home", home, true)
-    track = state.add_track({ wav = dir .. "/track.wav" })
-    write(dir .. "/code", "5")
-    write(dir .. "/answer.json", '{"ok": false, "id": "x", "code": "busy", "message": "the server is busy"}')
-    H.run_action(state, "warmer")
-    assert.matches("could not do this: the server is busy", state.dialogs[1].msg)
-    assert.is_nil(state.dialogs[1].msg:find("stand-in failure", 1, true))
-  end)
-
-  it("a client REAPER cannot start at all (ExecProcess returns nil) points to the settings", function()
-    r, state = H.new({ exec_hook = function() return nil end })
-    r.SetExtState("SemanticEQ", "home", home, true)
-    track = state.add_track({ wav = dir .. "/track.wav" })
+  it("a client REAPER cannot start (ExecProcess returns nil) points to the settings", function()
+    r.SetExtState("SemanticEQ", "semeq_path", dir .. "/no such semeq", true)
     local before = state.snapshot()
     H.run_action(state, "brighter")
     assert.matches("could not run the Semantic EQ client", state.dialogs[1].msg)
@@ -176,56 +137,178 @@ describe("actions with a stand-in semeq", function()
     expect_unchanged(before)
   end)
 
+  it("a program that starts but is not the client is reported after the start timeout", function()
+    H.write(dir .. "/no_start", "")
+    M.client.START_TIMEOUT_S = 0.5
+    local before = state.snapshot()
+    H.run_action(state, "warmer")
+    M.client.START_TIMEOUT_S = 10
+    assert.matches("could not run the Semantic EQ client", state.dialogs[1].msg)
+    expect_unchanged(before)
+  end)
+
+  for _, case in ipairs({ { key = 27, what = "Esc in the progress window" }, { key = -1, what = "closing the progress window" } }) do
+    it(case.what .. " cancels: request withdrawn, nothing changed, no undo point", function()
+      H.write(dir .. "/answer.json", answer_json(json, "adapt", WARM))
+      H.write(dir .. "/delay", "1.5")
+      local before = state.snapshot()
+      local pressed = false
+      H.run_action(state, "warmer", 30, function(s)
+        if s.gfx_open and not pressed then s.keys[#s.keys + 1] = case.key; pressed = true end
+      end)
+      assert.is_true(pressed)
+      assert.is_false(state.gfx_open)
+      assert.are.same({}, state.dialogs)
+      os.execute("sleep 1.8") -- the stand-in finishes: it must find its request gone and write nothing
+      expect_unchanged(before)
+    end)
+  end
+
   it("the server's answer is checked before anything is applied", function()
-    write(dir .. "/answer.json", '{"ok": true, "op": "adapt", "reaeq": {"bands": []}}')
+    H.write(dir .. "/answer.json", '{"ok": true, "op": "adapt", "reaeq": {"bands": []}}')
     local before = state.snapshot()
     H.run_action(state, "warmer")
     assert.matches("no five ReaEQ bands", state.dialogs[1].msg)
     assert.are.same(before.tracks, state.snapshot().tracks)
   end)
 
-  it("no selected track: says to select one, runs nothing", function()
+  it("no selected track: says to select one, runs nothing, leaves no undo point", function()
     track.selected = false
     H.run_action(state, "warmer")
     assert.matches("Select a track first", state.dialogs[1].msg)
     assert.are.same({}, state.exec_log)
+    assert.are.same({}, state.undo)
   end)
 
-  it("a track without audio gets the words' plain EQ (op eq), still building on its ReaEQ", function()
-    write(dir .. "/answer.json", answer_json(json, "eq", WARM))
-    track.audio = nil
+  it("REAPER older than 6.37: says which version is needed, changes nothing", function()
+    r, state = H.new({ app_version = "6.29/x64" })
+    r.SetExtState("SemanticEQ", "home", home, true)
+    track = state.add_track({ wav = dir .. "/track.wav" })
+    H.run_action(state, "warmer")
+    assert.matches("needs REAPER 6%.37 or newer; this is REAPER 6%.29", state.dialogs[1].msg)
+    assert.are.same({}, state.exec_log)
+    assert.are.same({}, state.undo)
+    assert.are.equal(0, #track.fx)
+  end)
+
+  it("a track with only MIDI items gets the words' plain EQ (op eq), building on its ReaEQ", function()
+    H.write(dir .. "/answer.json", answer_json(json, "eq", WARM))
+    track.items = { H.Fake.Media.item(nil, { midi = true, length = 8 }) }
     H.run_action(state, "warmer")
     H.run_action(state, "warmer")
-    local args = read_lines(dir .. "/args.1")
-    assert.are.same({ "eq", "warmer" }, { args[6], args[7] })
-    assert.is_not_nil(arg_after(args, "--current"))
+    assert.are.equal("eq", request(0).op)
+    assert.is_table(request(1).current)
+    assert.are.equal(0, state.accessors_open)
     assert.are.equal(2, #state.undo)
   end)
 
+  it("items the server cannot mix (take FX) go through the audio accessor into renders/", function()
+    H.write(dir .. "/answer.json", answer_json(json, "adapt", WARM))
+    track.items[1].take.fx = 1
+    H.run_action(state, "warmer")
+    local req = request(0)
+    assert.is_nil(req.items)
+    assert.matches("/my home/renders/reaper%-.*%.wav$", req.path)
+    assert.are.equal(0, state.accessors_open)
+    assert.are.same({}, leftovers())
+    assert.are.equal(1, #state.undo)
+  end)
+
+  it("the server refusing the media folder (forbidden_path) falls back to the accessor, once noted", function()
+    H.write(dir .. "/answer.0.json", json.encode({ ok = false, code = "forbidden_path", message = "outside" }))
+    H.write(dir .. "/answer.1.json", answer_json(json, "adapt", WARM))
+    H.run_action(state, "warmer", 60)
+    assert.are.same({}, state.dialogs)
+    assert.is_table(request(0).items)
+    assert.is_string(request(1).path)
+    assert.matches("semeq serve %-%-allow", state.console)
+    assert.are.same({}, state.dialogs)
+    assert.are.equal(1, #state.undo)
+  end)
+
   it("every selected track is analysed on its own and changed in the same undo point", function()
-    write(dir .. "/answer.json", answer_json(json, "adapt", WARM))
+    H.write(dir .. "/answer.json", answer_json(json, "adapt", WARM))
     local second = state.add_track({ name = "Bass", wav = dir .. "/track.wav" })
     H.run_action(state, "fuller")
-    assert.is_not_nil(read_lines(dir .. "/args.1"))
+    assert.is_table(request(1))
     assert.are.equal(1, #state.undo)
     assert.are.equal(1, #track.fx)
     assert.are.equal(1, #second.fx)
   end)
 
+  it("a bypassed Semantic EQ is set, left bypassed, and the user is told", function()
+    H.write(dir .. "/answer.json", answer_json(json, "adapt", WARM))
+    H.run_action(state, "warmer")
+    track.fx[1].enabled = false
+    H.run_action(state, "warmer")
+    assert.is_false(track.fx[1].enabled)
+    assert.matches("Track 'Keys': Its 'Semantic EQ' is bypassed, and was left bypassed", state.dialogs[1].msg)
+    assert.are.equal(2, #state.undo)
+  end)
+
+  it("an existing Semantic EQ with fewer than five bands: told what to do, no change, no undo point", function()
+    H.write(dir .. "/answer.json", answer_json(json, "adapt", WARM))
+    r, state = H.new({ device_rate = 8000, default_bands = 4 })
+    r.SetExtState("SemanticEQ", "semeq_path", dir .. "/semeq", true)
+    r.SetExtState("SemanticEQ", "home", home, true)
+    track = state.add_track({ name = "Keys", wav = dir .. "/track.wav" })
+    local fx = r.TrackFX_AddByName(track, "ReaEQ", false, -1)
+    r.TrackFX_SetNamedConfigParm(track, fx, "renamed_name", "Semantic EQ")
+    local before = state.snapshot()
+    H.run_action(state, "warmer")
+    assert.matches("has 4 bands; Semantic EQ needs 5", state.dialogs[1].msg)
+    expect_unchanged(before)
+  end)
+
+  it("a new ReaEQ from a four-band default preset is kept, in one undo point, with what to do", function()
+    H.write(dir .. "/answer.json", answer_json(json, "adapt", WARM))
+    r, state = H.new({ device_rate = 8000, default_bands = 4 })
+    r.SetExtState("SemanticEQ", "semeq_path", dir .. "/semeq", true)
+    r.SetExtState("SemanticEQ", "home", home, true)
+    track = state.add_track({ name = "Keys", wav = dir .. "/track.wav" })
+    H.run_action(state, "warmer")
+    assert.are.equal(1, #track.fx)
+    assert.are.equal("Semantic EQ", track.fx[1].renamed)
+    assert.matches("has 4 bands; Semantic EQ needs 5", state.dialogs[1].msg)
+    assert.are.same({ { desc = "Semantic EQ: make warmer", flags = -1 } }, state.undo) -- undoes the insert
+  end)
+
+  it("a bug inside an action ends in a dialog, and the request's files are still removed", function()
+    H.write(dir .. "/answer.json", answer_json(json, "adapt", WARM))
+    local apply = M.reaeq.apply
+    M.reaeq.apply = function() error("deliberate failure") end
+    local ok, err = pcall(H.run_action, state, "warmer")
+    M.reaeq.apply = apply
+    assert(ok, err)
+    assert.matches("stopped on an unexpected error", state.dialogs[1].msg)
+    assert.matches("deliberate failure", state.dialogs[1].msg)
+    assert.are.same({}, leftovers())
+    assert.is_false(state.gfx_open)
+  end)
+
+  it("the bundle run under its own name asks for words (Say it in words)", function()
+    state.inputs = {}
+    state.run_script(H.BUNDLE)
+    state.run_deferred(10)
+    assert.are.equal("Semantic EQ: say it in words", state.input_calls[1].title)
+    assert.are.same({}, state.undo)
+  end)
+
   describe("Say it in words", function()
-    it("sends the typed words with the intensity and remembers them", function()
-      write(dir .. "/answer.json", answer_json(json, "adapt", WARM))
-      state.inputs = { 'a bit "warmer" $(rm -rf x)|0.5' }
+    it("sends the typed words as JSON (quotes and $ intact) with the intensity and remembers them", function()
+      H.write(dir .. "/answer.json", answer_json(json, "adapt", WARM))
+      state.inputs = { 'a bit "warmer" $(rm -rf x) C:\\x|0.5' }
       H.run_action(state, "say")
-      local args = read_lines(dir .. "/args.0")
-      assert.are.equal("a bit warmer (rm -rf x)", args[8])
-      assert.are.equal("0.5", arg_after(args, "--intensity"))
-      assert.are.equal("Semantic EQ: a bit warmer (rm -rf x)", state.undo[1].desc)
-      assert.are.equal("a bit warmer (rm -rf x)", r.GetExtState("SemanticEQ", "last_words"))
+      local req = request(0)
+      assert.are.equal('a bit "warmer" $(rm -rf x) C:\\x', req.text)
+      assert.are.equal(0.5, req.intensity)
+      assert.are.equal('Semantic EQ: a bit "warmer" $(rm -rf x) C:\\x', state.undo[1].desc)
+      assert.are.equal(1, #state.undo)
       state.inputs = {}
-      H.run_action(state, "say") -- cancelled: the dialog offers the last words again
-      assert.matches("^a bit warmer", state.input_calls[2].values)
+      H.run_action(state, "say") -- cancelled: the dialog offers the last words again, no undo point
+      assert.matches('^a bit "warmer"', state.input_calls[2].values)
       assert.are.equal(1, #state.exec_log)
+      assert.are.equal(1, #state.undo)
     end)
 
     it("refuses an intensity outside -2..2 and empty words without asking the server", function()
@@ -236,6 +319,7 @@ describe("actions with a stand-in semeq", function()
       H.run_action(state, "say")
       assert.matches("Type a few words", state.dialogs[2].msg)
       assert.are.same({}, state.exec_log)
+      assert.are.same({}, state.undo)
     end)
   end)
 
@@ -244,40 +328,35 @@ describe("actions with a stand-in semeq", function()
       blend = { { term = "bright", weight = 0.7 }, { term = "clear", weight = 0.3 } } }
 
     it("shows what it hears and the proposed EQ, applies on Yes", function()
-      write(dir .. "/answer.json", answer_json(json, "suggest", WARM, extra))
+      H.write(dir .. "/answer.json", answer_json(json, "suggest", WARM, extra))
       state.dialog_answers = { 6 }
       H.run_action(state, "suggest")
-      local args = read_lines(dir .. "/args.0")
-      assert.are.equal("suggest", args[6])
-      assert.are.equal("0.5", arg_after(args, "--strength"))
+      assert.are.equal("suggest", request(0).op)
+      assert.are.equal(0.5, request(0).strength)
       local msg = state.dialogs[1].msg
       assert.are.equal(4, state.dialogs[1].kind)
       assert.matches("Dull %(0%.6%)", msg)
       assert.matches("bright 70%%, clear 30%%", msg)
       assert.matches("Low shelf +180 Hz  %+3%.0 dB", msg)
-      assert.matches("Apply it%?", msg)
       assert.are.same({ { desc = "Semantic EQ: auto-suggest", flags = -1 } }, state.undo)
-      assert.are.equal(1, #track.fx)
     end)
 
     it("asks per track with Yes/No/Cancel when several are selected; Cancel stops asking", function()
-      write(dir .. "/answer.json", answer_json(json, "suggest", WARM, extra))
+      H.write(dir .. "/answer.json", answer_json(json, "suggest", WARM, extra))
       local second = state.add_track({ name = "Bass", wav = dir .. "/track.wav" })
       local third = state.add_track({ name = "Pad", wav = dir .. "/track.wav" })
       state.dialog_answers = { 6, 2 }
       H.run_action(state, "suggest")
       assert.are.equal(2, #state.dialogs)
       assert.are.equal(3, state.dialogs[1].kind)
-      assert.matches("Track 'Keys'", state.dialogs[1].msg)
       assert.matches("Track 'Bass'", state.dialogs[2].msg)
       assert.are.equal(1, #track.fx)
-      assert.are.equal(0, #second.fx)
-      assert.are.equal(0, #third.fx)
+      assert.are.equal(0, #second.fx + #third.fx)
       assert.are.equal(1, #state.undo)
     end)
 
-    it("changes nothing on No", function()
-      write(dir .. "/answer.json", answer_json(json, "suggest", WARM, extra))
+    it("changes nothing and leaves no undo point on No", function()
+      H.write(dir .. "/answer.json", answer_json(json, "suggest", WARM, extra))
       state.dialog_answers = { 7 }
       local before = state.snapshot()
       H.run_action(state, "suggest")
@@ -285,13 +364,13 @@ describe("actions with a stand-in semeq", function()
     end)
   end)
 
-  it("Describe: shows the summary and the strongest words", function()
-    write(dir .. "/answer.json", json.encode({ ok = true, op = "analyze", analysis = {
+  it("Describe: shows the summary and the strongest words; read-only, so no undo point", function()
+    H.write(dir .. "/answer.json", json.encode({ ok = true, op = "analyze", analysis = {
       summary = "Bright (0.75) and thin (0.4).", loudness_lufs = -14.2, true_peak_dbtp = -0.8,
       descriptors = { { term = "bright", score = 0.75 }, { term = "thin", score = 0.4 } } } }))
     local before = state.snapshot()
     H.run_action(state, "describe")
-    assert.are.equal("analyze", read_lines(dir .. "/args.0")[6])
+    assert.are.equal("analyze", request(0).op)
     local msg = state.dialogs[1].msg
     assert.matches("Bright %(0%.75%) and thin", msg)
     assert.matches("%-14%.2 LUFS", msg)
@@ -300,32 +379,28 @@ describe("actions with a stand-in semeq", function()
   end)
 
   describe("Settings", function()
-    it("stores valid settings (persisted) and checks the server with a ping", function()
-      write(dir .. "/answer.json", '{"ok": true, "op": "ping", "version": "0.1.0"}')
+    it("stores valid settings (persisted), pings the server, leaves no undo point", function()
+      H.write(dir .. "/answer.json", '{"ok": true, "op": "ping", "version": "0.1.0"}')
       local stub = r.GetExtState("SemanticEQ", "semeq_path")
       state.inputs = { stub .. "|7711|" .. home .. "|20|send|12|0.3" }
       H.run_action(state, "settings")
       assert.are.equal("7711", state.ext_persist["SemanticEQ\0port"])
-      assert.are.equal("20", state.ext_persist["SemanticEQ\0analysis_seconds"])
       assert.are.equal("0.3", state.ext_persist["SemanticEQ\0suggest_strength"])
-      assert.are.same({ "send", "--port", "7711", "--timeout", "12", "ping" }, read_lines(dir .. "/args.0"))
+      assert.are.equal("ping", request(0).op)
+      assert.are.same({ "send", "--port", "7711", "--timeout", "12" }, { table.unpack(H.read_lines(dir .. "/args.0"), 1, 5) })
       assert.matches("answers on port 7711 %(version 0%.1%.0%)", state.dialogs[1].msg)
+      assert.are.same({}, state.undo)
     end)
 
-    it("refuses a bad port and keeps the old settings", function()
+    it("refuses a bad port and a path with a double quote, keeping the old settings", function()
       state.inputs = { "semeq|70000|" .. home .. "|30|send|30|0.5" }
       H.run_action(state, "settings")
       assert.matches("port must be a whole number", state.dialogs[1].msg)
-      assert.are.equal("7799", r.GetExtState("SemanticEQ", "port"))
-    end)
-
-    it("says when the saved settings cannot reach a server", function()
-      write(dir .. "/code", "3")
-      local stub = r.GetExtState("SemanticEQ", "semeq_path")
-      state.inputs = { stub .. "|7799|" .. home .. "|30|send|30|0.5" }
+      state.inputs = { 'sem"eq|7799|' .. home .. "|30|send|30|0.5" }
       H.run_action(state, "settings")
-      assert.matches("Settings saved, but", state.dialogs[1].msg)
-      assert.matches("semeq serve", state.dialogs[1].msg)
+      assert.matches("cannot contain a double quote", state.dialogs[2].msg)
+      assert.are.equal("7799", r.GetExtState("SemanticEQ", "port"))
+      assert.are.same({}, state.undo)
     end)
   end)
 end)

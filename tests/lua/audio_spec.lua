@@ -1,5 +1,6 @@
--- Unit specs: reading the track's pre-FX audio through the (fake) audio accessor and writing it
--- as a float32 WAV for the server; time selection first, else the loudest part.
+-- Unit specs: the item list sent to the server, and the fallback reading the track's pre-FX audio
+-- through the (fake) audio accessor into a float32 WAV, in slices inside a task; time selection
+-- first, else the loudest part.
 
 local H = require("helpers")
 
@@ -10,9 +11,21 @@ describe("track audio for analysis", function()
   after_each(function() H.rmtree(dir) end)
 
   local function settings(M, seconds)
-    local s = M.settings()
+    local s = M.settings.load()
     s.analysis_seconds_number = seconds
     return s
+  end
+
+  --- capture() inside a task, as the actions run it; `look(path)` reads the WAV before the task's
+  --- clean-up removes it. Returns capture's results.
+  local function capture(state, M, track, s, look)
+    local out
+    M.task.start("test", function(task)
+      out = { M.audio.capture(task, track, s, dir .. "/renders") }
+      if out[1] and look then look(out[1]) end
+    end)
+    state.run_deferred(120)
+    return table.unpack(out)
   end
 
   it("writes the time selection, sample for sample, and closes the accessor", function()
@@ -21,10 +34,11 @@ describe("track audio for analysis", function()
     local M = H.module()
     local track = state.add_track({ wav = src, position = 2.0 })
     state.time_selection = { 3.0, 4.0 }
-    local path = assert(M.audio.capture(track, settings(M, 30), dir .. "/renders"))
+    local got
+    local path = assert(capture(state, M, track, settings(M, 30), function(p) got = H.Fake.read_wav(p) end))
     assert.are.equal(0, state.accessors_open)
     assert.matches("/renders/reaper%-[%d%-]+%.wav$", path)
-    local got = H.Fake.read_wav(path)
+    assert.are.same({}, H.list(dir .. "/renders")) -- removed when the task ended
     assert.are.equal(2, got.channels)
     assert.are.equal(48000, got.rate)
     assert.are.equal(48000, got.frames)
@@ -49,11 +63,16 @@ describe("track audio for analysis", function()
     local r, state = H.new({ device_rate = rate })
     local M = H.module()
     local track = state.add_track({ wav = src })
-    local path = assert(M.audio.capture(track, settings(M, 10), dir .. "/renders"))
-    local got = H.Fake.read_wav(path)
+    local got
+    assert(capture(state, M, track, settings(M, 10), function(p) got = H.Fake.read_wav(p) end))
     assert.are.equal(10 * rate, got.frames)
-    local acc = M.audio.loudest_start(r.CreateTrackAudioAccessor(track), 0, 40, 10)
+    local acc
+    M.task.SLICE_BUDGET_S = 0 -- yield after every block: the scan must be able to pause anywhere
+    M.task.start("scan", function(task) acc = M.audio.loudest_start(task, r.CreateTrackAudioAccessor(track), 0, 40, 10) end)
+    state.run_deferred(120)
+    M.task.SLICE_BUDGET_S = 0.02
     assert.is_true(acc >= 21 and acc <= 23, "loudest window starts at " .. acc)
+    assert.is_true(#state.slices >= 40 * 8000 // 2048, "one slice per block: " .. #state.slices)
   end)
 
   it("takes the whole track when it is shorter than the analysis length", function()
@@ -61,20 +80,21 @@ describe("track audio for analysis", function()
     local r, state = H.new({ device_rate = 44100 })
     local M = H.module()
     local track = state.add_track({ wav = src, position = 1.5 })
-    local path = assert(M.audio.capture(track, settings(M, 30), dir .. "/renders"))
-    assert.are.equal(44100, H.Fake.read_wav(path).frames)
+    local frames
+    assert(capture(state, M, track, settings(M, 30), function(p) frames = H.Fake.read_wav(p).frames end))
+    assert.are.equal(44100, frames)
   end)
 
   it("says so when the track has no audio or only silence, and leaves no file", function()
     local r, state = H.new()
     local M = H.module()
     local empty = state.add_track({})
-    local path, why, kind = M.audio.capture(empty, settings(M, 30), dir .. "/renders")
+    local path, why, kind = capture(state, M, empty, settings(M, 30))
     assert.is_nil(path)
     assert.are.equal("no_audio", kind)
     assert.matches("no audio items", why)
     local silent = state.add_track({ wav = H.write_wav(dir .. "/silent.wav", 1, 8000, 8000, function() return 0 end) })
-    path, why, kind = M.audio.capture(silent, settings(M, 30), dir .. "/renders")
+    path, why, kind = capture(state, M, silent, settings(M, 30))
     assert.is_nil(path)
     assert.matches("silent", why)
     assert.are.same({}, H.list(dir .. "/renders"))
@@ -87,8 +107,43 @@ describe("track audio for analysis", function()
     local M = H.module()
     local track = state.add_track({ wav = src })
     state.time_selection = { 5.0, 9.0 }
-    local path, why = M.audio.capture(track, settings(M, 30), dir .. "/renders")
+    local path, why = capture(state, M, track, settings(M, 30))
     assert.is_nil(path)
     assert.matches("time selection", why)
   end)
+
+  it("lists the audio items for the server: file, position, offset, length, rate, volumes, fades, mute", function()
+    local src = H.write_wav(dir .. "/src.wav", 2, 8000, 8000, function() return 0.1 end)
+    local r, state = H.new()
+    local M = H.module()
+    local track = state.add_track({})
+    track.items = { H.Fake.Media.item(src, { position = 2, offset = 0.25, length = 0.5, playrate = 1.5, vol = 0.5,
+      take_vol = -2, fade_in = 0.1, fade_out = 0.2, fade_in_shape = 1, loop = true, mute = true }),
+      H.Fake.Media.item(nil, { midi = true, length = 4 }) }
+    local items = assert(M.audio.items(track))
+    assert.are.equal(1, #items) -- MIDI is not audio
+    assert.are.same({ path = src, position_s = 2, offset_s = 0.25, length_s = 0.5, playrate = 1.5, volume = -1.0,
+      pan = 0, fade_in_s = 0.1, fade_in_shape = 1, fade_out_s = 0.2, fade_out_shape = 0, loop = true, mute = true }, items[1])
+    track.items[1].fade_in_auto = 0.3 -- an automatic crossfade replaces the manual fade
+    assert.are.equal(0.3, M.audio.items(track)[1].fade_in_s)
+  end)
+
+  local cannot = {
+    { "take FX", function(it) it.take.fx = 1 end }, { "take envelopes", function(it) it.take.envelopes = 2 end },
+    { "pitch shift", function(it) it.take.pitch = 3 end }, { "a channel mode", function(it) it.take.chanmode = 2 end },
+    { "time stretch", function(it) it.take.playrate = 2; it.take.ppitch = true end },
+    { "a SECTION source", function(it) it.take.source.type = "SECTION" end },
+    { "a source without a file path", function(it) it.take.source.path = "relative.wav" end },
+  }
+  for _, case in ipairs(cannot) do
+    it("sends a track with " .. case[1] .. " to the accessor instead", function()
+      local src = H.write_wav(dir .. "/src.wav", 1, 8000, 800, function() return 0.1 end)
+      local r, state = H.new()
+      local track = state.add_track({ wav = src })
+      case[2](track.items[1])
+      local items, why = H.module().audio.items(track)
+      assert.is_nil(items)
+      assert.are.equal(case[1], why)
+    end)
+  end
 end)

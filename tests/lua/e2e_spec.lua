@@ -1,6 +1,8 @@
 -- End to end: the REAPER scripts under Lua 5.4 with the fake REAPER, against the real
 -- `semeq send` and a real `semeq serve` (started by tests/test_lua.py in a temporary home), on a
--- track whose audio is real music (drascula-music from Debian, excerpt written as WAV).
+-- track whose audio is real music (drascula-music from Debian, excerpt written as WAV). The
+-- server is started with --allow on the music's folder, so it mixes the track's items itself; one
+-- spec moves the media outside that folder to check the fallback through the audio accessor.
 --
 -- Environment (set by tests/test_lua.py): SEMEQ_E2E_SEMEQ (the semeq command), SEMEQ_E2E_PORT,
 -- SEMEQ_E2E_HOME, SEMEQ_E2E_PID (the server's process id, to stop it for the timeout case),
@@ -24,6 +26,19 @@ local WAV_DATA = H.Fake.read_wav(WAV) -- read once, shared by every fake track
 
 local json
 local report = { runs = {} }
+local answers, requests = {}, {}
+
+-- record every request the scripts send and every answer they get (the files are removed)
+do
+  local C = H.module().client
+  local ask, start = C.ask, C.start
+  C.start = function(settings, request) requests[#requests + 1] = request return start(settings, request) end
+  C.ask = function(...)
+    local a, m, k, c = ask(...)
+    answers[#answers + 1] = a or false
+    return a, m, k, c
+  end
+end
 
 local function fresh(settings, fake_opts)
   local opts = { device_rate = RATE }
@@ -34,23 +49,16 @@ local function fresh(settings, fake_opts)
     transport = "send" }
   for k, v in pairs(settings or {}) do defaults[k] = v end
   for k, v in pairs(defaults) do r.SetExtState("SemanticEQ", k, v, true) end
+  answers, requests = {}, {}
   local track = state.add_track({ name = "Music" })
-  track.audio = { wav = WAV_DATA, position = 0.0 }
+  track.items = { H.Fake.Media.item(WAV, { wav = WAV_DATA }) }
   state.add_track({ name = "Other", selected = false })
   return r, state, track
 end
 
---- The answer JSON of the n-th ExecProcess call (what `semeq send` printed).
+--- The n-th answer the scripts got.
 local function answer_of(state, n)
-  local result = assert(state.exec_log[n], "no ExecProcess call " .. n).result
-  local code, out = result:match("^(%d+)\n(.*)$")
-  assert.are.equal("0", code, result:sub(1, 500))
-  return json.decode(out:match("^[^{]*(%b{})"))
-end
-
-local function arg_after(cmd, flag)
-  local rest = cmd:match('"' .. flag:gsub("%-", "%%-") .. '" "(.-[^\\])"')
-  return rest and rest:gsub('\\(["\\$`])', "%1")
+  return assert(answers[n], "no answer " .. n)
 end
 
 --- Max |ReaEQ response - server's response_db| in dB, on the answer's own frequency grid.
@@ -71,7 +79,7 @@ end
 
 local function server_files()
   local out = {}
-  for _, sub in ipairs({ "renders", "inbox", "outbox", "done", "failed" }) do
+  for _, sub in ipairs({ "renders", "inbox", "outbox", "done", "failed", "requests" }) do
     for _, p in ipairs(H.list(HOME .. "/" .. sub)) do out[#out + 1] = p end
   end
   return out
@@ -93,6 +101,9 @@ describe("end to end against the real server", function()
     local answer = answer_of(state, 1)
     assert.are.equal("adapt", answer.op)
     assert.is_table(answer.analysis)
+    assert.is_table(requests[1].items) -- the server mixed the track's items itself
+    assert.is_nil(requests[1].path)
+    assert.matches("/requests/reaper%-.*%.request%.json$", answer.path) -- the track description the server read
     assert.are.equal(5, #answer.reaeq.bands)
     local err = response_error(state, track, answer)
     assert.is_true(err < 0.1, string.format("ReaEQ differs from the server's EQ by %.3f dB", err))
@@ -120,7 +131,7 @@ describe("end to end against the real server", function()
     local first = answer_of(state, 1)
     H.run_action(state, "warmer")
     assert.are.same({}, state.dialogs)
-    local current = json.decode(assert(arg_after(state.exec_log[2].cmd, "--current"), "no --current sent"))
+    local current = assert(requests[2].current, "no current EQ sent")
     for name, value in pairs(first.params) do
       local tol = name:match("_q$") and 0.02 * value or (name:match("freq") and 1e-3 * value or 0.01)
       assert.are.near(value, current[name], tol, name)
@@ -241,7 +252,7 @@ describe("end to end against the real server", function()
 
   it("the watch-folder fallback gets the answer from the real server without blocking", function()
     local r, state, track = fresh({ transport = "folder", timeout_seconds = "120", semeq_path = HOME .. "/no-such-semeq" })
-    dofile(H.scripts_dir .. H.ACTIONS.warmer)
+    state.run_script(H.BUNDLE, H.scripts_dir .. H.ACTIONS.warmer)
     assert.is_true(#state.deferred > 0) -- the action returned; polling goes on through reaper.defer
     assert.are.same({}, state.undo)
     state.run_deferred(150)
@@ -249,6 +260,23 @@ describe("end to end against the real server", function()
     assert.are.same({}, state.exec_log)
     assert.are.same({ { desc = "Semantic EQ: make warmer", flags = -1 } }, state.undo)
     assert.are.equal(5, #H.reaeq_bands(state, track))
+    assert.are.same({}, server_files())
+  end)
+
+  it("media outside the server's folders: forbidden_path, then the accessor; same EQ within 0.1 dB", function()
+    local r, state, track = fresh()
+    local outside = os.tmpname()
+    os.execute("cp " .. H.shell_quote(WAV) .. " " .. H.shell_quote(outside))
+    track.items[1].take.source.path = outside
+    H.run_action(state, "warmer")
+    os.remove(outside)
+    assert.are.same({}, state.dialogs, state.dialogs[1] and state.dialogs[1].msg)
+    assert.is_false(answers[1]) -- refused: the server may not read there
+    assert.is_string(requests[2].path) -- the accessor's WAV in renders/
+    local answer = answer_of(state, 2)
+    assert.is_true(response_error(state, track, answer) < 0.1)
+    assert.matches("%-%-allow", state.console)
+    assert.are.same({ { desc = "Semantic EQ: make warmer", flags = -1 } }, state.undo)
     assert.are.same({}, server_files())
   end)
 end)

@@ -9,13 +9,31 @@
 --   * TrackFX_GetEQParam band types of the other enumeration (1 low shelf, 2 band, 4 high shelf);
 --   * formatted values from the normalized mappings (frequency and gain: the community formulas;
 --     bandwidth: a mapping the scripts do NOT know, so they must search it);
---   * undo blocks recorded, ExtState, ExecProcess running a real process through io.popen,
---     an audio accessor returning samples of a real WAV file read here in Lua, scripted answers
---     for GetUserInputs and ShowMessageBox, reaper.defer queued and run by the test.
+--   * undo blocks recorded; the automatic "ReaScript: Run" undo point of a script that ends
+--     without calling reaper.defer (REAPER's ReaScript help);
+--   * ExecProcess without a shell (fake_exec.lua), with its wait, timeout and no-wait modes;
+--   * items, takes and sources, and an audio accessor mixing them (fake_media.lua);
+--   * TrackFX_SetNamedConfigParm returning false for BANDENABLEDn even though it works
+--     (reaper-sdk issue 14); EnumerateFiles ending with "" instead of nil (old_enumerate, REAPER
+--     before 6.19); GetOS values from the SDK's list; GetAppVersion; a fresh band's gain stored as
+--     0.5 (gain_mapping "documented") or 0.25 (gain_mapping "quarter"), the two captures reported;
+--   * ExtState, scripted answers for GetUserInputs and ShowMessageBox, a gfx window whose keys the
+--     test scripts (27 = Esc), reaper.defer queued and run by the test at REAPER's pace, the
+--     wall-clock length of every main-thread slice (the script's run and each deferred call).
 -- Any function the fake does not define raises an error, so a script cannot use an API the
 -- fake does not model without the specs noticing.
 
+local Media = require("fake_media")
+local Exec = require("fake_exec")
+local system = require("system") -- luasystem (a busted dependency): a monotonic clock and sleep
+
 local Fake = {}
+Fake.read_wav = Media.read_wav
+Fake.Media = Media
+--- reaper.GetOS() values listed in the SDK (reaper_plugin_functions.h).
+Fake.OS_VALUES = { "Win32", "Win64", "OSX32", "OSX64", "macOS-arm64", "Other" }
+--- REAPER runs deferred functions about 30 times a second (community measurements; unverified).
+Fake.DEFER_INTERVAL_S = 1 / 30
 
 local AMP_12DB = 10 ^ (12 / 20)
 
@@ -61,53 +79,12 @@ local function default_format(kind, value)
 end
 
 -- ----------------------------------------------------------------------------------------------
--- WAV reading (PCM 16/24/32-bit integer, float32/64), in Lua
--- ----------------------------------------------------------------------------------------------
-
-function Fake.read_wav(path)
-  local f = assert(io.open(path, "rb"))
-  local data = f:read("a")
-  f:close()
-  assert(data:sub(1, 4) == "RIFF" and data:sub(9, 12) == "WAVE", path .. " is not a WAV file")
-  local pos, fmt, samples = 13, nil, nil
-  while pos + 8 <= #data do
-    local id, size = data:sub(pos, pos + 3), string.unpack("<I4", data, pos + 4)
-    local body = pos + 8
-    if id == "fmt " then
-      local tag, ch, rate, _, _, bits = string.unpack("<I2I2I4I4I2I2", data, body)
-      if tag == 0xFFFE then tag = string.unpack("<I2", data, body + 24) end
-      fmt = { tag = tag, channels = ch, rate = rate, bits = bits }
-    elseif id == "data" then
-      assert(fmt, "WAV data before fmt")
-      local width = fmt.bits // 8
-      local count = math.min(size, #data - body + 1) // width
-      local code
-      if fmt.tag == 3 then code = (width == 4) and "f" or "d"
-      elseif width == 2 then code = "i2" elseif width == 3 then code = "i3" elseif width == 4 then code = "i4" end
-      assert(code, "unsupported WAV sample format")
-      local scale = (fmt.tag == 3) and 1 or 1 / (2 ^ (fmt.bits - 1))
-      samples = {}
-      local p = body
-      local chunk = 4096
-      for i = 1, count, chunk do
-        local n = math.min(chunk, count - i + 1)
-        local vals = { string.unpack("<" .. string.rep(code, n), data, p) }
-        for k = 1, n do samples[i + k - 1] = vals[k] * scale end
-        p = vals[n + 1]
-      end
-    end
-    pos = body + size + (size % 2)
-  end
-  assert(fmt and samples, path .. " has no audio data")
-  return { channels = fmt.channels, rate = fmt.rate, frames = #samples // fmt.channels, samples = samples }
-end
-
--- ----------------------------------------------------------------------------------------------
 -- The fake
 -- ----------------------------------------------------------------------------------------------
 
 --- Build a fake REAPER. opts (all optional):
----   os ("Linux-x86_64"), device_rate (48000), default_bands (5: LS, band, band, HS, HP),
+---   os ("Other", one of Fake.OS_VALUES), app_version ("7.20/linux-x86_64"), old_enumerate,
+---   device_rate (48000), default_bands (5: LS, band, band, HS, HP),
 ---   gain_mapping ("documented" | "quarter"), bw_mapping ("curve" | "quarter"),
 ---   format (function(kind, value) -> string), resource_path, exec_stderr (true: ExecProcess output
 ---   includes stderr), disobey = { [what]=true } to make REAPER ignore writes ("bw", "gain",
@@ -118,8 +95,8 @@ function Fake.new(opts)
   local state = {
     tracks = {}, ext = {}, ext_persist = {}, undo = {}, undo_open = 0, unblocked_changes = {},
     dialogs = {}, dialog_answers = {}, inputs = {}, input_calls = {}, exec_log = {}, deferred = {},
-    time_selection = { 0, 0 }, time = 0.0, accessors_open = 0, refresh_depth = 0,
-    opts = opts,
+    time_selection = { 0, 0 }, accessors_open = 0, refresh_depth = 0, slices = {}, keys = {},
+    atexit = {}, gfx_open = false, opts = opts,
   }
   local format = opts.format or default_format
   local gain_map = opts.gain_mapping == "quarter" and mappings.gain_quarter or mappings.gain_documented
@@ -136,11 +113,8 @@ function Fake.new(opts)
   -- tracks -------------------------------------------------------------------------------------
   function state.add_track(t)
     local track = { name = t.name or ("Track " .. (#state.tracks + 1)), selected = t.selected ~= false,
-      fx = {}, audio = nil, guid = {} }
-    if t.wav then
-      local w = Fake.read_wav(t.wav)
-      track.audio = { wav = w, position = t.position or 0.0 }
-    end
+      fx = {}, items = {}, guid = {} }
+    if t.wav then track.items[1] = Media.item(t.wav, { position = t.position }) end
     state.tracks[#state.tracks + 1] = track
     return track
   end
@@ -149,8 +123,9 @@ function Fake.new(opts)
     local bands = {}
     local codes = opts.default_band_codes or { 0, 8, 8, 1, 4 }
     local count = opts.default_bands or 5
+    local fresh_gain = opts.gain_mapping == "quarter" and 0.25 or 0.5 -- 0 dB in either capture
     for b = 0, count - 1 do
-      bands[b] = { type = codes[b + 1] or 8, enabled = 1, n = { 0.283, 0.5, 0.295 } }
+      bands[b] = { type = codes[b + 1] or 8, enabled = 1, n = { 0.283, fresh_gain, 0.295 } }
     end
     return { kind = "reaeq", ident = "VST: ReaEQ (Cockos)", renamed = "", enabled = true, nbands = count,
       bands = bands, globals = { 1.0, 0.0, 1.0, 0.0 } }
@@ -188,12 +163,16 @@ function Fake.new(opts)
   end
 
   -- reaper API ----------------------------------------------------------------------------------
-  function r.GetOS() return opts.os or "Linux-x86_64" end
+  function r.GetOS() return opts.os or "Other" end
   function r.GetResourcePath() return opts.resource_path or "/tmp/fake-reaper" end
-  function r.GetAppVersion() return "7.20/linux-x86_64" end
-  function r.time_precise() return os.clock() + state.time end
+  function r.GetAppVersion() return opts.app_version or "7.20/linux-x86_64" end
+  function r.time_precise() return system.monotime() end
   function r.ShowConsoleMsg(msg) state.console = (state.console or "") .. msg end
-  function r.defer(fn) state.deferred[#state.deferred + 1] = fn end
+  function r.defer(fn) state.deferred[#state.deferred + 1] = fn; state.deferred_in_run = true end
+  function r.atexit(fn) state.atexit[#state.atexit + 1] = fn end
+  function r.get_action_context()
+    return false, state.action_path or "", 0, 0, -1, -1, -1, ""
+  end
   function r.PreventUIRefresh(n) state.refresh_depth = state.refresh_depth + n end
   function r.UpdateArrange() end
   function r.TrackList_AdjustWindows() end
@@ -262,6 +241,8 @@ function Fake.new(opts)
     state.undo_open = state.undo_open + 1
   end
   function r.Undo_BeginBlock2(proj) r.Undo_BeginBlock() end
+  --- Every closed outer block is recorded as an undo point, whatever changed (the pessimistic
+  --- reading: the scripts must not open a block when they change nothing).
   function r.Undo_EndBlock(desc, flags)
     assert(state.undo_open > 0, "fake: Undo_EndBlock without Undo_BeginBlock")
     state.undo_open = state.undo_open - 1
@@ -281,8 +262,11 @@ function Fake.new(opts)
       if instantiate == 0 then return -1 end
     end
     changed("insert fx")
-    track.fx[#track.fx + 1] = new_reaeq()
-    return #track.fx - 1
+    -- instantiate -1000 - n inserts at chain position n (SDK); -1 and others append at the end
+    local at = #track.fx
+    if instantiate <= -1000 then at = math.min(-1000 - instantiate, #track.fx) end
+    table.insert(track.fx, at + 1, new_reaeq())
+    return at
   end
   function r.TrackFX_Delete(track, fx)
     if not fx_at(track, fx) then return false end
@@ -389,50 +373,40 @@ function Fake.new(opts)
       if not disobey.bandtype then f.bands[idx].type = v end
       return true
     end
-    if key == "BANDENABLED" and v then changed("band enabled"); f.bands[idx].enabled = (v ~= 0) and 1 or 0; return true end
+    if key == "BANDENABLED" and v then -- works, yet returns false (reaper-sdk issue 14)
+      changed("band enabled"); f.bands[idx].enabled = (v ~= 0) and 1 or 0; return false
+    end
     return false
   end
 
-  -- audio accessor
+  -- items and the audio accessor
+  Media.install(r)
   function r.CreateTrackAudioAccessor(track)
     state.accessors_open = state.accessors_open + 1
     return { track = track }
   end
   function r.DestroyAudioAccessor(acc) state.accessors_open = state.accessors_open - 1 end
-  function r.GetAudioAccessorStartTime(acc)
-    local a = acc.track.audio
-    return a and a.position or 0.0
-  end
-  function r.GetAudioAccessorEndTime(acc)
-    local a = acc.track.audio
-    return a and (a.position + a.wav.frames / a.wav.rate) or 0.0
-  end
-  --- Samples before FX, interleaved, linear interpolation when the rate differs from the file's;
-  --- channels beyond the file's repeat its last channel.
+  function r.GetAudioAccessorStartTime(acc) return (Media.span(acc.track)) end
+  function r.GetAudioAccessorEndTime(acc) return select(2, Media.span(acc.track)) end
   function r.GetAudioAccessorSamples(acc, rate, channels, start, frames, buf)
-    local a = acc.track.audio
-    local any = false
-    local out = buf._data
-    for i = 1, frames * channels do out[i] = 0.0 end
-    if not a then return 0 end
-    local w = a.wav
-    for i = 0, frames - 1 do
-      local pos = (start - a.position + i / rate) * w.rate
-      local i0 = math.floor(pos)
-      if i0 >= 0 and i0 < w.frames then
-        local frac = pos - i0
-        local i1 = math.min(i0 + 1, w.frames - 1)
-        for c = 1, channels do
-          local sc = math.min(c, w.channels)
-          local v0 = w.samples[i0 * w.channels + sc]
-          local v1 = w.samples[i1 * w.channels + sc]
-          out[i * channels + c] = v0 + (v1 - v0) * frac
-        end
-        any = true
-      end
-    end
-    return any and 1 or 0
+    return Media.mix(acc.track, rate, channels, start, frames, buf._data)
   end
+
+  -- gfx: a window that exists between gfx.init and gfx.quit; getchar returns the test's keys
+  local gfx = { w = 0, h = 0, x = 0, y = 0 }
+  function gfx.init(title, w, h) state.gfx_open, state.gfx_title, gfx.w, gfx.h = true, title, w, h return 1 end
+  function gfx.quit() state.gfx_open = false end
+  function gfx.getchar()
+    if not state.gfx_open then return -1 end
+    local key = table.remove(state.keys, 1)
+    if key == -1 then state.gfx_open = false end
+    return key or 0
+  end
+  function gfx.set() end
+  function gfx.rect() end
+  function gfx.drawstr(s) state.gfx_text = s end
+  function gfx.update() end
+  state.gfx = gfx
 
   --- reaper.array: methods are called with a dot (buf.table(), buf.clear()).
   function r.new_array(size)
@@ -473,16 +447,17 @@ function Fake.new(opts)
     listing_cache[key] = listing_cache[key] or list(path, dirs)
     return listing_cache[key][idx + 1]
   end
-  function r.EnumerateFiles(path, idx) return cached(path, false, idx) end
-  function r.EnumerateSubdirectories(path, idx) return cached(path, true, idx) end
+  -- before 6.19 the end of a listing was "" in Lua (REAPER 6.09's help), nil since
+  local function ending(name) if name == nil and opts.old_enumerate then return "" end return name end
+  function r.EnumerateFiles(path, idx) return ending(cached(path, false, idx)) end
+  function r.EnumerateSubdirectories(path, idx) return ending(cached(path, true, idx)) end
   function r.file_exists(path)
     local f = io.open(path, "rb")
     if f then f:close() return true end
     return false
   end
 
-  --- Runs the command line for real (through /bin/sh, as io.popen does) and returns
-  --- "<exit code>\n<output>" like REAPER; nil when the process cannot be started at all.
+  --- Runs the program without a shell, as REAPER does (fake_exec.lua).
   function r.ExecProcess(cmdline, timeout_ms)
     local entry = { cmd = cmdline, timeout_ms = timeout_ms }
     state.exec_log[#state.exec_log + 1] = entry
@@ -490,11 +465,7 @@ function Fake.new(opts)
       local result = opts.exec_hook(cmdline, timeout_ms)
       if result ~= false then entry.result = result return result end
     end
-    local p = io.popen(cmdline .. (opts.exec_stderr == false and " 2>/dev/null" or " 2>&1"), "r")
-    if not p then return nil end
-    local out = p:read("a")
-    local _, _, code = p:close()
-    entry.result = tostring(code) .. "\n" .. out
+    entry.result, entry.argv = Exec.exec_process(r.GetOS(), cmdline, timeout_ms)
     return entry.result
   end
 
@@ -502,16 +473,47 @@ function Fake.new(opts)
     error("fake REAPER: reaper." .. tostring(key) .. " is not modelled (is it a real ReaScript function?)", 2)
   end })
 
-  --- Run deferred functions until none is left or `max_s` seconds pass (real time).
-  function state.run_deferred(max_s)
-    local t_end = os.time() + (max_s or 60)
+  --- Wall-clock (state.slices) and CPU time of this process (state.slices_cpu) of one slice, s:
+  --- on a busy machine the wall time includes waiting for a CPU, the CPU time is the script's work.
+  state.slices_cpu = {}
+  local function timed(fn, ...)
+    local t0, c0 = system.monotime(), os.clock()
+    fn(...)
+    state.slices[#state.slices + 1] = system.monotime() - t0
+    state.slices_cpu[#state.slices_cpu + 1] = os.clock() - c0
+  end
+
+  --- Run a script file as REAPER does: `action_path` is the name it runs under (an alias of a
+  --- bundle); a script that never called reaper.defer gets the automatic undo point.
+  function state.run_script(path, action_path)
+    state.action_path = action_path or path
+    state.deferred_in_run = false
+    timed(dofile, path)
+    if not state.deferred_in_run then state.undo[#state.undo + 1] = { desc = "ReaScript: Run", auto = true } end
+  end
+
+  --- Run deferred functions at REAPER's pace until none is left or `max_s` seconds pass;
+  --- `each(state)` (optional) runs between UI cycles (a test pressing keys, say).
+  function state.run_deferred(max_s, each)
+    local t_end = system.monotime() + (max_s or 60)
     while #state.deferred > 0 do
       local queue = state.deferred
       state.deferred = {}
-      for _, fn in ipairs(queue) do fn() end
-      if os.time() > t_end then error("fake: deferred functions still running after " .. (max_s or 60) .. " s") end
-      if #state.deferred > 0 then os.execute("sleep 0.05"); state.time = state.time + 0.05 end
+      for _, fn in ipairs(queue) do timed(fn) end
+      if system.monotime() > t_end then
+        for _, fn in ipairs(state.atexit) do fn() end -- as when the user terminates the script
+        error("fake: deferred functions still running after " .. (max_s or 60) .. " s")
+      end
+      if each then each(state) end
+      if #state.deferred > 0 then system.sleep(Fake.DEFER_INTERVAL_S) end
     end
+  end
+
+  --- The longest main-thread slice so far (s): wall clock, or CPU time with `cpu`.
+  function state.longest_slice(cpu)
+    local m = 0
+    for _, d in ipairs(cpu and state.slices_cpu or state.slices) do m = math.max(m, d) end
+    return m
   end
 
   --- Values of a ReaEQ band in units: { type, enabled, freq_hz, gain_db, bw_oct }.

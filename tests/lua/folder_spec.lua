@@ -57,10 +57,10 @@ describe("watch-folder fallback", function()
     f:write(json.encode({ ok = true, op = "adapt", params = params, reaeq = { bands = H.answer_bands(WARM) } }))
     f:close()
     start_watcher(home, reply, false)
-    dofile(H.scripts_dir .. H.ACTIONS.warmer)
+    state.run_script(H.BUNDLE, H.scripts_dir .. H.ACTIONS.warmer)
     -- the action has returned; the answer comes later through reaper.defer
     assert.is_true(#state.deferred > 0)
-    assert.are.same({}, state.undo)
+    assert.are.same({}, state.undo) -- and no automatic undo point: it deferred
     assert.are.equal(0, #track.fx)
     state.run_deferred(30)
     assert.are.same({}, state.dialogs)
@@ -75,7 +75,7 @@ describe("watch-folder fallback", function()
     local sf = io.open(sidecar)
     local request = json.decode(sf:read("a"))
     sf:close()
-    assert.are.same({ text = "warmer", intensity = 1.0 }, request)
+    assert.are.same({ text = "warmer", intensity = 1 }, request)
     -- nothing of the request is left in the server's folders
     for _, sub in ipairs({ "inbox", "outbox", "done", "failed", "renders" }) do
       assert.are.same({}, H.list(home .. "/" .. sub), sub)
@@ -99,6 +99,18 @@ describe("watch-folder fallback", function()
     assert.are.same({}, state.undo)
   end)
 
+  it("works with REAPER before 6.19, whose listings end with \"\" (no endless loop)", function()
+    r, state = H.new({ device_rate = 8000, old_enumerate = true })
+    r.SetExtState("SemanticEQ", "home", home, true)
+    r.SetExtState("SemanticEQ", "transport", "folder", true)
+    r.SetExtState("SemanticEQ", "timeout_seconds", "20", true)
+    track = state.add_track({ wav = dir .. "/t.wav" })
+    start_watcher(home, "", true)
+    H.run_action(state, "warmer", 30)
+    assert.matches("could not do this: the audio is unreadable", state.dialogs[1].msg)
+    assert.are.same({}, H.list(home .. "/failed"))
+  end)
+
   it("says so when the watch folder does not exist", function()
     r.SetExtState("SemanticEQ", "home", dir .. "/nowhere", true)
     H.run_action(state, "warmer")
@@ -120,7 +132,7 @@ describe("watch-folder requests", function()
     local noise = H.noise(9)
     local track = state.add_track({ wav = H.write_wav(dir .. "/t.wav", 1, 8000, 8000, function() return 0.2 * noise() end) })
     -- the track already has a Semantic EQ, so a words request would have a current EQ to send
-    assert.is_true(M.reaeq.apply(track, H.answer_bands({ 1, 100, 0, 300, 1, 0, 1000, 1, 0, 3000, 1, 0, 8000 })))
+    assert.is_true(M.reaeq.apply(track, H.answer_bands({ 1, 100, 0, 300, 1, 0, 1000, 1, 0, 3000, 1, 0, 8000 })).ok)
     local sidecars = {}
     local real_rename = os.rename
     -- look at each sidecar as it is renamed into inbox/

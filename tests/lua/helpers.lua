@@ -25,22 +25,32 @@ H.ACTIONS = {
   settings = "Semantic EQ - Settings.lua",
 }
 
---- A fresh fake REAPER installed as the global `reaper`. Returns reaper, state.
+H.BUNDLE = H.scripts_dir .. "Semantic EQ.lua"
+package.path = H.scripts_dir .. "?.lua;" .. package.path
+
+--- A fresh fake REAPER installed as the globals `reaper` and `gfx`. Returns reaper, state.
 function H.new(opts)
   local r, state = Fake.new(opts)
-  _G.reaper = r
+  _G.reaper, _G.gfx = r, state.gfx
   return r, state
 end
 
---- The shared module, loaded fresh (as each action file does).
+--- The scripts' modules (semeq.*), as a table: json, util, settings, reaeq, values, audio,
+--- client, folder, task, actions.
 function H.module()
-  return dofile(H.scripts_dir .. "semantic_eq.lua")
+  return {
+    json = require("semeq.json"), util = require("semeq.util"), settings = require("semeq.settings"),
+    reaeq = require("semeq.reaeq"), values = require("semeq.reaeq_values"), audio = require("semeq.audio"),
+    client = require("semeq.client"), folder = require("semeq.folder"), task = require("semeq.task"),
+    actions = require("semeq.actions"),
+  }
 end
 
---- Run an action file the way REAPER does, then its deferred functions.
-function H.run_action(state, key, max_s)
-  dofile(H.scripts_dir .. assert(H.ACTIONS[key], key))
-  state.run_deferred(max_s or 120)
+--- Run an action the way REAPER does (the bundle under the action's alias name), then its
+--- deferred functions; `each(state)` runs between UI cycles.
+function H.run_action(state, key, max_s, each)
+  state.run_script(H.BUNDLE, H.scripts_dir .. assert(H.ACTIONS[key], key))
+  state.run_deferred(max_s or 120, each)
 end
 
 function H.shell_quote(s)
@@ -144,7 +154,7 @@ H.KINDS = KINDS
 --- The bands the fake ReaEQ named "Semantic EQ" on `track` holds, as RBJ bands (Q from BW).
 function H.reaeq_bands(state, track)
   local fx
-  for _, f in ipairs(track.fx) do if f.renamed == "Semantic EQ" then fx = f end end
+  for _, f in ipairs(track.fx) do if f.renamed == "Semantic EQ" and f.kind == "reaeq" then fx = f end end
   assert(fx, "no ReaEQ named 'Semantic EQ' on the track")
   local bands = {}
   for b = 0, fx.nbands - 1 do
@@ -205,5 +215,48 @@ function H.script(dir, name, body)
   os.execute("chmod +x " .. H.shell_quote(path))
   return path
 end
+
+--- A stand-in `semeq send` for the request-file protocol (a shell script run for real, without a
+--- shell in between, by the fake's ExecProcess). In `dir`: it logs its arguments to args.<n> and
+--- the request it read to request.<n>.json, creates <answer>.started, waits `dir/delay` seconds
+--- if that file exists, and writes `dir/answer.<n>.json` (else `dir/answer.json`) to the answer
+--- path atomically unless the
+--- request file was deleted meanwhile (a cancel). With `dir/no_start` it exits at once (as a
+--- program that is not semeq would).
+function H.install_stub(dir)
+  return H.script(dir, "semeq", table.concat({
+    "d=" .. H.shell_quote(dir),
+    'n=$(ls "$d" | grep -c "^args\\.")',
+    'for a in "$@"; do printf "%s\\n" "$a"; done > "$d/args.$n"',
+    '[ -f "$d/no_start" ] && exit 127',
+    'req=; ans=',
+    'while [ $# -gt 0 ]; do case "$1" in --request) req=$2; shift;; --answer) ans=$2; shift;; esac; shift; done',
+    'touch "$ans.started"',
+    'cp "$req" "$d/request.$n.json"',
+    '[ -f "$d/delay" ] && sleep "$(cat "$d/delay")"',
+    'if [ ! -f "$req" ]; then rm -f "$ans.started"; exit 0; fi',
+    'a="$d/answer.$n.json"; [ -f "$a" ] || a="$d/answer.json"',
+    'cp "$a" "$ans.tmp" && mv "$ans.tmp" "$ans"',
+  }, "\n"))
+end
+
+function H.read_lines(path)
+  local f = io.open(path)
+  if not f then return nil end
+  local out = {}
+  for line in f:lines() do out[#out + 1] = line end
+  f:close()
+  return out
+end
+
+--- Write a file atomically (a stand-in reading it meanwhile sees the old or the new text).
+function H.write(path, text)
+  local f = assert(io.open(path .. ".tmp", "w"))
+  f:write(text)
+  f:close()
+  assert(os.rename(path .. ".tmp", path))
+end
+
+H.read = require("semeq.util").read_file
 
 return H

@@ -1,5 +1,6 @@
--- Every script compiles under Lua 5.4 (luac5.4 -p); every action file is a few lines with the
--- ReaPack header tags; index.xml lists exactly the files the scripts folder holds.
+-- Every script compiles under Lua 5.4 (luac5.4 -p); modules are small, carry @noindex and set no
+-- global; the bundle provides every action as an alias (ReaPack's index is checked by
+-- tests/test_reapack_index.py against ReaPack's own parser rules).
 
 local H = require("helpers")
 
@@ -11,92 +12,60 @@ local function lua_files(dir)
   return out
 end
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
 local function basename(path) return path:match("([^/]+)$") end
 
 describe("scripts", function()
-  local scripts = lua_files(H.scripts_dir)
+  local bundle = lua_files(H.scripts_dir)
+  local modules = lua_files(H.scripts_dir .. "semeq")
   local specs = lua_files(H.tests_dir)
 
-  it("are all there (module + ten actions)", function()
-    assert.are.equal(11, #scripts)
+  it("are one bundle and its modules", function()
+    assert.are.equal(H.BUNDLE, bundle[1])
+    assert.are.equal(1, #bundle)
+    assert.is_true(#modules >= 10)
   end)
 
-  for _, path in ipairs(scripts) do
-    it("compiles with luac5.4 -p: " .. basename(path), function()
-      local p = io.popen("luac5.4 -p " .. H.shell_quote(path) .. " 2>&1; echo rc=$?")
-      local out = p:read("a")
-      p:close()
-      assert.matches("rc=0", out, 1, true)
-    end)
+  for _, list in ipairs({ bundle, modules, specs }) do
+    for _, path in ipairs(list) do
+      it("compiles with luac5.4 -p: " .. basename(path), function()
+        local p = io.popen("luac5.4 -p " .. H.shell_quote(path) .. " 2>&1; echo rc=$?")
+        local out = p:read("a")
+        p:close()
+        assert.matches("rc=0", out, 1, true)
+      end)
+    end
   end
 
-  for _, path in ipairs(specs) do
-    it("spec file compiles with luac5.4 -p: " .. basename(path), function()
-      local p = io.popen("luac5.4 -p " .. H.shell_quote(path) .. " 2>&1; echo rc=$?")
-      assert.matches("rc=0", p:read("a"), 1, true)
-      p:close()
-    end)
-  end
-
-  it("action files are a few lines with ReaPack tags and the module's version", function()
-    H.new()
-    local version = H.module().VERSION
-    for _, path in ipairs(scripts) do
-      local name = basename(path)
-      if name ~= "semantic_eq.lua" then
-        local text = read(path)
-        local code = 0
-        for line in text:gmatch("[^\n]+") do if not line:match("^%-%-") then code = code + 1 end end
-        assert.is_true(code <= 4, name .. " has " .. code .. " lines of code")
-        assert.matches("%-%- @description Semantic EQ: ", text)
-        assert.matches("%-%- @version " .. version:gsub("%.", "%%."), text)
-        assert.matches("%-%- @author ", text)
-        assert.matches('dofile%(dir %.%. "semantic_eq%.lua"%)', text)
+  it("modules are at most 400 lines and kept out of ReaPack's index (@noindex), dkjson vendored unchanged", function()
+    for _, path in ipairs(modules) do
+      local text = H.read(path)
+      local _, lines = text:gsub("\n", "")
+      if basename(path) == "dkjson.lua" then
+        local f = io.open("/usr/share/lua/5.4/dkjson.lua", "rb")
+        if f then assert.are.equal(f:read("a"), text) f:close() end
+        assert.matches("Copyright %(C%) 2010%-2021 David Heiko Kolf", text)
+      else
+        assert.is_true(lines <= 400, basename(path) .. " has " .. lines .. " lines")
+        assert.matches("^%-%- @noindex", text)
       end
     end
+    assert.matches("Expat", H.read(H.scripts_dir .. "semeq/LICENSE-dkjson"))
   end)
 
-  it("the package's main file provides the module and every other action", function()
-    local main = read(H.scripts_dir .. "Semantic EQ - Make warmer.lua")
-    assert.matches("@about", main)
-    assert.matches("%[nomain%] semantic_eq%.lua", main)
-    for _, path in ipairs(scripts) do
-      local name = basename(path)
-      if name ~= "semantic_eq.lua" and name ~= "Semantic EQ - Make warmer.lua" then
-        assert.is_truthy(main:find("[main] " .. name, 1, true), name)
-      end
+  it("the bundle has ReaPack's tags and provides every action as an alias, and its modules", function()
+    local text = H.read(H.BUNDLE)
+    for _, tag in ipairs({ "@description", "@version", "@author", "@changelog", "@about", "@provides" }) do
+      assert.matches("%-%- " .. tag, text)
     end
-  end)
-
-  it("index.xml lists every script once, at the module's version", function()
-    H.new()
-    local version = H.module().VERSION
-    local index = read(H.scripts_dir .. "index.xml")
-    assert.matches('^<%?xml version="1%.0" encoding="utf%-8"%?>', index)
-    assert.matches('<index version="1"', index)
-    assert.is_truthy(index:find('<version name="' .. version .. '"', 1, true))
-    local listed = {}
-    for file in index:gmatch('<source[^>]-file="([^"]+)"') do listed[#listed + 1] = file end
-    local expected = {}
-    for _, path in ipairs(scripts) do expected[#expected + 1] = basename(path) end
-    table.sort(listed)
-    assert.are.same(expected, listed)
-    for _, path in ipairs(scripts) do
-      local name = basename(path)
-      local url = name:gsub(" ", "%%20")
-      assert.is_truthy(index:find(url, 1, true), name .. " has no URL in index.xml")
+    assert.is_truthy(text:find("[nomain] semeq/*.lua", 1, true))
+    for _, name in pairs(H.ACTIONS) do
+      assert.is_truthy(text:find("[main] . > " .. name, 1, true), name)
+      assert.is_truthy(text:find('["' .. name:gsub("%.lua$", "") .. '"]', 1, true), name .. " has no entry in the action table")
     end
   end)
 end)
 
-describe("the shared module", function()
+describe("the modules", function()
   it("sets no global variable (local everywhere), also when an action runs", function()
     local _, state = H.new()
     local before = {}

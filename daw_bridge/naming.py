@@ -1,0 +1,223 @@
+"""Studio words for what the analysis measures, from the lexicon only (``models/lexicon/``).
+
+**Problems.** A measured bump (:class:`daw_bridge.problems.Bump`) is named by the lexicon move that
+best explains it: every move of a problem or quality entry whose gain has the bump's sign (and is at
+least half of that entry's largest move, so a side move does not name the entry) is compared with
+the bump as EQ curves on a 1/6-octave grid from 20 Hz to 20 kHz; the similarity is the cosine of the
+two dB curves (1 = same shape, region and width). Problem entries get :data:`PROBLEM_BONUS` so that
+"muddy" wins a tie against a quality word. The confidence of a named problem is its detection
+strength ``z^2 / (z^2 + Z_HALF^2)`` times the similarity.
+
+**Descriptors.** A deviation from the reference is scored against every lexicon word's EQ curve
+(problem and quality words; no-change words have no curve) by the weighted projection
+
+    score_w = <d, r_w~>_W / <r_w~, r_w~>_W,   r_w~ = r_w - (W-weighted mean of r_w),
+
+W = 1 / (reference spread^2 + 1 dB^2) per band: typical music scores 0, typical music with the word's
+EQ applied scores 1. These describe the broad balance; the named problems are what the summary says.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from daw_bridge.eq import EQParams, log_freq_grid, response_db, third_octave_centres_hz
+from daw_bridge.problems import Bump
+from daw_bridge.spectrum import band_responses_db
+
+#: Similarity bonus of problem entries over quality entries.
+PROBLEM_BONUS = 0.05
+#: Detection strength at which the confidence factor is one half.
+Z_HALF = 2.5
+#: Grid on which curves are compared (Hz) and the rate they are evaluated at.
+NAMING_GRID_HZ = log_freq_grid(61, 20.0, 20000.0)
+NAMING_RATE_HZ = 48000.0
+#: Words whose curve is flatter than this (dB RMS) are not scored as descriptors.
+MIN_WORD_RMS_DB = 0.5
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A problem found in the audio: ``word`` (a lexicon word), ``freq_hz`` (centre, or a shelf's
+    corner), ``gain_db`` (measured excess, + = too much), ``width_oct`` (peaks; None for shelves),
+    ``confidence`` (0..1), ``basis`` ("envelope": against the track's own smoothed spectrum,
+    "reference": against the balance of real music), ``shape``, ``similarity`` of the word's
+    lexicon move to the measured shape (0..1), ``z``: size over the natural spread."""
+
+    word: str
+    freq_hz: float
+    gain_db: float
+    width_oct: float | None
+    confidence: float
+    basis: str
+    shape: str
+    similarity: float
+    z: float
+    definition: str = ""
+
+    @property
+    def bump(self) -> Bump:
+        return Bump(self.shape, self.freq_hz, self.gain_db, self.width_oct, self.z, self.basis)
+
+    @property
+    def text(self) -> str:
+        """'muddy: +5 dB around 300 Hz' (shelves: 'above'/'below' the corner)."""
+        where = {"low_shelf": "below", "high_shelf": "above"}.get(self.shape, "around")
+        return f"{self.word}: {self.gain_db:+.0f} dB {where} {hz_text(self.freq_hz)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "word": self.word,
+            "freq_hz": round(self.freq_hz, 1),
+            "gain_db": round(self.gain_db, 1),
+            "width_oct": None if self.width_oct is None else round(self.width_oct, 2),
+            "confidence": round(self.confidence, 2),
+            "basis": self.basis,
+            "shape": self.shape,
+            "text": self.text,
+            "definition": self.definition,
+        }
+
+
+def hz_text(freq_hz: float) -> str:
+    """'300 Hz', '3.5 kHz', '12 kHz'."""
+    if freq_hz >= 10000:
+        return f"{freq_hz / 1000:.0f} kHz"
+    if freq_hz >= 1000:
+        return f"{freq_hz / 1000:.1f} kHz".replace(".0 kHz", " kHz")
+    return f"{freq_hz:.0f} Hz"
+
+
+@dataclass(frozen=True)
+class _MoveCurves:
+    entries: tuple[Any, ...]  # the lexicon entry of each move
+    signs: np.ndarray
+    curves: np.ndarray  # (moves, grid) dB at the move's own gain, normalised to unit norm
+
+
+_move_cache: weakref.WeakKeyDictionary[Any, _MoveCurves] = weakref.WeakKeyDictionary()
+
+
+def _single(shape: str, freq_hz: float, gain_db: float, width_oct: float) -> EQParams:
+    return Bump(shape, freq_hz, gain_db, width_oct or None, 0.0, "").params()
+
+
+def _move_curves(lexicon: Any) -> _MoveCurves:
+    cached = _move_cache.get(lexicon)
+    if cached is not None:
+        return cached
+    entries, signs, curves = [], [], []
+    for e in lexicon.entries:
+        if e.kind == "no-change" or not e.moves:
+            continue
+        biggest = max(abs(m.gain_db) for m in e.moves)
+        for m in e.moves:
+            if abs(m.gain_db) < 0.5 * biggest:
+                continue
+            c = response_db(_single(m.shape, m.centre_hz, m.gain_db, m.width_oct), NAMING_GRID_HZ, NAMING_RATE_HZ)
+            entries.append(e)
+            signs.append(np.sign(m.gain_db))
+            curves.append(c / np.linalg.norm(c))
+    out = _MoveCurves(tuple(entries), np.array(signs), np.array(curves))
+    _move_cache[lexicon] = out
+    return out
+
+
+def name_bump(bump: Bump, lexicon: Any) -> Problem:
+    """The lexicon word that best explains ``bump`` (see the module docstring)."""
+    moves = _move_curves(lexicon)
+    c = response_db(bump.params(), NAMING_GRID_HZ, NAMING_RATE_HZ)
+    c = c / max(float(np.linalg.norm(c)), 1e-9)
+    similarity = moves.curves @ c
+    similarity = np.where(moves.signs == np.sign(bump.gain_db), similarity, -np.inf)
+    bonus = np.array([PROBLEM_BONUS if e.kind == "problem" else 0.0 for e in moves.entries])
+    best = int(np.argmax(similarity + bonus))
+    entry = moves.entries[best]
+    sim = float(np.clip(similarity[best], 0.0, 1.0))
+    detect = bump.z**2 / (bump.z**2 + Z_HALF**2)
+    return Problem(entry.word, bump.freq_hz, bump.gain_db, bump.width_oct, detect * sim, bump.basis,
+                   bump.shape, sim, bump.z, entry.definition)
+
+
+def name_bumps(bumps: list[Bump], lexicon: Any) -> list[Problem]:
+    """Named problems, most important first (confidence x size)."""
+    named = [name_bump(b, lexicon) for b in bumps]
+    return sorted(named, key=lambda p: -p.confidence * abs(p.gain_db))
+
+
+# --- descriptors ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    """A lexicon word's score (see the module docstring) and the dB of the deviation it accounts for
+    (``explained_db`` = |score| x the weighted RMS of the word's curve); ``common``: the word's entry
+    has high confidence (two or more sources agree)."""
+
+    term: str
+    score: float
+    explained_db: float = 0.0
+    common: bool = True
+
+
+@dataclass(frozen=True)
+class WordCurves:
+    """Every lexicon word's band response (dB) at one sample rate."""
+
+    terms: tuple[str, ...]
+    responses_db: np.ndarray  # (words, bands), NaN above Nyquist
+    common: np.ndarray
+    params: tuple[EQParams, ...]
+
+
+_curve_cache: weakref.WeakKeyDictionary[Any, dict[float, WordCurves]] = weakref.WeakKeyDictionary()
+
+
+def word_curves(lexicon: Any, sample_rate_hz: float) -> WordCurves:
+    """Band responses of every lexicon word with moves (cached per lexicon and sample rate)."""
+    per = _curve_cache.setdefault(lexicon, {})
+    sr = float(sample_rate_hz)
+    if sr not in per:
+        entries = [e for e in lexicon.entries if e.moves]
+        params = [e.params() for e in entries]
+        per[sr] = WordCurves(
+            tuple(e.word for e in entries),
+            band_responses_db(params, sr, third_octave_centres_hz()),
+            np.array([e.confidence == "high" for e in entries]),
+            tuple(params),
+        )
+    return per[sr]
+
+
+def projection_scores(deviation_db: np.ndarray, curves_db: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted projection of a deviation onto each curve, normalised by the curve's own energy.
+
+    ``deviation_db`` (bands,) or (n, bands); ``curves_db`` (words, bands); NaN bands are skipped.
+    Returns (words,) or (n, words). A curve flatter than :data:`MIN_WORD_RMS_DB` scores 0.
+    """
+    d = np.atleast_2d(deviation_db)
+    ok = np.all(np.isfinite(d), axis=0) & np.all(np.isfinite(curves_db), axis=0)
+    w = weights[ok] / weights[ok].sum()
+    c = curves_db[:, ok]
+    c = c - (c @ w)[:, None]
+    energy = (c**2) @ w
+    scores = (d[:, ok] * w) @ c.T / np.maximum(energy, 1e-12)
+    scores[:, energy < MIN_WORD_RMS_DB**2] = 0.0
+    return scores[0] if np.ndim(deviation_db) == 1 else scores
+
+
+def descriptor_scores(deviation_db: np.ndarray, sample_rate_hz: float, lexicon: Any, weights: np.ndarray) -> tuple[Descriptor, ...]:
+    """Every lexicon word's score for a deviation (dB per band), the most explaining first."""
+    curves = word_curves(lexicon, sample_rate_hz)
+    scores = projection_scores(deviation_db, curves.responses_db, weights)
+    ok = np.isfinite(deviation_db) & np.all(np.isfinite(curves.responses_db), axis=0)
+    w = weights[ok] / weights[ok].sum()
+    c = curves.responses_db[:, ok]
+    c = c - (c @ w)[:, None]
+    explained = np.abs(scores) * np.sqrt((c**2) @ w)
+    order = np.argsort(-explained, kind="stable")
+    return tuple(Descriptor(curves.terms[i], float(scores[i]), float(explained[i]), bool(curves.common[i])) for i in order)

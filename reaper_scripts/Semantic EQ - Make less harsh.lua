@@ -1,8 +1,0 @@
--- @description Semantic EQ: Make less harsh
--- @version 0.1.0
--- @author Semantic EQ Bridge
--- @noindex
--- The selected track's ReaEQ made less harsh, sized to the track.
-local dir = debug.getinfo(1, "S").source:match("^@?(.*[/\\])") or ""
-local semeq = dofile(dir .. "semantic_eq.lua")
-semeq.words_action("less harsh", 1.0, "Semantic EQ: make less harsh")
