@@ -31,7 +31,7 @@ import numpy as np
 from daw_bridge.audio import (
     LoudnessMeter,
     integrated_loudness_lufs,
-    read_audio,
+    open_audio,
     true_peak_dbtp,
 )
 from daw_bridge.naming import Descriptor, Problem, descriptor_scores, name_bumps
@@ -273,6 +273,7 @@ def analyze(
 
 
 def analyze_file(path: str | os.PathLike, reference: Reference | None = None, lexicon: Any = None) -> Analysis:
-    """Read an audio file (any format :func:`daw_bridge.audio.read_audio` reads) and analyse it."""
-    audio = read_audio(path)
-    return analyze(audio.samples, audio.sample_rate_hz, reference=reference, lexicon=lexicon)
+    """Read an audio file (any format :func:`daw_bridge.audio.open_audio` opens) in float32 blocks and
+    analyse it, so memory does not grow with the file's length."""
+    with open_audio(path) as source:
+        return analyze(source.blocks(dtype="float32"), source.sample_rate_hz, reference=reference, lexicon=lexicon)
