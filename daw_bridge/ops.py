@@ -100,11 +100,11 @@ FIELDS: dict[str, Field] = {
     f.name: f
     for f in (
         Field("text", "text", "the words describing the sound, e.g. 'a bit warmer'", max_chars=500),
-        Field("path", "path", "absolute path of an audio file in a folder the server may read", max_chars=MAX_PATH_CHARS),
+        Field("path", "path", "absolute path of an audio file in a folder the server may read, or of a REAPER track file (.json item list in the home's requests/)", max_chars=MAX_PATH_CHARS),
         Field("output", "path", "absolute path of the audio file to write, inside the server's home", max_chars=MAX_PATH_CHARS),
         Field("intensity", "number", "how much of the words' EQ (negative = the opposite EQ, 0 = flat)", -2.0, 2.0, 1.0),
         Field("strength", "number", "how far suggest moves toward the reference balance", 0.0, 1.0, 0.5),
-        Field("reference", "path", "suggest: absolute path of a reference track to match instead of typical music", max_chars=MAX_PATH_CHARS),
+        Field("reference", "path", "suggest: absolute path of a reference track (audio or REAPER track file) to match instead of typical music", max_chars=MAX_PATH_CHARS),
         Field("max_gain_db", "number", "largest boost or cut per band for suggest (dB)", 0.1, 12.0, 6.0),
         Field("current", "eq", "the host EQ's state: the 13 named parameters or a list of 13 numbers; a repeated action builds on it"),
         Field("params", "eq", "the EQ to apply: the 13 named parameters or a list of 13 numbers"),
