@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
                 answer = client.request("eq", text="cozier")
                 first = time.perf_counter() - t0
                 t0 = time.perf_counter()
-                client.request("eq", text="snug")
+                client.request("eq", text="cozy")
                 second = time.perf_counter() - t0
             rss, peak = rss_mb(proc.pid)
             if answer.get("ok"):

@@ -59,7 +59,7 @@ def local_answer(request: dict) -> dict:
         service.close()
     if not answer.get("ok"):
         message = answer.get("message", "the request failed")
-        if answer.get("suggestions"):
+        if answer.get("suggestions") and "close known words" not in message.lower():
             message += " (close known words: " + ", ".join(map(str, answer["suggestions"])) + ")"
         raise CLIError(message, code=1)
     return answer

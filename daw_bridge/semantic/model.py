@@ -336,7 +336,7 @@ class SemanticModel:
             close = _unique([m.term for m in best] + self._spelling_suggestions(mention.word))[:6]
             raise UnknownTermError(
                 f"unknown word {mention.word!r}: no studio word is close enough in meaning (best "
-                f"{match.term!r}, similarity {match.score:.3f} < {embeddings.THRESHOLD:g}). "
+                f"{match.term!r}, similarity {math.floor(match.score * 1000) / 1000:.3f} < {embeddings.THRESHOLD:g}). "
                 "Close known words: " + _join(close),
                 mention.word, close,
             )
