@@ -1,7 +1,10 @@
 -- @description Semantic EQ: say what you want to hear, ReaEQ does it
--- @version 0.2.0
+-- @version 0.3.0
 -- @author Semantic EQ Bridge
 -- @changelog
+--   Match EQ to reference track (a second selected track, or an audio file).
+--   Auto-suggest and Describe show the problems heard and what each band does; "better" and
+--   "fix it" become an auto-suggest on the track's audio.
 --   Never blocks REAPER: requests go as files, the answer is polled; Esc cancels.
 --   The server reads the track's media itself (item list); the audio accessor is the fallback.
 --   Keeps a ReaEQ with fewer than five bands, leaves a bypassed EQ bypassed, inserts it first.
@@ -22,6 +25,7 @@
 --   [main] . > Semantic EQ - Make clearer.lua
 --   [main] . > Semantic EQ - Say it in words.lua
 --   [main] . > Semantic EQ - Auto-suggest EQ for selected tracks.lua
+--   [main] . > Semantic EQ - Match EQ to reference track.lua
 --   [main] . > Semantic EQ - Describe selected track.lua
 --   [main] . > Semantic EQ - Settings.lua
 
@@ -41,6 +45,7 @@ local ACTIONS = {
   ["Semantic EQ - Make clearer"] = function() return actions.words("clearer") end,
   ["Semantic EQ - Say it in words"] = actions.say_it,
   ["Semantic EQ - Auto-suggest EQ for selected tracks"] = actions.suggest,
+  ["Semantic EQ - Match EQ to reference track"] = actions.match,
   ["Semantic EQ - Describe selected track"] = actions.describe,
   ["Semantic EQ - Settings"] = actions.settings,
 }

@@ -37,7 +37,7 @@ def test_copies_every_script_and_nothing_else(tmp_path, capsys):
         assert after.pop(name) == data, f"{name} was changed"
     bundle = (REPO_SCRIPTS / "Semantic EQ.lua").read_bytes()
     aliases = [line.split(" > ")[1] for line in bundle.decode().splitlines() if line.startswith("--   [main] . > ")]
-    assert len(aliases) == 10
+    assert len(aliases) == 11
     expected = {f"Scripts/{TARGET_FOLDER}/{name}": bundle for name in ["Semantic EQ.lua", *aliases]}
     expected |= {f"Scripts/{TARGET_FOLDER}/semeq/{p.name}": p.read_bytes() for p in (REPO_SCRIPTS / "semeq").iterdir()}
     assert after == expected  # exactly what ReaPack installs, byte for byte; no index.xml, no temporary files

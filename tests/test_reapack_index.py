@@ -29,7 +29,7 @@ SECTIONS = {"main", "midi_editor", "midi_inlineeditor", "midi_eventlisteditor", 
 PACKAGE_TYPES = {"script", "extension", "effect", "data", "theme", "langpack", "webinterface", "projecttpl",
                  "tracktpl", "midinotenames", "autoitem", "keymap"}
 ACTIONS = ["Make warmer", "Make brighter", "Make less harsh", "Make less muddy", "Make fuller", "Make clearer",
-           "Say it in words", "Auto-suggest EQ for selected tracks", "Describe selected track", "Settings"]
+           "Say it in words", "Auto-suggest EQ for selected tracks", "Match EQ to reference track", "Describe selected track", "Settings"]
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ local A = require("semeq.audio")
 local C = require("semeq.client")
 local F = require("semeq.folder")
 local T = require("semeq.task")
+local Ref = require("semeq.reference")
 
 local M = {}
 
@@ -49,7 +50,7 @@ local function ask_about_audio(task, settings, track, request)
     local answer, msg, kind, code = C.ask(task, settings, r, "listening to '" .. track_name(track) .. "'")
     if answer then return answer end
     if code == "silent_audio" then return nil, msg, "no_audio" end
-    if not M.FALLBACK_CODES[code] then return nil, msg, kind end
+    if not M.FALLBACK_CODES[code] then return nil, msg, kind, code end
     note_fallback(code)
   end
   T.status(task, "reading '" .. track_name(track) .. "'" .. (why and (" (" .. why .. ")") or ""))
@@ -144,15 +145,32 @@ function M.words(text, intensity, label)
   if not tracks then reaper.defer(function() end) return nil end
   local settings = S.load()
   return run(label, function(task)
+    local suggested = {}
     local results = for_each_track(task, settings, tracks, function(track)
       local base = { op = "adapt", text = text, intensity = intensity, current = R.current_params(track) }
-      local answer, msg, kind = ask_about_audio(task, settings, track, base)
-      if answer or kind ~= "no_audio" or settings.transport ~= "send" then return answer, msg, kind end
-      -- an instrument or MIDI track has no audio before its FX: the words' plain EQ
-      return C.ask(task, settings, { op = "eq", text = text, intensity = intensity, current = base.current }, "asking the server")
+      local answer, msg, kind, code = ask_about_audio(task, settings, track, base)
+      local heard = kind ~= "no_audio"
+      if not answer and not heard and settings.transport == "send" then
+        -- an instrument or MIDI track has no audio before its FX: the words' plain EQ
+        answer, msg, kind, code = C.ask(task, settings, { op = "eq", text = text, intensity = intensity, current = base.current }, "asking the server")
+      end
+      if answer or code ~= "needs_audio" then return answer, msg, kind end
+      -- "better", "fix it": only the track's audio says what to change, so auto-suggest on it
+      if heard then
+        answer, msg, kind = ask_about_audio(task, settings, track, { op = "suggest", strength = settings.suggest_strength_number })
+      end
+      if answer then suggested[track] = true return answer end
+      if not heard or kind == "no_audio" then
+        return nil, Ref.needs_audio_message(text), "needs_audio"
+      end
+      return nil, msg, kind
     end)
     local lines, items = {}, {}
     for _, r in ipairs(results) do
+      if r.answer and suggested[r.track] then
+        lines[#lines + 1] = string.format("Track '%s': '%s' does not say how it should sound, so Semantic EQ "
+          .. "auto-suggested from the track's audio instead.", track_name(r.track), text)
+      end
       if r.answer and valid(r.track) then items[#items + 1] = r
       elseif r.error then lines[#lines + 1] = string.format("Track '%s': %s", track_name(r.track), r.error) end
     end
@@ -197,14 +215,34 @@ local function describe_bands(bands)
 end
 M.describe_bands = describe_bands
 
+--- The `text` of each entry of a list from the server (bands, problems), as indented lines.
+local function texts(list, limit)
+  local out = {}
+  for _, item in ipairs(list or {}) do
+    if type(item) == "table" and item.text and item.text ~= "" then out[#out + 1] = "  " .. tostring(item.text) end
+    if limit and #out >= limit then break end
+  end
+  return out
+end
+M.texts = texts
+
 local function proposal_text(track, a)
+  local parts = { string.format("Track '%s'", track_name(track)), (a.analysis and a.analysis.summary) or a.summary or "" }
+  local problems = texts(a.problems or (a.analysis and a.analysis.problems))
+  if #problems > 0 then parts[#parts + 1] = "Problems heard:\n" .. table.concat(problems, "\n") end
+  local bands = texts(a.bands)
+  if #bands > 0 then
+    parts[#parts + 1] = "What the EQ does:\n" .. table.concat(bands, "\n")
+  elseif a.explanation and a.explanation ~= "" then
+    parts[#parts + 1] = a.explanation
+  end
   local blend = {}
   for _, t in ipairs(a.blend or {}) do
     blend[#blend + 1] = string.format("%s %d%%", tostring(t.term), math.floor((t.weight or 0) * 100 + 0.5))
   end
-  return string.format("Track '%s'\n\n%s\n\n%s%sProposed EQ (replaces the track's Semantic EQ):\n%s\n\nApply it?",
-    track_name(track), (a.analysis and a.analysis.summary) or a.summary or "", a.explanation or "",
-    #blend > 0 and ("\nBlend: " .. table.concat(blend, ", ") .. "\n\n") or "\n\n", describe_bands(a.reaeq.bands))
+  if #blend > 0 then parts[#parts + 1] = "Blend: " .. table.concat(blend, ", ") end
+  parts[#parts + 1] = "Proposed EQ (replaces the track's Semantic EQ):\n" .. describe_bands(a.reaeq.bands) .. "\n\nApply it?"
+  return table.concat(parts, "\n\n")
 end
 
 --- "Auto-suggest EQ for selected track(s)": show what it hears and proposes, ask, apply.
@@ -234,6 +272,54 @@ function M.suggest()
   end)
 end
 
+--- "Match EQ to reference track": the first selected track gets the EQ that makes it sound like
+--- the reference (the second selected track, or an audio file chosen when only one is selected).
+function M.match()
+  local tracks = begin(true)
+  if not tracks then reaper.defer(function() end) return nil end
+  local settings = S.load()
+  local target, ref_track, ref_file = tracks[1], tracks[2], nil
+  if settings.transport ~= "send" then
+    reaper.defer(function() end)
+    U.show("Matching to a reference needs the Semantic EQ server: the watch folder cannot do it. "
+      .. "Choose the transport 'send' in 'Semantic EQ - Settings'.")
+    return nil
+  end
+  if not ref_track then
+    local ok, file = reaper.GetUserFileNameForRead("", "Semantic EQ: choose the reference track's audio", "wav")
+    reaper.defer(function() end) -- a dialog is no change: no automatic undo point
+    if not ok or not file or file == "" then return nil end
+    ref_file = file
+  end
+  local label = "Semantic EQ: match to reference"
+  return run(label, function(task)
+    local request = { op = "suggest", strength = 1.0 }
+    if ref_track then
+      local reference, why = Ref.track_file(task, settings, ref_track, false)
+      if not reference then return { why } end
+      request.reference = reference
+    else
+      request.reference = ref_file
+    end
+    local answer, msg, _, code = ask_about_audio(task, settings, target, request)
+    if not answer and ref_track and M.FALLBACK_CODES[code] then -- the server may not read the reference's media
+      local wav, why = Ref.track_file(task, settings, ref_track, true)
+      if not wav then return { why } end
+      request.reference = wav
+      answer, msg, _, code = ask_about_audio(task, settings, target, request)
+    end
+    if not answer then
+      if ref_file and code == "forbidden_path" then
+        msg = msg .. "\n\nThe server may only read files in the folders it was allowed: start it with "
+          .. "'semeq serve --allow <the reference file's folder>'."
+      end
+      return { string.format("Track '%s': %s", track_name(target), msg) }
+    end
+    if not valid(target) then return {} end
+    return apply_answers({ { track = target, answer = answer } }, label)
+  end)
+end
+
 --- "Describe selected track": what the server hears, in words (changes nothing).
 function M.describe()
   local tracks = begin(true)
@@ -248,6 +334,12 @@ function M.describe()
     if a.loudness_lufs then
       lines[#lines + 1] = string.format("\nLoudness %s LUFS, true peak %s dBTP.", U.fmt_num(a.loudness_lufs, 1),
         U.fmt_num(a.true_peak_dbtp or 0, 1))
+    end
+    local problems = texts(answer.problems or a.problems)
+    if #problems > 0 then
+      lines[#lines + 1] = "\nProblems heard:\n" .. table.concat(problems, "\n")
+    else
+      lines[#lines + 1] = "\nNo problems were found."
     end
     for i, d in ipairs(a.descriptors or {}) do
       if i == 1 then lines[#lines + 1] = "\nStrongest words (0 = like typical music, 1 = as much as the word's own EQ adds):" end

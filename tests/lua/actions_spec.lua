@@ -311,6 +311,36 @@ describe("actions with a stand-in semeq", function()
       assert.are.equal(1, #state.undo)
     end)
 
+    it("'better' (needs_audio): sent again as an auto-suggest on the track's audio, and says so", function()
+      H.write(dir .. "/answer.0.json", json.encode({ ok = false, code = "needs_audio", message = "'better' needs audio" }))
+      H.write(dir .. "/answer.1.json", answer_json(json, "suggest", WARM))
+      state.inputs = { "better|1" }
+      H.run_action(state, "say")
+      assert.are.equal("adapt", request(0).op)
+      local req = request(1)
+      assert.are.equal("suggest", req.op)
+      assert.are.equal(0.5, req.strength)
+      assert.are.equal(dir .. "/track.wav", req.items[1].path)
+      assert.are.same({ { desc = "Semantic EQ: better", flags = -1 } }, state.undo)
+      assert.are.equal(1, #track.fx)
+      assert.matches("'better' does not say how it should sound, so Semantic EQ auto%-suggested", state.dialogs[1].msg)
+    end)
+
+    it("'fix it' on a track without audio: tells why it cannot be done, changes nothing", function()
+      track.selected = false
+      state.add_track({ name = "Synth" }) -- no items: an instrument track
+      H.write(dir .. "/answer.json", json.encode({ ok = false, code = "needs_audio", message = "'fix it' needs audio" }))
+      state.inputs = { "fix it|1" }
+      local before = state.snapshot()
+      H.run_action(state, "say")
+      assert.are.equal("eq", request(0).op)
+      assert.are.equal(1, #state.exec_log) -- no auto-suggest: there is nothing to listen to
+      assert.matches("Track 'Synth': 'fix it' does not say how it should sound", state.dialogs[1].msg)
+      assert.matches("no audio before its FX", state.dialogs[1].msg)
+      assert.are.same(before.undo, state.undo)
+      assert.are.same(before.tracks, state.snapshot().tracks)
+    end)
+
     it("refuses an intensity outside -2..2 and empty words without asking the server", function()
       state.inputs = { "warmer|5" }
       H.run_action(state, "say")
@@ -324,8 +354,10 @@ describe("actions with a stand-in semeq", function()
   end)
 
   describe("Auto-suggest", function()
-    local extra = { analysis = { summary = "Dull (0.6): little air above 8 kHz." },
-      blend = { { term = "bright", weight = 0.7 }, { term = "clear", weight = 0.3 } } }
+    local extra = { analysis = { summary = "Dull (0.6): little air above 8 kHz." }, blend = {},
+      bands = { { text = "-6.0 dB at 300 Hz: muddy" }, { text = "+2.5 dB above 8 kHz: toward real music" } },
+      problems = { { text = "muddy: +7 dB around 298 Hz", word = "muddy", freq_hz = 298, gain_db = 7,
+        confidence = 0.8, basis = "envelope" } } }
 
     it("shows what it hears and the proposed EQ, applies on Yes", function()
       H.write(dir .. "/answer.json", answer_json(json, "suggest", WARM, extra))
@@ -336,7 +368,9 @@ describe("actions with a stand-in semeq", function()
       local msg = state.dialogs[1].msg
       assert.are.equal(4, state.dialogs[1].kind)
       assert.matches("Dull %(0%.6%)", msg)
-      assert.matches("bright 70%%, clear 30%%", msg)
+      assert.matches("Problems heard:\n  muddy: %+7 dB around 298 Hz", msg)
+      assert.matches("What the EQ does:\n  %-6%.0 dB at 300 Hz: muddy\n  %+2%.5 dB above 8 kHz: toward real music", msg)
+      assert.is_nil(msg:find("Blend", 1, true)) -- the empty blend is not shown
       assert.matches("Low shelf +180 Hz  %+3%.0 dB", msg)
       assert.are.same({ { desc = "Semantic EQ: auto-suggest", flags = -1 } }, state.undo)
     end)
@@ -375,7 +409,83 @@ describe("actions with a stand-in semeq", function()
     assert.matches("Bright %(0%.75%) and thin", msg)
     assert.matches("%-14%.2 LUFS", msg)
     assert.matches("bright%s+%+0%.75", msg)
+    assert.matches("No problems were found%.", msg)
     expect_unchanged(before)
+  end)
+
+  it("Describe: lists the problems heard", function()
+    H.write(dir .. "/answer.json", json.encode({ ok = true, op = "analyze", analysis = { summary = "Muddy." },
+      problems = { { text = "muddy: +7 dB around 298 Hz" }, { text = "harsh: +4 dB around 3.1 kHz" } } }))
+    H.run_action(state, "describe")
+    local msg = state.dialogs[1].msg
+    assert.matches("Problems heard:\n  muddy: %+7 dB around 298 Hz\n  harsh: %+4 dB around 3%.1 kHz", msg)
+    assert.is_nil(msg:find("No problems", 1, true))
+  end)
+
+  describe("Match EQ to reference track", function()
+    it("two selected tracks: the first is matched to the second's items, in one undo point", function()
+      local ref_wav = H.write_wav(dir .. "/ref.wav", 1, 8000, 2 * 8000, function() return 0.1 end)
+      state.add_track({ name = "Reference", wav = ref_wav })
+      H.write(dir .. "/answer.json", answer_json(json, "suggest", WARM))
+      H.write(dir .. "/delay", "0.3")
+      local seen
+      H.run_action(state, "match", nil, function()
+        for _, p in ipairs(H.list(home .. "/requests")) do
+          if p:match("%.reference%.json$") then seen = { path = p, body = json.decode(H.read(p)) } end
+        end
+      end)
+      local req = request(0)
+      assert.are.equal("suggest", req.op)
+      assert.are.equal(1, req.strength)
+      assert.are.equal(dir .. "/track.wav", req.items[1].path) -- the target's items
+      assert.are.equal(seen.path, req.reference)
+      assert.are.equal(ref_wav, seen.body.items[1].path) -- the reference track file holds its items
+      assert.are.same({}, state.file_calls or {}) -- no file asked for
+      assert.are.same({ { desc = "Semantic EQ: match to reference", flags = -1 } }, state.undo)
+      assert.are.equal(1, #track.fx)
+      local bands = H.reaeq_bands(state, track)
+      assert.are.near(3.0, bands[1].gain_db, 1e-6)
+      assert.are.same({}, state.dialogs)
+      assert.are.same({}, leftovers()) -- the reference file is gone too
+    end)
+
+    it("one selected track: the reference is the audio file chosen; cancelling the chooser sends nothing", function()
+      state.file_answers = {}
+      H.run_action(state, "match")
+      assert.are.equal(1, #state.file_calls)
+      assert.are.same({}, state.exec_log)
+      assert.are.same({}, state.undo)
+      state.file_answers = { dir .. "/mix reference.flac" }
+      H.write(dir .. "/answer.json", answer_json(json, "suggest", WARM))
+      H.run_action(state, "match")
+      assert.are.equal(dir .. "/mix reference.flac", request(0).reference)
+      assert.are.equal(1, #state.undo)
+    end)
+
+    it("a reference file the server may not read: says how to allow it, changes nothing", function()
+      state.file_answers = { "/elsewhere/ref.wav" }
+      H.write(dir .. "/answer.json", json.encode({ ok = false, code = "forbidden_path", message = "outside the allowed folders" }))
+      local before = state.snapshot()
+      H.run_action(state, "match")
+      assert.matches("semeq serve %-%-allow", state.dialogs[#state.dialogs].msg)
+      assert.are.same(before.undo, state.undo)
+      assert.are.same(before.tracks, state.snapshot().tracks)
+    end)
+
+    it("a reference track whose media the server may not read is read by REAPER instead", function()
+      local ref_wav = H.write_wav(dir .. "/ref.wav", 1, 8000, 2 * 8000, function() return 0.1 end)
+      state.add_track({ name = "Reference", wav = ref_wav })
+      local refused = json.encode({ ok = false, code = "forbidden_path", message = "outside" })
+      for n = 0, 2 do H.write(dir .. "/answer." .. n .. ".json", refused) end
+      H.write(dir .. "/answer.3.json", answer_json(json, "suggest", WARM))
+      H.run_action(state, "match")
+      assert.matches("%.reference%.json$", request(0).reference)
+      assert.matches("/my home/renders/.*%.wav$", request(3).path)
+      assert.matches("/my home/renders/.*%.wav$", request(3).reference)
+      assert.are_not.equal(request(3).path, request(3).reference)
+      assert.are.equal(1, #state.undo)
+      assert.are.same({}, leftovers())
+    end)
   end)
 
   describe("Settings", function()

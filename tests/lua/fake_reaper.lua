@@ -228,6 +228,14 @@ function Fake.new(opts)
     if answer == nil then answer = (kind == 4 or kind == 3) and 7 or 1 end
     return answer
   end
+  -- retval, filename = GetUserFileNameForRead(filenameNeed4096, title, defext): false when cancelled
+  function r.GetUserFileNameForRead(initial, title, defext)
+    state.file_calls = state.file_calls or {}
+    state.file_calls[#state.file_calls + 1] = { initial = initial, title = title, defext = defext }
+    local answer = table.remove(state.file_answers or {}, 1)
+    if not answer then return false, initial or "" end
+    return true, answer
+  end
   function r.GetUserInputs(title, n, captions, values)
     state.input_calls[#state.input_calls + 1] = { title = title, n = n, captions = captions, values = values }
     local answer = table.remove(state.inputs, 1)

@@ -22,6 +22,7 @@ H.ACTIONS = {
   say = "Semantic EQ - Say it in words.lua",
   suggest = "Semantic EQ - Auto-suggest EQ for selected tracks.lua",
   describe = "Semantic EQ - Describe selected track.lua",
+  match = "Semantic EQ - Match EQ to reference track.lua",
   settings = "Semantic EQ - Settings.lua",
 }
 
