@@ -13,14 +13,22 @@ without a second read.
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
-from scipy import signal
 
 from daw_bridge.audio import blocks as blk
 from daw_bridge.audio.blocks import AudioError, array_blocks, as_frames, db
+
+
+def _signal():
+    """scipy.signal, imported on first use (about 0.9 s), so importing the package stays quick."""
+    from scipy import signal
+
+    return signal
+
 
 #: Oversampling factor of the true-peak meter (BS.1770 asks for at least 4x at 48 kHz).
 OVERSAMPLING = 4
@@ -64,7 +72,7 @@ class LoudnessMeter:
         n = block.shape[0]
         if n == 0:
             return
-        y, self._zi = signal.sosfilt(self._sos, block, axis=0, zi=self._zi)
+        y, self._zi = _signal().sosfilt(self._sos, block, axis=0, zi=self._zi)
         sq = y * y
         start = self._frames
         ks = np.arange(self._hops_done + 1, self._hops_done + 3 + int(n * 10 / self.sample_rate_hz))
@@ -103,15 +111,14 @@ class LoudnessMeter:
         return float(-0.691 + 10.0 * np.log10(np.mean(power[gated])))
 
 
+@functools.lru_cache(maxsize=1)
 def _interpolation_gain() -> float:
     """Largest sum of absolute taps over the polyphase branches of the 4x oversampling filter (the
     design :func:`scipy.signal.resample_poly` uses): a bound on |interpolated| / max |nearby input|."""
-    taps = signal.firwin(2 * 10 * OVERSAMPLING + 1, 1.0 / OVERSAMPLING, window=("kaiser", 5.0)) * OVERSAMPLING
+    taps = _signal().firwin(2 * 10 * OVERSAMPLING + 1, 1.0 / OVERSAMPLING, window=("kaiser", 5.0)) * OVERSAMPLING
     return float(max(np.abs(taps[p::OVERSAMPLING]).sum() for p in range(OVERSAMPLING)))
 
 
-#: Bound of the oversampled signal relative to the largest nearby sample (see ``true_peak_dbtp``).
-_INTERPOLATION_GAIN = _interpolation_gain()
 #: Frames per block when looking for stretches that can hold the true peak.
 _TP_BLOCK_FRAMES = 1024
 #: Candidate runs separated by at most this many blocks are oversampled as one run.
@@ -124,7 +131,7 @@ _TP_MARGIN = 0.99
 def peak_envelope(chunk: np.ndarray) -> np.ndarray:
     """Per frame, the largest absolute value over channels and over the 4x oversampled points in it."""
     # channel-major and contiguous along time: scipy's polyphase filter runs 3-4x faster so
-    up = signal.resample_poly(np.ascontiguousarray(chunk.T), OVERSAMPLING, 1, axis=1)
+    up = _signal().resample_poly(np.ascontiguousarray(chunk.T), OVERSAMPLING, 1, axis=1)
     over_channels = np.abs(up).max(axis=0)
     phases = [over_channels[p::OVERSAMPLING] for p in range(OVERSAMPLING)]
     return np.maximum.reduce(phases)
@@ -200,7 +207,7 @@ def true_peak_dbtp(samples: np.ndarray) -> float:
     for digital silence. Oversampling by a fixed factor does not depend on the sample rate.
 
     Exact for the oversampling filter, yet only the stretches that can hold the peak are
-    oversampled: an interpolated point is at most :data:`_INTERPOLATION_GAIN` times the largest
+    oversampled: an interpolated point is at most :func:`_interpolation_gain` times the largest
     sample within the filter's reach, so a block whose neighbourhood stays below the sample peak
     divided by that gain cannot hold the true peak and is skipped (most of a typical track).
     """
@@ -216,7 +223,7 @@ def true_peak_dbtp(samples: np.ndarray) -> float:
         return db(0.0)
     # values in a block depend on samples up to r (< one block) frames into its neighbours
     reach = np.maximum(block_peak, np.maximum(np.r_[0.0, block_peak[:-1]], np.r_[block_peak[1:], 0.0]))
-    candidate = reach * _INTERPOLATION_GAIN >= _TP_MARGIN * block_peak.max()
+    candidate = reach * _interpolation_gain() >= _TP_MARGIN * block_peak.max()
     # runs of candidate blocks (merged across short gaps: fewer, longer calls), oversampled with
     # r frames of true context each side
     blocks = np.flatnonzero(candidate)

@@ -23,7 +23,6 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage
 
 from daw_bridge.audio.blocks import AudioError, array_blocks, as_frames, db
 from daw_bridge.audio.meters import (
@@ -125,6 +124,8 @@ class _Stage:
         if self.sample_limit_linear is not None:
             np.minimum(need, self.sample_limit_linear / np.maximum(np.abs(chunk).max(axis=1), 1e-30), out=need)
         # gain = a running minimum over +-hold, smoothed by a triangle of reach hold: never above `need`
+        from scipy import ndimage  # imported on first render: 0.3 s that importing the package skips
+
         gain = ndimage.minimum_filter1d(need, 2 * hold + 1, mode="nearest")
         gain = ndimage.uniform_filter1d(ndimage.uniform_filter1d(gain, hold + 1, mode="nearest"), hold + 1, mode="nearest")
         gain = np.minimum(gain, 1.0)[r:-r]
