@@ -9,7 +9,8 @@ only moves files, names them and keeps a journal so that nothing is lost. Its pa
   with :mod:`~daw_bridge.watch.intake` (refusals, close events, snapshots of what was taken);
 - :mod:`~daw_bridge.watch.journal`: the typed journal (:class:`Job`, :class:`State`, :class:`Step`);
 - :mod:`~daw_bridge.watch.outputs`: what a processed file leaves in ``outbox/``;
-- :mod:`~daw_bridge.watch.watcher`: the engine (scan, claim, run, end);
+- :mod:`~daw_bridge.watch.watcher`: the engine (scan, claim, workers), with
+  :mod:`~daw_bridge.watch.jobs` (run one job, end it in `done/` or `failed/`);
 - this module: :func:`start_watcher` and :func:`process_pending`.
 
 Afterwards the input (and its sidecar) moves to ``done/``, keeping its words folder
