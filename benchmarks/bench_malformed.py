@@ -22,7 +22,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from benchmarks.bench_memory import rss_mb, start_server
+from benchmarks.server import rss_mb, start_server
 from benchmarks.machine import Report, describe, utc_now
 from daw_bridge.wire import ERROR, decode
 from tests.malformed import malformed_datagram
@@ -54,17 +54,17 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
-        proc, port = start_server(home)
+        proc, port, _ = start_server(home, "--no-watch", "--request-timeout", "600")
         codes: Counter[str] = Counter()
         no_reply = extra = oversize = 0
         try:
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer:
                 peer.bind(("127.0.0.1", 0))
-                rss_start = rss_mb(proc.pid)
+                rss_start = rss_mb(proc.pid)[0]
                 rss_warm = rss_start
                 for i in range(args.packets):
                     if i == WARM_UP:
-                        rss_warm = rss_mb(proc.pid)  # after the first answers loaded what they need
+                        rss_warm = rss_mb(proc.pid)[0]  # after the first answers loaded what they need
                     dgram, _, _ = malformed_datagram(rng, str(home))
                     if i % 5 == 4:
                         dgram = damaged(rng, dgram)
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
                             extra += 1
                     except (BlockingIOError, socket.timeout):
                         pass
-                rss_after = rss_mb(proc.pid)
+                rss_after = rss_mb(proc.pid)[0]
         finally:
             proc.terminate()
             proc.wait(10)

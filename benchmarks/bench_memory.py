@@ -32,6 +32,7 @@ import numpy as np
 import soundfile as sf
 
 from benchmarks.debian_music import fetch_packages
+from benchmarks.server import rss_mb, start_server  # noqa: E402
 from benchmarks.machine import Report, describe, utc_now
 
 PACKAGE = "drascula-music"
@@ -77,24 +78,8 @@ def peak_rss_mb(job: str, *args: str) -> tuple[float, float]:
     return int(done.stdout.split()[-1]) / 1024.0, time.monotonic() - start
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024.0
-    return float("nan")
 
 
-def start_server(home: Path) -> tuple[subprocess.Popen, int]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "daw_bridge", "serve", "--home", str(home), "--port", "0", "--no-watch", "--request-timeout", "600"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if "ready on udp" in line:
-            port = int(line.split("ready on udp", 1)[1].split(",")[0].strip().rsplit(":", 1)[1])
-            return proc, port
-    raise SystemExit("the server did not start")
 
 
 def soak(report: Report, tracks: list[Path], work: Path, requests: int, long_files: int, long_min: float) -> None:
@@ -112,10 +97,10 @@ def soak(report: Report, tracks: list[Path], work: Path, requests: int, long_fil
         longs.append(renders / f"long{i}.wav")
         if not longs[-1].exists():
             shutil.copyfile(bases[i % len(bases)], longs[-1])
-    proc, port = start_server(home)
+    proc, port, _ = start_server(home, "--no-watch", "--request-timeout", "600")
     rng = random.Random(7)
     words = ["warmer", "brighter", "less muddy", "a bit less harsh", "clearer", "fuller", "airy", "xyzzy"]
-    curve = [("started", rss_mb(proc.pid))]
+    curve = [("started", rss_mb(proc.pid)[0])]
     outcomes: dict[str, int] = {}
     raw = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     raw.bind(("127.0.0.1", 0))
@@ -124,7 +109,7 @@ def soak(report: Report, tracks: list[Path], work: Path, requests: int, long_fil
         with Client("127.0.0.1", port, timeout_s=600) as client:
             for i in range(1, requests + 1):
                 if i % 100 == 1 and i > 1:
-                    curve.append((f"{i - 1} requests", rss_mb(proc.pid)))
+                    curve.append((f"{i - 1} requests", rss_mb(proc.pid)[0]))
                 kind = rng.random()
                 try:
                     if kind < 0.1:
@@ -147,7 +132,7 @@ def soak(report: Report, tracks: list[Path], work: Path, requests: int, long_fil
                 except ClientError as exc:
                     key = getattr(exc, "answer", {}).get("code", type(exc).__name__)
                     outcomes[key] = outcomes.get(key, 0) + 1
-            curve.append((f"{requests} requests", rss_mb(proc.pid)))
+            curve.append((f"{requests} requests", rss_mb(proc.pid)[0]))
             for j in range(long_files):
                 op = "analyze" if j % 2 == 0 else "adapt"
                 fields = {"text": "warmer"} if op == "adapt" else {}
@@ -155,7 +140,7 @@ def soak(report: Report, tracks: list[Path], work: Path, requests: int, long_fil
                     client.request(op, path=str(longs[j]), **fields)
                 except ClientError as exc:
                     outcomes[f"long {type(exc).__name__}"] = outcomes.get(f"long {type(exc).__name__}", 0) + 1
-                curve.append((f"long file {j + 1} ({long_min:g} min)", rss_mb(proc.pid)))
+                curve.append((f"long file {j + 1} ({long_min:g} min)", rss_mb(proc.pid)[0]))
     finally:
         raw.close()
         proc.terminate()

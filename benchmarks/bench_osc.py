@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import socket
 import statistics
 import subprocess
@@ -35,6 +34,7 @@ import threading
 import time
 from pathlib import Path
 
+from benchmarks.server import start_server  # noqa: E402
 from benchmarks.machine import Report, describe, utc_now
 from daw_bridge.client import Client
 from daw_bridge.wire import request_message
@@ -48,20 +48,6 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
-def start_server(home: Path) -> tuple[subprocess.Popen, int]:
-    home.mkdir(parents=True, exist_ok=True)
-    log_path = home / "serve.log"  # the server logs a line per request: a file, not a pipe nobody reads
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "daw_bridge", "serve", "--port", "0", "--home", str(home), "--no-watch"],
-            stdout=subprocess.PIPE, stderr=log, text=True,
-        )
-    line = proc.stdout.readline()
-    match = re.search(r"ready on udp \S+:(\d+)", line)
-    if not match:
-        proc.kill()
-        raise SystemExit(f"semeq serve did not start: {line!r} {log_path.read_text()[-2000:]}")
-    return proc, int(match.group(1))
 
 
 def eq_fields(i: int, cached: bool) -> dict:
@@ -185,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     say(f"machine: {describe()}")
     say(f"command: python -m benchmarks.bench_osc --requests {args.requests} --rate {args.rate:g} --starts {args.starts}")
     with tempfile.TemporaryDirectory() as tmp:
-        proc, port = start_server(Path(tmp) / "home")
+        proc, port, _ = start_server(Path(tmp) / "home", "--no-watch", log=Path(tmp) / "serve.log")
         try:
             say(f"server: semeq serve --no-watch on udp 127.0.0.1:{port} (separate process)")
             sequential(port, "eq", 200)  # warm-up (model, first-call costs)

@@ -44,6 +44,7 @@ import numpy as np
 import soundfile as sf
 
 from benchmarks.debian_music import fetch_packages
+from benchmarks.server import start_server  # noqa: E402
 from benchmarks.machine import Report, describe, utc_now
 
 PACKAGE = "drascula-music"
@@ -77,20 +78,6 @@ def semeq_command() -> str:
     return str(beside) if beside.exists() else (shutil.which("semeq") or "semeq")
 
 
-def start_server(home: Path, media: Path, log: Path) -> tuple[subprocess.Popen, int]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "daw_bridge", "serve", "--port", "0", "--home", str(home), "--allow", str(media)],
-        stdout=subprocess.PIPE, stderr=open(log, "w"), text=True,
-    )
-    for _ in range(50):
-        line = proc.stdout.readline()
-        m = re.search(r"ready on udp 127\.0\.0\.1:(\d+)", line)
-        if m:
-            return proc, int(m.group(1))
-        if not line:
-            break
-    proc.kill()
-    raise SystemExit("semeq serve did not start")
 
 
 def server_times_ms(log: str) -> dict[str, list[float]]:
@@ -129,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         make_track(tracks, EXCERPT_SECONDS, media / "excerpt.wav")
         report.say(f"track: {length_s:.1f} s stereo 44.1 kHz ({PACKAGE}); analysis length 30 s (the loudest part)")
         log = Path(tmp) / "serve.log"
-        proc, port = start_server(home, media, log)
+        proc, port, _ = start_server(home, "--allow", str(media), log=log)
         try:
             env = {**os.environ, "SEMEQ_BENCH_SEMEQ": semeq_command(), "SEMEQ_BENCH_PORT": str(port),
                    "SEMEQ_BENCH_HOME": str(home), "SEMEQ_BENCH_WAV": str(media / "track.wav"),

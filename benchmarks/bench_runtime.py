@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,7 @@ for _name, _value in BLAS_THREADS.items():  # as in every semeq process, before 
     os.environ.setdefault(_name, _value)
 
 from benchmarks.bench_osc import offered_load, percentile, sequential  # noqa: E402
+from benchmarks.server import rss_mb, start_server  # noqa: E402
 from benchmarks.machine import Report, describe, utc_now  # noqa: E402
 from daw_bridge.client import Client  # noqa: E402
 
@@ -76,10 +76,6 @@ def heavy_modules_of_eq() -> list[str]:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def rss_mb(pid: int) -> tuple[float, float]:
-    """(resident, peak resident) memory of a process in MB, from /proc (Linux)."""
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    return int(fields["VmRSS"].split()[0]) / 1024.0, int(fields["VmHWM"].split()[0]) / 1024.0
 
 
 def cpu_seconds(pid: int) -> float:
@@ -88,17 +84,6 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start_serve(home: Path, watch: bool) -> tuple[subprocess.Popen, int, float]:
-    """Start ``semeq serve`` on a free port; (process, port, seconds to the ready line)."""
-    cmd = [*semeq_command(), "serve", "--port", "0", "--home", str(home)] + ([] if watch else ["--no-watch"])
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    for line in proc.stdout:  # the watch folder may print its own line first
-        match = re.search(r"ready on udp \S+:(\d+)", line)
-        if match:
-            return proc, int(match.group(1)), time.perf_counter() - t0
-    proc.kill()
-    raise SystemExit("semeq serve did not print its ready line")
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -212,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         for watch in (False, True):
             ready, rss = [], []
             for _ in range(5):
-                proc, _, seconds = start_serve(Path(tmp) / "home", watch)
+                proc, _, seconds = start_server(Path(tmp) / "home", *([] if watch else ["--no-watch"]), command=semeq_command())
                 time.sleep(0.5)
                 rss.append(rss_mb(proc.pid)[0])
                 ready.append(seconds)
@@ -224,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         say("3. inference: torch (training networks) vs numpy runtime (exported arrays), one thread")
         inference(say, max(3, args.starts // 3))
 
-        proc, port, _ = start_serve(Path(tmp) / "home", watch=False)
+        proc, port, _ = start_server(Path(tmp) / "home", "--no-watch", command=semeq_command())
         try:
             sequential(port, "eq", 300)  # warm-up: first-call costs
             say()
