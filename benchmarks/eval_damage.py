@@ -18,6 +18,9 @@ third-octave band, 40 Hz - 16 kHz, every curve with its mean removed: levels are
   high shelves: at or above the corner / sqrt 2; low shelves: at or below corner x sqrt 2), and its
   word's lexicon move of that sign covers the damage's centre or corner (+- half an octave).
 
+And what it does to music that is not damaged: problems reported per original track, and the size of
+the EQ suggested for it (rms over the bands, dB).
+
 Peers in the same run, on the same cases: the plain reference-balance move (a 5-band fit of minus the
 deviation, the prototype's auto-suggest at strength 1), Matchering 2 with the undamaged original as
 reference (an upper bound: it knows the answer) and with a generic reference (the reference track
@@ -195,6 +198,9 @@ def run(seed: int, half: str, max_tracks: int | None, with_matchering: bool) -> 
                 wiener = wiener_operator(ref, sel, sr)
             dev_o = np.nan_to_num(a_o.deviation_db[sel])
             eq_o = band_response_db(suggest(a_o, strength=1.0).params, sr)
+            add("originals", "problems", len(a_o.problems))
+            add("originals", "reference problems", sum(p.basis == "reference" for p in a_o.problems))
+            add("originals", "eq rms", rms(centred(eq_o, sel)))
             plain_o = band_response_db(plain_move(a_o), sr)
             lvl_o = level(x, sr)
             for d in draw_damages(rng, DAMAGES_PER_TRACK):
@@ -241,6 +247,8 @@ def report(rows, seed: int, half: str, n_tracks: int) -> str:
         f"{'method':<36} {'undone diff (median)':>21} {'undone abs (median)':>20} {'closer':>8}",
     ]
     for method, r in rows.items():
+        if method == "originals":
+            continue
         diff = f"{np.median(r['diff']):.0%}" if "diff" in r else "-"
         lines.append(f"{method:<36} {diff:>21} {np.median(r['abs']):>20.0%} {np.mean(r['closer']):>8.0%}")
     lines.append("")
@@ -251,6 +259,10 @@ def report(rows, seed: int, half: str, n_tracks: int) -> str:
         if m.any():
             lines.append(f"  {k:<11} n={int(m.sum()):3d}  named {np.mean(np.array(ours['named'])[m]):.0%}  "
                          f"undone abs {np.median(np.array(ours['abs'])[m]):.0%}  closer {np.mean(np.array(ours['closer'])[m]):.0%}")
+    orig = rows["originals"]
+    lines.append(f"undamaged originals ({len(orig['problems'])}): problems reported {np.mean(orig['problems']):.1f} per track "
+                 f"({np.mean(orig['reference problems']):.1f} against the reference balance), suggested EQ "
+                 f"{np.median(orig['eq rms']):.1f} dB rms (median)")
     lines.append("targets (issue 12): undone >= 70 %, closer >= 85 %, named >= 90 %")
     return "\n".join(lines)
 

@@ -17,9 +17,10 @@ is fitted to the limited move (:func:`daw_bridge.fit.fit_eq`) and shrunk until t
 the limits too. With ``current`` (the EQ already on the track, the analysed audio being pre-EQ), the
 state is audio + current and the answer is the new total EQ, refitted into one 5-band EQ.
 
-**Auto-suggest** (:func:`suggest`): corrective moves for the analysis' named problems first, then a
-tonal move toward the reference balance scaled by the strength (:func:`daw_bridge.fix.plan_eq`); the
-answer lists each band with its reason ("-4.0 dB at 300 Hz: muddy") and the problems it heard.
+**Auto-suggest** (:func:`suggest`): cuts for resonances that stand out far more than real music's own
+first, then the part of the track's departure from typical music that is likely a problem rather than
+its character, both scaled by the strength (:func:`daw_bridge.fix.plan_eq`); the answer lists each
+band with its reason ("-4.0 dB at 300 Hz: muddy") and the problems it heard.
 """
 
 from __future__ import annotations
@@ -376,12 +377,12 @@ def planned_decision(analysis: Analysis, plan, strength: float, deviation_db: np
 
 
 def suggest(analysis: Analysis, model: Any = None, strength: float = 0.5, max_gain_db: float = 6.0) -> Decision:
-    """Auto-suggest: fix the analysis' problems, then move ``strength`` (0..1) toward the reference
-    balance (:func:`daw_bridge.fix.plan_eq`, tonal move beyond the reference's typical range).
+    """Auto-suggest: fix the track's problems, ``strength`` (0..1) of the way
+    (:func:`daw_bridge.fix.plan_eq` with ``goal="typical"``).
     ``model`` is not used (kept for callers that pass one); every gain within +-``max_gain_db``."""
     check_strength(strength, max_gain_db)
     plan = plan_eq(analysis.problems, analysis.deviation_db, analysis.reference, analysis.sample_rate_hz,
-                   float(strength), float(max_gain_db), tonal="range", lexicon=default_lexicon())
+                   float(strength), float(max_gain_db), goal="typical", lexicon=default_lexicon())
     return planned_decision(analysis, plan, strength, analysis.deviation_db, "the balance of typical music",
                             analysis.problems)
 

@@ -7,10 +7,12 @@ bounded memory: :class:`daw_bridge.spectrum.SpectrumAccumulator`) and measures:
 * the gated long-term spectrum in one-third-octave bands, aligned to the reference balance of real
   music (:mod:`daw_bridge.reference`): ``level_db`` and ``deviation_db`` (level minus the reference
   median, dB per band), and for stereo the side-to-mid ratio per band;
-* **problems** measured two ways and reported separately (:mod:`daw_bridge.problems`): against the
-  track's own smoothed spectral envelope (basis ``"envelope"``: resonances, bumps, dips, steps) and
-  against the reference balance (basis ``"reference"``: broad tonal balance); each named with a word
-  of the studio lexicon (:mod:`daw_bridge.naming`): "muddy: +5 dB around 300 Hz";
+* **problems** measured two ways and reported separately: against the track's own smoothed spectral
+  envelope (basis ``"envelope"``, :mod:`daw_bridge.problems`: resonances, bumps, dips, steps) and
+  against the reference balance (basis ``"reference"``, :mod:`daw_bridge.posterior`: broad departures
+  that real music rarely has, each with the probability that it is a problem rather than the track's
+  character); each named with a word of the studio lexicon (:mod:`daw_bridge.naming`):
+  "muddy: +5 dB around 300 Hz";
 * descriptors: every lexicon word's score for the deviation (:func:`daw_bridge.naming.descriptor_scores`).
 
 Nothing is trained or derived from the semantic model at request time: the lexicon and the reference
@@ -35,10 +37,10 @@ from daw_bridge.audio import (
     true_peak_dbtp,
 )
 from daw_bridge.naming import Descriptor, Problem, descriptor_scores, name_bumps
+from daw_bridge.posterior import estimate_problems
 from daw_bridge.problems import (
     FineSpectrum,
     bumps_band_response_db,
-    find_broad,
     find_envelope_problems,
     fine_spectrum,
 )
@@ -199,7 +201,7 @@ def find_problems(fine: FineSpectrum, deviation_db: np.ndarray, reference: Refer
     """Envelope problems, then reference problems in what the envelope ones leave unexplained."""
     narrow = find_envelope_problems(fine)
     rest = deviation_db - bumps_band_response_db(narrow, sample_rate_hz)
-    broad = find_broad(rest - np.nanmedian(rest), reference, sample_rate_hz)
+    broad = list(estimate_problems(rest - np.nanmedian(rest), reference, sample_rate_hz).bumps)
     return tuple(name_bumps(narrow + broad, lexicon))
 
 

@@ -1,4 +1,4 @@
-"""Corrective-first EQ planning: fix the named problems, then move the tonal balance.
+"""Corrective-first EQ planning: fix the problems, then move the balance.
 
 :func:`plan_eq` builds the 5-band EQ (low shelf, three peaks, high shelf) in two steps:
 
@@ -6,18 +6,19 @@
    :data:`MIN_CONFIDENCE` are left alone) each take a band of their own shape: a peak at the problem's
    frequency and width, a shelf at its corner, with gain ``-strength x measured`` (a resonance is cut,
    never a boost elsewhere; a narrow dip is filled only by :data:`NARROW_DIP_SHARE` of its depth, since
-   boosting a notch rings). Auto-suggest (``tonal="range"``) corrects a broad problem (a shelf, or
-   a peak :data:`RESONANCE_OCT` wide or more) only as far as the track is also beyond real music's
-   interquartile range there (:func:`unusual_db`): a broad bump that belongs to a typical balance
-   is named, not removed; resonances are cut by their measured size. A peak is not placed against one of the
-   opposite sign that it overlaps, so no two bands cancel.
-2. **Tonal move.** What the corrections leave of the deviation, beyond the reference's interquartile
-   range (``tonal="range"``: auto-suggest leaves typical character alone) or all of it
-   (``tonal="full"``: matching a reference track), times ``-strength``, is fitted with the bands still
-   free by a greedy regularised fit over the broad dictionary (:func:`daw_bridge.problems.broad_atoms`):
-   each step adds the atom that removes most of the weighted error, its gain the weighted
-   least-squares one. The tonal move is then shrunk until no band moves more than
-   ``strength x`` its measured departure (+ :data:`TOLERANCE_DB`) or in the wrong direction.
+   boosting a notch rings). A peak is not placed against one of the opposite sign that it overlaps, so
+   no two bands cancel. Auto-suggest (``goal="typical"``) takes only resonances that stand out from
+   their surroundings more than nearly all of real music's own (:data:`RESONANCE_CORRECT_Z`):
+   real mastered tracks have three to four envelope bumps of 8 dB or so each, part of their sound.
+2. **Balance move.** Auto-suggest: the part of what is left that is likely a problem rather than the
+   track's character, the Bayesian estimate of :func:`daw_bridge.posterior.estimate_problems` (a
+   departure real music often has is mostly kept, one it rarely has is mostly removed). Matching a
+   reference track (``goal="reference"``): all of what is left. Times ``-strength``, it is fitted with
+   the bands still free by a greedy regularised fit over the broad dictionary
+   (:func:`daw_bridge.problems.broad_atoms`): each step adds the atom that removes most of the weighted
+   error, its gain the weighted least-squares one; the move is then shrunk until no band moves more
+   than the target (+ :data:`TOLERANCE_DB`) or against it. Each band is named by the lexicon word for
+   what it removes.
 
 Every gain is within +-``max_gain_db``; strength 0 is exactly flat. Each band carries its reason in
 words: "-4.0 dB at 300 Hz: muddy".
@@ -32,6 +33,7 @@ import numpy as np
 
 from daw_bridge.eq import EQParams, third_octave_centres_hz
 from daw_bridge.naming import Problem, hz_text, name_bump
+from daw_bridge.posterior import estimate_problems
 from daw_bridge.problems import Bump, broad_atoms, eq_from_bands
 from daw_bridge.reference import Reference
 from daw_bridge.spectrum import band_response_db
@@ -41,20 +43,21 @@ MIN_CONFIDENCE = 0.5
 #: Share of a narrow dip's depth that is filled, and what counts as narrow (octaves).
 NARROW_DIP_SHARE = 0.5
 NARROW_OCT = 0.5
-#: Peaks narrower than this (octaves) are resonances: corrected by their measured size, whatever
-#: the broad balance (broader problems only as far as the track is unusual for real music there).
-RESONANCE_OCT = 0.7
+#: Auto-suggest corrects an envelope problem only from this size over its local spread: the 95th
+#: percentile of the bumps that real tracks' own envelopes show (13.8 over the reference tracks'
+#: 20-s excerpts; ``python -m benchmarks.eval_damage`` prints the figure for the held-out originals).
+RESONANCE_CORRECT_Z = 14.0
 #: Smallest band gain worth setting (dB) and the tolerance of the "never more than measured" check.
 MIN_GAIN_DB = 0.5
 TOLERANCE_DB = 0.5
-#: Bands the tonal fit looks at (Hz).
-TONAL_RANGE_HZ = (30.0, 16500.0)
+#: Bands the balance fit looks at (Hz).
+BALANCE_RANGE_HZ = (30.0, 16500.0)
 
 
 @dataclass(frozen=True)
 class PlannedBand:
     """One band of the plan: ``shape``, ``freq_hz``, ``gain_db`` (the EQ's), ``width_oct`` (peaks),
-    ``reason`` (the problem word, or "toward the reference"), ``kind`` corrective | tonal."""
+    ``reason`` (the problem word), ``kind`` corrective | balance."""
 
     shape: str
     freq_hz: float
@@ -95,40 +98,16 @@ def _overlaps_opposite(b: Bump, gain_db: float, taken: list[PlannedBand]) -> boo
     return False
 
 
-def unusual_db(problem: Problem, excess_db: np.ndarray) -> float:
-    """How far, in the problem's direction, the track lies beyond real music's typical range where
-    the problem is (dB, >= 0): the largest ``excess_db`` (deviation beyond the reference's
-    interquartile range, per third-octave band) of the problem's sign in its region (peaks: within
-    half its width, at least a third of an octave, of its centre; shelves: beyond the corner)."""
-    centres = third_octave_centres_hz()
-    if problem.shape == "peak":
-        region = np.abs(np.log2(centres / problem.freq_hz)) <= max((problem.width_oct or 1.0) / 2, 1 / 3)
-    elif problem.shape == "low_shelf":
-        region = centres <= problem.freq_hz * 2 ** (1 / 3)
-    else:
-        region = centres >= problem.freq_hz * 2 ** (-1 / 3)
-    signed = np.sign(problem.gain_db) * excess_db[region & np.isfinite(excess_db)]
-    return float(max(np.max(signed, initial=0.0), 0.0))
-
-
-def corrective_bands(problems: list[Problem] | tuple[Problem, ...], strength: float, max_gain_db: float,
-                     excess_db: np.ndarray | None = None) -> list[PlannedBand]:
-    """Step 1 of :func:`plan_eq`: one band per problem, most important first, while slots last.
-
-    ``excess_db`` (auto-suggest): the deviation beyond the reference's typical range per band; a
-    problem is then corrected only as far as the track is also unusual for real music there
-    (:func:`unusual_db`), so a bump that is part of a typical balance is named but left alone.
-    """
+def corrective_bands(problems: list[Problem] | tuple[Problem, ...], strength: float,
+                     max_gain_db: float) -> list[PlannedBand]:
+    """Step 1 of :func:`plan_eq`: one band per problem, most important first, while slots last."""
     free = {"low_shelf": 1, "peak": 3, "high_shelf": 1}
     out: list[PlannedBand] = []
     for p in sorted(problems, key=lambda p: -p.confidence * abs(p.gain_db)):
         if p.confidence < MIN_CONFIDENCE or free[p.shape] == 0:
             continue
         share = NARROW_DIP_SHARE if p.gain_db < 0 and p.shape == "peak" and (p.width_oct or 1.0) < NARROW_OCT else 1.0
-        size = share * p.gain_db
-        if excess_db is not None and (p.shape != "peak" or (p.width_oct or 1.0) >= RESONANCE_OCT):
-            size = float(np.sign(size) * min(abs(size), unusual_db(p, excess_db)))
-        gain = float(np.clip(-strength * size, -max_gain_db, max_gain_db))
+        gain = float(np.clip(-strength * share * p.gain_db, -max_gain_db, max_gain_db))
         if abs(gain) < MIN_GAIN_DB or _overlaps_opposite(p.bump, gain, out):
             continue
         free[p.shape] -= 1
@@ -136,16 +115,18 @@ def corrective_bands(problems: list[Problem] | tuple[Problem, ...], strength: fl
     return out
 
 
-def tonal_bands(target_db: np.ndarray, limit_db: np.ndarray, taken: list[PlannedBand], weights: np.ndarray,
-                sample_rate_hz: float, max_gain_db: float, lexicon: Any) -> list[PlannedBand]:
+def balance_bands(target_db: np.ndarray, limit_db: np.ndarray, taken: list[PlannedBand], weights: np.ndarray,
+                  sample_rate_hz: float, max_gain_db: float, lexicon: Any,
+                  goal_text: str = "toward the reference") -> list[PlannedBand]:
     """Step 2 of :func:`plan_eq`: the free bands fitted to ``target_db`` (dB per third-octave band),
-    no band moving more than ``limit_db`` (>= 0) or against the target's sign."""
+    no band moving more than ``limit_db`` (>= 0) or against the target's sign; each named by the
+    lexicon word for what it removes."""
     centres = third_octave_centres_hz()
     free = {"low_shelf": 1, "peak": 3, "high_shelf": 1}
     for b in taken:
         free[b.shape] -= 1
     atoms = broad_atoms(float(sample_rate_hz))
-    ok = np.isfinite(target_db) & (centres >= TONAL_RANGE_HZ[0]) & (centres <= TONAL_RANGE_HZ[1])
+    ok = np.isfinite(target_db) & (centres >= BALANCE_RANGE_HZ[0]) & (centres <= BALANCE_RANGE_HZ[1])
     ok &= np.all(np.isfinite(atoms.per_db), axis=0)
     if not np.any(np.abs(target_db[ok]) > MIN_GAIN_DB):
         return []
@@ -168,11 +149,11 @@ def tonal_bands(target_db: np.ndarray, limit_db: np.ndarray, taken: list[Planned
         residual = residual - gains[k] * a[k]
     if not chosen:
         return []
-    tonal = sum(g * atoms.per_db[k] for k, g in chosen)
-    # never more than measured, never the wrong way: shrink the whole tonal move until it holds
+    move_db = sum(g * atoms.per_db[k] for k, g in chosen)
+    # never more than the target, never the wrong way: shrink the whole move until it holds
     scale = 1.0
     for _ in range(20):
-        move = scale * tonal
+        move = scale * move_db
         bad = ok & ((np.abs(move) > limit_db + TOLERANCE_DB) | (move * target_db < -TOLERANCE_DB**2 * 4))
         if not np.any(bad):
             break
@@ -183,33 +164,34 @@ def tonal_bands(target_db: np.ndarray, limit_db: np.ndarray, taken: list[Planned
         if abs(gain) < MIN_GAIN_DB:
             continue
         width = atoms.widths_oct[k]
-        bump = Bump(atoms.shapes[k], float(atoms.freqs_hz[k]), gain, None if np.isnan(width) else float(width), 3.0, "")
-        word = name_bump(bump, lexicon).word if lexicon is not None else ""
-        reason = "toward the reference" + (f" (more {word})" if word else "")
-        out.append(PlannedBand(bump.shape, bump.freq_hz, gain, bump.width_oct, reason, "tonal"))
+        removed = Bump(atoms.shapes[k], float(atoms.freqs_hz[k]), -gain, None if np.isnan(width) else float(width), 3.0, "")
+        reason = name_bump(removed, lexicon).word if lexicon is not None else goal_text
+        out.append(PlannedBand(removed.shape, removed.freq_hz, gain, removed.width_oct, reason, "balance"))
     return out
 
 
 def plan_eq(problems: list[Problem] | tuple[Problem, ...], deviation_db: np.ndarray, reference: Reference,
-            sample_rate_hz: float, strength: float, max_gain_db: float, tonal: str = "range",
+            sample_rate_hz: float, strength: float, max_gain_db: float, goal: str = "typical",
             lexicon: Any = None) -> Plan:
     """The corrective-first EQ (see the module docstring). ``deviation_db``: dB per third-octave band
-    from what the track should sound like (the reference median, or a reference track)."""
+    from the goal: the reference median (``goal="typical"``, auto-suggest) or a reference track
+    (``goal="reference"``, matching)."""
     centres = third_octave_centres_hz()
+    if goal not in ("typical", "reference"):
+        raise ValueError(f"goal must be 'typical' or 'reference', got {goal!r}")
     if strength == 0.0:
         return Plan(EQParams.flat(), (), np.zeros(centres.size))
-    low = reference.percentiles_db[25] - reference.median_db
-    high = reference.percentiles_db[75] - reference.median_db
-
-    def beyond(d: np.ndarray) -> np.ndarray:
-        return d - np.clip(d, low, high) if tonal == "range" else d
-
-    bands = corrective_bands(problems, strength, max_gain_db, beyond(deviation_db) if tonal == "range" else None)
+    if goal == "typical":
+        problems = [p for p in problems if p.basis == "envelope" and p.z >= RESONANCE_CORRECT_Z]
+    bands = corrective_bands(problems, strength, max_gain_db)
     corrective = band_response_db(_params(bands), sample_rate_hz) if bands else np.zeros(centres.size)
     rest = deviation_db + corrective
-    excess = beyond(rest - np.nanmedian(rest))
-    target = -strength * excess
-    bands += tonal_bands(target, np.abs(target), bands, reference.weights(), sample_rate_hz, max_gain_db, lexicon)
+    rest = rest - np.nanmedian(rest)
+    if goal == "typical":
+        rest = estimate_problems(rest, reference, sample_rate_hz).problem_db
+    target = -strength * rest
+    bands += balance_bands(target, np.abs(target), bands, reference.weights(), sample_rate_hz, max_gain_db,
+                           lexicon)
     params = _params(bands) if bands else EQParams.flat()
     change = band_response_db(params, sample_rate_hz) if bands else np.zeros(centres.size)
     return Plan(params, tuple(bands), change)

@@ -11,8 +11,8 @@ Both tracks are analysed the same way (:func:`daw_bridge.analysis.analyze`). Wha
   the natural variation of real music, a lower threshold :data:`MATCH_MIN_Z` since the user asked
   for this target).
 
-Both are named in lexicon words and corrected first; the rest of the difference is the tonal move
-(``tonal="full"``), scaled by the strength (:func:`daw_bridge.fix.plan_eq`). A track matched to itself
+Both are named in lexicon words and corrected first; the rest of the difference is the balance
+move (``goal="reference"``), scaled by the strength (:func:`daw_bridge.fix.plan_eq`). A track matched to itself
 has no difference at all and gets an exactly flat EQ.
 """
 
@@ -58,5 +58,5 @@ def match(analysis: Analysis, reference_track: Analysis, strength: float = 1.0, 
     lexicon = default_lexicon()
     problems = tuple(name_bumps(narrow + broad, lexicon))
     plan = plan_eq(problems, deviation, analysis.reference, sr, float(strength), float(max_gain_db),
-                   tonal="full", lexicon=lexicon)
+                   goal="reference", lexicon=lexicon)
     return planned_decision(analysis, plan, strength, deviation, "the reference track", problems)

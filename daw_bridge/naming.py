@@ -1,12 +1,15 @@
 """Studio words for what the analysis measures, from the lexicon only (``models/lexicon/``).
 
-**Problems.** A measured bump (:class:`daw_bridge.problems.Bump`) is named by the lexicon move that
-best explains it: every move of a problem or quality entry whose gain has the bump's sign (and is at
-least half of that entry's largest move, so a side move does not name the entry) is compared with
-the bump as EQ curves on a 1/6-octave grid from 20 Hz to 20 kHz; the similarity is the cosine of the
-two dB curves (1 = same shape, region and width). Problem entries get :data:`PROBLEM_BONUS` so that
-"muddy" wins a tie against a quality word. The confidence of a named problem is its detection
-strength ``z^2 / (z^2 + Z_HALF^2)`` times the similarity.
+**Problems.** A measured bump (:class:`daw_bridge.problems.Bump`) is named by the lexicon word whose
+whole EQ curve (all its moves) best matches it: the bump and every problem or quality entry are
+compared as EQ curves on a 1/6-octave grid from 20 Hz to 20 kHz, the similarity being the cosine of
+the two dB curves (1 = same shape, region and direction; a word for the opposite move scores below 0).
+A word with side moves the bump lacks ("telephone": low and high cut with a mid lift) matches a lone
+shelf less well than a word that is only that shelf ("dull"). Only words whose main move's region
+(widened by half an octave each side) holds the bump's centre or corner compete, when there are any. Problem entries get
+:data:`PROBLEM_BONUS` so that "muddy" wins a tie against a quality word. The confidence of a named
+problem is its detection strength times the similarity: the probability that it is a problem where
+the measurement gives one (:mod:`daw_bridge.posterior`), else ``z^2 / (z^2 + Z_HALF^2)``.
 
 **Descriptors.** A deviation from the reference is scored against every lexicon word's EQ curve
 (problem and quality words; no-change words have no curve) by the weighted projection
@@ -25,12 +28,18 @@ from typing import Any
 
 import numpy as np
 
-from daw_bridge.eq import EQParams, log_freq_grid, response_db, third_octave_centres_hz
+from daw_bridge.eq import (
+    EQParams,
+    log_freq_grid,
+    response_db,
+    responses_db,
+    third_octave_centres_hz,
+)
 from daw_bridge.problems import Bump
 from daw_bridge.spectrum import band_responses_db
 
 #: Similarity bonus of problem entries over quality entries.
-PROBLEM_BONUS = 0.05
+PROBLEM_BONUS = 0.1
 #: Detection strength at which the confidence factor is one half.
 Z_HALF = 2.5
 #: Grid on which curves are compared (Hz) and the rate they are evaluated at.
@@ -93,52 +102,41 @@ def hz_text(freq_hz: float) -> str:
 
 
 @dataclass(frozen=True)
-class _MoveCurves:
-    entries: tuple[Any, ...]  # the lexicon entry of each move
-    signs: np.ndarray
-    curves: np.ndarray  # (moves, grid) dB at the move's own gain, normalised to unit norm
+class _EntryCurves:
+    entries: tuple[Any, ...]
+    curves: np.ndarray  # (entries, grid) dB, normalised to unit norm
+    low_hz: np.ndarray  # region of each entry's largest move, widened by half an octave each side
+    high_hz: np.ndarray
 
 
-_move_cache: weakref.WeakKeyDictionary[Any, _MoveCurves] = weakref.WeakKeyDictionary()
+_entry_cache: weakref.WeakKeyDictionary[Any, _EntryCurves] = weakref.WeakKeyDictionary()
 
 
-def _single(shape: str, freq_hz: float, gain_db: float, width_oct: float) -> EQParams:
-    return Bump(shape, freq_hz, gain_db, width_oct or None, 0.0, "").params()
-
-
-def _move_curves(lexicon: Any) -> _MoveCurves:
-    cached = _move_cache.get(lexicon)
+def _entry_curves(lexicon: Any) -> _EntryCurves:
+    cached = _entry_cache.get(lexicon)
     if cached is not None:
         return cached
-    entries, signs, curves = [], [], []
-    for e in lexicon.entries:
-        if e.kind == "no-change" or not e.moves:
-            continue
-        biggest = max(abs(m.gain_db) for m in e.moves)
-        for m in e.moves:
-            if abs(m.gain_db) < 0.5 * biggest:
-                continue
-            c = response_db(_single(m.shape, m.centre_hz, m.gain_db, m.width_oct), NAMING_GRID_HZ, NAMING_RATE_HZ)
-            entries.append(e)
-            signs.append(np.sign(m.gain_db))
-            curves.append(c / np.linalg.norm(c))
-    out = _MoveCurves(tuple(entries), np.array(signs), np.array(curves))
-    _move_cache[lexicon] = out
+    entries = [e for e in lexicon.entries if e.kind != "no-change" and e.moves]
+    curves = responses_db(np.array([e.params().raw_vector() for e in entries]), NAMING_GRID_HZ, NAMING_RATE_HZ)
+    main = [max(e.moves, key=lambda m: abs(m.gain_db)) for e in entries]
+    out = _EntryCurves(tuple(entries), curves / np.linalg.norm(curves, axis=1, keepdims=True),
+                       np.array([m.low_hz for m in main]) / np.sqrt(2.0), np.array([m.high_hz for m in main]) * np.sqrt(2.0))
+    _entry_cache[lexicon] = out
     return out
 
 
 def name_bump(bump: Bump, lexicon: Any) -> Problem:
     """The lexicon word that best explains ``bump`` (see the module docstring)."""
-    moves = _move_curves(lexicon)
+    table = _entry_curves(lexicon)
     c = response_db(bump.params(), NAMING_GRID_HZ, NAMING_RATE_HZ)
     c = c / max(float(np.linalg.norm(c)), 1e-9)
-    similarity = moves.curves @ c
-    similarity = np.where(moves.signs == np.sign(bump.gain_db), similarity, -np.inf)
-    bonus = np.array([PROBLEM_BONUS if e.kind == "problem" else 0.0 for e in moves.entries])
-    best = int(np.argmax(similarity + bonus))
-    entry = moves.entries[best]
+    similarity = table.curves @ c
+    bonus = np.array([PROBLEM_BONUS if e.kind == "problem" else 0.0 for e in table.entries])
+    there = (table.low_hz <= bump.freq_hz) & (bump.freq_hz <= table.high_hz)
+    best = int(np.argmax(np.where(there, similarity + bonus, -np.inf) if there.any() else similarity + bonus))
+    entry = table.entries[best]
     sim = float(np.clip(similarity[best], 0.0, 1.0))
-    detect = bump.z**2 / (bump.z**2 + Z_HALF**2)
+    detect = bump.probability if bump.probability is not None else bump.z**2 / (bump.z**2 + Z_HALF**2)
     return Problem(entry.word, bump.freq_hz, bump.gain_db, bump.width_oct, detect * sim, bump.basis,
                    bump.shape, sim, bump.z, entry.definition)
 

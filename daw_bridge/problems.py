@@ -13,8 +13,9 @@ the sign of another's gain, is not taken. Each bell is then refined (centre, gai
 non-linear least squares. A bump is reported from :data:`ENVELOPE_MIN_DB` and
 :data:`ENVELOPE_MIN_Z` times the local robust spread of what is left.
 
-**Against the reference balance** (:func:`find_broad`, basis ``"reference"``): broad tonal balance.
-The third-octave deviation from the reference median (minus what the narrow bells already explain)
+**Against another track** (:func:`find_broad`, basis ``"reference"``; matching a reference track,
+:mod:`daw_bridge.match`; against typical music the analysis uses :mod:`daw_bridge.posterior`).
+The third-octave difference (minus what the narrow bells already explain)
 is decomposed by matching pursuit into bells (1/6-octave centres, widths 0.5-3 octaves) and shelves,
 weighted by the inverse covariance of real music's deviations (:attr:`Reference.covariance_db2`,
 blind to a constant level): a tilt that real tracks often have weighs little, a lone bump much. An
@@ -86,7 +87,8 @@ ATOM_DESIGN_DB = 6.0
 class Bump:
     """A measured departure: ``shape`` peak | low_shelf | high_shelf, centre or corner ``freq_hz``,
     ``gain_db`` (+ = more energy than expected), ``width_oct`` (peaks), ``z`` (size over the natural
-    spread), ``basis`` envelope | reference."""
+    spread), ``basis`` envelope | reference, ``probability`` that it is a problem where a model
+    gives one (:mod:`daw_bridge.posterior`)."""
 
     shape: str
     freq_hz: float
@@ -94,6 +96,7 @@ class Bump:
     width_oct: float | None
     z: float
     basis: str
+    probability: float | None = None
 
     def params(self, gain_db: float | None = None) -> EQParams:
         """This bump as a 5-band EQ (one band used) at ``gain_db`` (default its own gain)."""

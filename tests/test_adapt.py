@@ -240,21 +240,3 @@ def test_suggest_on_real_music_explains_every_band(excerpt):
     assert len(out["bands"]) == sum(1 for i in GAIN_INDEX if getattr(d.params, PARAM_NAMES[i]) != 0.0)
     for b in out["bands"]:
         assert b["text"] in d.explanation
-
-
-def test_a_broad_bump_is_corrected_only_as_far_as_it_is_unusual():
-    """A broad problem is cut by no more than the track lies beyond real music's typical range
-    there; a resonance (narrow) by its measured size."""
-    from daw_bridge.eq import third_octave_centres_hz
-    from daw_bridge.fix import corrective_bands, unusual_db
-    from daw_bridge.naming import Problem
-
-    centres = third_octave_centres_hz()
-    excess = np.where(np.abs(np.log2(centres / 300.0)) <= 0.4, 2.5, 0.0)
-    broad = Problem("muddy", 300.0, 6.0, 1.5, 0.9, "envelope", "peak", 0.9, 6.0)
-    narrow = Problem("cardboard", 1000.0, 6.0, 0.3, 0.9, "envelope", "peak", 0.9, 6.0)
-    assert unusual_db(broad, excess) == pytest.approx(2.5)
-    assert unusual_db(narrow, excess) == 0.0
-    bands = {b.reason: b.gain_db for b in corrective_bands([broad, narrow], 1.0, 12.0, excess)}
-    assert bands["muddy"] == pytest.approx(-2.5) and bands["cardboard"] == pytest.approx(-6.0)
-    assert {b.reason: b.gain_db for b in corrective_bands([broad], 1.0, 12.0)}["muddy"] == pytest.approx(-6.0)

@@ -198,8 +198,10 @@ def test_synthetic_resonance_is_found_within_a_third_octave_and_1_5_db(freq_hz, 
     assert found[0].gain_db == pytest.approx(gain_db, abs=1.5)
     assert found[0].shape == "peak"
     assert found[0].confidence > 0.5
-    # the plain noise has none there
-    assert not [p for p in analyze(pink_noise(10.0, sr), sr).problems if octaves(p.freq_hz, freq_hz) <= 1 / 3]
+    # against its own envelope, the plain noise has none there (against typical music, pink noise has
+    # less bass: that broad difference is the reference basis's to report)
+    plain = analyze(pink_noise(10.0, sr), sr).problems
+    assert not [p for p in plain if p.basis == "envelope" and octaves(p.freq_hz, freq_hz) <= 1 / 3]
 
 
 def test_problems_are_named_by_their_region():

@@ -1,0 +1,143 @@
+"""How much of a track's departure from typical music is a problem: a Bayesian estimate.
+
+A track's third-octave deviation from the reference median ``r`` (dB per band, blind to a constant
+level) is modelled as the track's own character plus, perhaps, a problem:
+
+    r = n + g h_k,    n ~ N(0, C),    g ~ N(0, GAIN_PRIOR_DB^2),
+
+where ``C`` is the covariance of real tracks' deviations (:attr:`daw_bridge.reference.Reference.covariance_db2`:
+tilts are common in real music, a lone bump is not), ``h_k`` the band response per dB of one bell or
+shelf of the broad dictionary (:func:`daw_bridge.problems.broad_atoms`), and "no problem at all" has
+the prior probability :data:`NO_PROBLEM_PRIOR` (the rest shared evenly by the atoms).
+
+For each atom, with ``W = C^-1``, ``a = h' W h`` and ``b = h' W r``, the evidence against "no problem"
+is the Bayes factor ``(1 + s^2 a)^(-1/2) exp(b^2 / (2 (a + 1/s^2)))`` and the posterior mean of its
+gain ``b / (a + 1/s^2)``. The estimate of the problem is the posterior mean of ``g h_k`` over every
+atom and "no problem": the least mean-square-error estimate under this model. A track whose departure
+looks like real music's own variety gets a small estimate, a departure real music rarely has gets
+nearly all of it. Up to :data:`STEPS` problems are estimated one after the other, each on what the
+earlier ones leave.
+
+Each step also gives the most probable atom, reported as a :class:`Bump` (basis ``"reference"``) when
+the probability that there is a problem reaches :data:`REPORT_PROBABILITY`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from daw_bridge.eq import third_octave_centres_hz
+from daw_bridge.problems import BROAD_MIN_DB, BROAD_RANGE_HZ, Bump, broad_atoms
+from daw_bridge.reference import Reference
+
+#: Prior spread of a problem's gain (dB) and prior probability that a track has no problem.
+GAIN_PRIOR_DB = 6.0
+NO_PROBLEM_PRIOR = 0.3
+#: Problems estimated one after the other; probability from which one is reported.
+STEPS = 3
+REPORT_PROBABILITY = 0.7
+#: Variance (dB^2) given to a constant level, so the estimate is blind to it.
+LEVEL_VARIANCE_DB2 = 1e4
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """``problem_db``: the estimated problem per third-octave band (dB, 0 where not measured);
+    ``bumps``: the most probable problem of each step that reached :data:`REPORT_PROBABILITY`;
+    ``probabilities``: the probability of a problem at each step."""
+
+    problem_db: np.ndarray
+    bumps: tuple[Bump, ...]
+    probabilities: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class _Model:
+    sel: np.ndarray  # bands used
+    per_db: np.ndarray  # (atoms, used bands)
+    weight: np.ndarray  # W (used bands, used bands)
+    a: np.ndarray  # h' W h per atom
+
+
+@lru_cache(maxsize=16)
+def _model(reference: Reference, sample_rate_hz: float, valid: bytes) -> _Model:
+    centres = third_octave_centres_hz()
+    atoms = broad_atoms(sample_rate_hz)
+    sel = np.frombuffer(valid, dtype=bool).copy()
+    sel &= (centres >= BROAD_RANGE_HZ[0]) & (centres <= BROAD_RANGE_HZ[1]) & (centres < 0.45 * sample_rate_hz)
+    sel &= np.all(np.isfinite(atoms.per_db), axis=0)
+    m = int(sel.sum())
+    cov = reference.covariance_db2[np.ix_(sel, sel)] + LEVEL_VARIANCE_DB2 * np.ones((m, m)) / m
+    weight = np.linalg.inv(cov)
+    per_db = atoms.per_db[:, sel]
+    a = np.einsum("kb,bc,kc->k", per_db, weight, per_db)
+    return _Model(sel, per_db, weight, a)
+
+
+def estimate_problems(deviation_db: np.ndarray, reference: Reference, sample_rate_hz: float,
+                      steps: int | None = None) -> Estimate:
+    """The estimate of the module docstring for a third-octave ``deviation_db`` (NaN = not measured)."""
+    d = np.asarray(deviation_db, dtype=float)
+    out = np.zeros(d.size)
+    valid = np.isfinite(d)
+    if valid.sum() < 6:
+        return Estimate(out, (), ())
+    model = _model(reference, float(sample_rate_hz), valid.tobytes())
+    if model.sel.sum() < 6:
+        return Estimate(out, (), ())
+    residual = d[model.sel] - np.mean(d[model.sel])
+    n = STEPS if steps is None else steps
+    total = np.zeros(residual.size)
+    for _ in range(n):
+        post, gains, _ = _posterior(model.per_db, model.weight, model.a, residual)
+        step = (post[1:] * gains) @ model.per_db
+        total += step
+        residual = residual - step
+    out[model.sel] = total
+    bumps, probabilities = _distinct_problems(model, reference, d[model.sel] - np.mean(d[model.sel]),
+                                              float(sample_rate_hz), n)
+    return Estimate(out, bumps, probabilities)
+
+
+def _posterior(per_db: np.ndarray, weight: np.ndarray, a: np.ndarray, r: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(posterior of [no problem, atom 1, ...], posterior mean gain per atom, log Bayes factor per atom)."""
+    prior_precision = 1.0 / GAIN_PRIOR_DB**2
+    b = per_db @ (weight @ r)
+    gains = b / (a + prior_precision)
+    log_bf = -0.5 * np.log1p(a / prior_precision) + 0.5 * b * gains
+    logs = np.concatenate([[np.log(NO_PROBLEM_PRIOR)], np.log((1.0 - NO_PROBLEM_PRIOR) / a.size) + log_bf])
+    post = np.exp(logs - logs.max())
+    return post / post.sum(), gains, log_bf
+
+
+def _distinct_problems(model: _Model, reference: Reference, r: np.ndarray, sample_rate_hz: float,
+                       steps: int) -> tuple[tuple[Bump, ...], tuple[float, ...]]:
+    """The most probable problems one by one: each step asks whether one more atom explains ``r``
+    given the ones already taken (their gains unknown: their variance is added to the natural one),
+    so an atom already taken, or one much like it, brings no new evidence and is not taken twice."""
+    atoms = broad_atoms(sample_rate_hz)
+    cov = np.linalg.inv(model.weight)
+    taken: list[int] = []
+    bumps: list[Bump] = []
+    probabilities: list[float] = []
+    for _ in range(steps):
+        extra = model.per_db[taken].T @ model.per_db[taken] * GAIN_PRIOR_DB**2 if taken else 0.0
+        weight = np.linalg.inv(cov + extra)
+        a = np.einsum("kb,bc,kc->k", model.per_db, weight, model.per_db)
+        post, gains, log_bf = _posterior(model.per_db, weight, a, r)
+        p_problem = float(1.0 - post[0])
+        probabilities.append(p_problem)
+        k = int(np.argmax(log_bf))
+        if p_problem < REPORT_PROBABILITY or k in taken:
+            break
+        taken.append(k)
+        if abs(gains[k]) >= BROAD_MIN_DB:
+            w = atoms.widths_oct[k]
+            bumps.append(Bump(atoms.shapes[k], float(atoms.freqs_hz[k]), float(gains[k]),
+                              None if np.isnan(w) else float(w), float(abs(gains[k]) * np.sqrt(a[k])),
+                              "reference", p_problem))
+    return tuple(bumps), tuple(probabilities)
