@@ -30,7 +30,8 @@ optimal linear estimate of the damage from the third-octave deviation (:func:`wi
 applied as an exact curve (not five bands), to show how much any band-level method can recover
 when real music varies as much as it does.
 
-Run: ``python -m benchmarks.eval_damage [--seed 1] [--half report] [--tracks N] [--no-matchering]``.
+Run: ``python -m benchmarks.eval_damage [--seed 1] [--half report] [--tracks N] [--no-matchering]
+[--issue-damages]`` (``--issue-damages``: the six damages issue 12 measured with, on every track).
 Matchering (GPL) is imported only here.
 """
 
@@ -49,6 +50,7 @@ from daw_bridge.analysis import analyze, default_lexicon, load_reference
 from daw_bridge.audio import read_audio, write_audio_atomic
 from daw_bridge.eq import EQParams, apply_eq, third_octave_centres_hz
 from daw_bridge.fit import fit_eq
+from daw_bridge.layout import octaves_from_q
 from daw_bridge.spectrum import band_response_db, band_spectrum
 
 EXCERPT_S = 20.0
@@ -71,6 +73,17 @@ def excerpt(path: Path) -> tuple[np.ndarray, int]:
     x, sr = audio.samples.astype(np.float32), audio.sample_rate_hz
     mid, half = x.shape[0] // 2, int(EXCERPT_S * sr / 2)
     return x[max(0, mid - half) : mid + half], sr
+
+
+#: The damages of issue 12's own measurement (bells 1 octave wide unless given: sibilant is Q 2).
+ISSUE_DAMAGES: dict[str, tuple[str, float, float, float | None]] = {
+    "muddy": ("peak", 300.0, 6.0, 1.0),
+    "boomy": ("peak", 110.0, 7.0, 1.0),
+    "harsh": ("peak", 3500.0, 6.0, 1.0),
+    "sibilant": ("peak", 7500.0, 7.0, octaves_from_q(2.0)),
+    "dull": ("high_shelf", 5000.0, -8.0, None),
+    "thin": ("low_shelf", 250.0, -8.0, None),
+}
 
 
 def draw_damages(rng: np.random.Generator, n: int) -> list[tuple[str, float, float, float | None]]:
@@ -168,7 +181,7 @@ def matchering(target: np.ndarray, reference: np.ndarray, sr: int, tmp: Path) ->
     return read_audio(o).samples
 
 
-def run(seed: int, half: str, max_tracks: int | None, with_matchering: bool) -> str:
+def run(seed: int, half: str, max_tracks: int | None, with_matchering: bool, issue_damages: bool = False) -> str:
     ref = load_reference()
     lexicon = default_lexicon()
     held = ref.info["held_out_tracks"]
@@ -203,7 +216,9 @@ def run(seed: int, half: str, max_tracks: int | None, with_matchering: bool) -> 
             add("originals", "eq rms", rms(centred(eq_o, sel)))
             plain_o = band_response_db(plain_move(a_o), sr)
             lvl_o = level(x, sr)
-            for d in draw_damages(rng, DAMAGES_PER_TRACK):
+            drawn = draw_damages(rng, DAMAGES_PER_TRACK)
+            named_damages = list(ISSUE_DAMAGES.items()) if issue_damages else [(d[0], d) for d in drawn]
+            for label, d in named_damages:
                 dmg = damage_params(d)
                 y = apply_eq(x, sr, dmg)
                 dcurve = centred(band_response_db(dmg, sr), sel)
@@ -224,7 +239,7 @@ def run(seed: int, half: str, max_tracks: int | None, with_matchering: bool) -> 
                 add("bound: optimal linear (band levels)", "abs", 1 - rms(dcurve - est_d) / rms(dcurve))
                 add("bound: optimal linear (band levels)", "closer", rms(dcurve - est_d) < rms(dcurve))
                 add("semeq suggest", "named", named(a_d.problems, d, lexicon))
-                add("semeq suggest", "kind", d[0])
+                add("semeq suggest", "kind", label)
                 if with_matchering:
                     for method, reference in (("Matchering, original as reference", x),
                                               ("Matchering, generic reference", generic)):
@@ -233,15 +248,16 @@ def run(seed: int, half: str, max_tracks: int | None, with_matchering: bool) -> 
                         add(method, "abs", 1 - rms(centred(change, sel) + dcurve) / rms(dcurve))
                         add(method, "closer", rms(centred(level(out, sr) - lvl_o, sel)) < before)
             log(f"{ti + 1}/{len(tracks)} {name}")
-    return report(rows, seed, half, len(tracks))
+    return report(rows, seed, half, len(tracks), issue_damages)
 
 
-def report(rows, seed: int, half: str, n_tracks: int) -> str:
+def report(rows, seed: int, half: str, n_tracks: int, issue_damages: bool = False) -> str:
     ours = rows["semeq suggest"]
     n = len(ours["abs"])
     lines = [
         f"# Damage recovery ({utc_now()}; {describe()})",
-        f"seed {seed}, {half} half of the held-out tracks ({n_tracks} tracks), {n} damages, strength 1, "
+        f"seed {seed}, {half} half of the held-out tracks ({n_tracks} tracks), {n} damages "
+        f"({'the six of issue 12 on every track' if issue_damages else 'drawn at random'}), strength 1, "
         f"bands {BANDS_HZ[0]:g} Hz - {BANDS_HZ[1] / 1000:g} kHz",
         "",
         f"{'method':<36} {'undone diff (median)':>21} {'undone abs (median)':>20} {'closer':>8}",
@@ -254,7 +270,7 @@ def report(rows, seed: int, half: str, n_tracks: int) -> str:
     lines.append("")
     lines.append(f"damage named among the reported problems (place, sign and word): {np.mean(ours['named']):.0%}")
     kinds = np.array(ours["kind"])
-    for k in ("peak", "low_shelf", "high_shelf"):
+    for k in dict.fromkeys(kinds):
         m = kinds == k
         if m.any():
             lines.append(f"  {k:<11} n={int(m.sum()):3d}  named {np.mean(np.array(ours['named'])[m]):.0%}  "
@@ -273,9 +289,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--half", choices=("tune", "report"), default="report")
     parser.add_argument("--tracks", type=int, default=None, help="at most this many tracks")
     parser.add_argument("--no-matchering", action="store_true")
+    parser.add_argument("--issue-damages", action="store_true",
+                        help="the six damages of issue 12 on every track instead of random ones")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
-    text = run(args.seed, args.half, args.tracks, not args.no_matchering)
+    text = run(args.seed, args.half, args.tracks, not args.no_matchering, args.issue_damages)
     print(text)
     if args.out:
         args.out.write_text(text + "\n")
