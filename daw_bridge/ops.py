@@ -103,7 +103,7 @@ FIELDS: dict[str, Field] = {
         Field("path", "path", "absolute path of an audio file in a folder the server may read, or of a REAPER track file (.json item list in the home's requests/)", max_chars=MAX_PATH_CHARS),
         Field("output", "path", "absolute path of the audio file to write, inside the server's home", max_chars=MAX_PATH_CHARS),
         Field("intensity", "number", "how much of the words' EQ (negative = the opposite EQ, 0 = flat)", -2.0, 2.0, 1.0),
-        Field("strength", "number", "how far suggest moves toward the reference balance", 0.0, 1.0, 0.5),
+        Field("strength", "number", "how much of what suggest finds it corrects (0: flat, 1: all of the estimate)", 0.0, 1.0, 0.5),
         Field("reference", "path", "suggest: absolute path of a reference track (audio or REAPER track file) to match instead of typical music", max_chars=MAX_PATH_CHARS),
         Field("max_gain_db", "number", "largest boost or cut per band for suggest (dB)", 0.1, 12.0, 6.0),
         Field("current", "eq", "the host EQ's state: the 13 named parameters or a list of 13 numbers; a repeated action builds on it"),
@@ -124,7 +124,7 @@ OPS: dict[str, Op] = {
         Op("eq", "term", ("text",), ("intensity", "current", "push"), "op_eq", "words -> EQ (no audio)"),
         Op("analyze", "audio", ("path",), (), "op_analyze", "what the analysis hears in the file"),
         Op("adapt", "audio", ("path", "text"), ("intensity", "current", "push"), "op_adapt", "words -> EQ sized to the track"),
-        Op("suggest", "audio", ("path",), ("strength", "max_gain_db", "reference", "push"), "op_suggest", "fix the track's problems, then toward real music (or a reference track)"),
+        Op("suggest", "audio", ("path",), ("strength", "max_gain_db", "reference", "push"), "op_suggest", "fix what is likely a problem in the track (or match a reference track)"),
         Op("render", "audio", ("path", "output", "params"), ("overwrite",), "op_render", "the file through the EQ, loudness-matched and peak-safe"),
     )
 }
