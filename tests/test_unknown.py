@@ -88,14 +88,15 @@ def test_the_committed_table_is_general_and_loads():
     assert "raucous" in table and "tuesday" not in table and "taco" not in table  # times and food are left out
 
 
-# Studio words that are not in the lexicon, with what published references say they mean:
-# - raucous, rasping: "disagreeably harsh or strident" / "harsh, grating" (Merriam-Webster); Stereophile's
-#   "What I Mean" puts hardness, shrillness and stridency in an elevated 3-8 kHz range
-#   (https://www.stereophile.com/content/what-i-mean-review-terminology).
-# - booming: "resonant and deep" (Merriam-Webster); Stereophile's glossary: boomy is an exaggerated
-#   midbass (http://www.stereophile.com/content/sounds-audio-glossary-glossary-b-c), and
-#   http://www.grahambrock.com/audio-terms.html: excessive bass around 125 Hz.
-# - glaring: Stereophile's "brightness" (elevated 3-8 kHz).
+# Studio words that are not in the lexicon (chosen from these published pages, not from the table's output),
+# with the region the pages give the quality they name:
+# - raucous: listed with shrill and boomy among the plain review words in Stereophile's "What I Mean"
+#   (https://www.stereophile.com/content/what-i-mean-review-terminology), which puts brightness, hardness,
+#   shrillness and stridency in an elevated 3-8 kHz; rasping and glaring (glare) name the same harsh, hard
+#   brightness there.
+# - booming: Stereophile's glossary, boomy = an exaggerated midbass
+#   (http://www.stereophile.com/content/sounds-audio-glossary-glossary-b-c); grahambrock.com/audio-terms.html:
+#   excessive bass around 125 Hz.
 GLOSSARY_WORDS = [("raucous", 2500, 8000, +1), ("rasping", 2000, 8000, +1), ("booming", 40, 300, +1),
                   ("glaring", 3000, 8000, +1)]
 
