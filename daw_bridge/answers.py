@@ -29,7 +29,8 @@ def error_answer(rid: Any, op: Any, code: str, message: str, **extra: Any) -> An
 
 
 def _terms_json(terms) -> list[dict]:
-    """Term uses (objects with term, weight, source, similarity, matched, or such dicts) as JSON."""
+    """Term uses (objects with term, weight, source, similarity, matched, or such dicts) as JSON; kind,
+    definition, route and via are added when set."""
     out = []
     for t in terms:
         get = t.get if isinstance(t, Mapping) else lambda name, t=t: getattr(t, name, None)
@@ -41,7 +42,8 @@ def _terms_json(terms) -> list[dict]:
                 "source": get("source"),
                 "similarity": None if similarity is None else round(float(similarity), 4),
                 "matched": get("matched"),
-                **{k: get(k) for k in ("kind", "definition") if get(k)},  # what the word is (lexicon or crowd)
+                # what the word is (lexicon or crowd) and, for an unknown word, how it was reached
+                **{k: get(k) for k in ("kind", "definition", "route", "via") if get(k)},
             }
         )
     return out

@@ -33,6 +33,7 @@ def test_the_wheel_holds_the_model_files_and_the_reaper_scripts_and_no_torch(tmp
     assert not any(n.endswith(".pt") for n in names)  # torch weights are for training only
     lexicon = sorted(p.name for p in (ROOT / "models" / "lexicon").glob("*.toml")) if (ROOT / "models" / "lexicon").is_dir() else []
     assert all(f"models/lexicon/{name}" in shipped for name in lexicon)
+    assert {"models/wordnet/relations.txt.gz", "models/wordnet/LICENSE"} <= shipped  # unknown words, and its licence
     required = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:") and "extra ==" not in line]
     assert required and not any("torch" in line for line in required)
 

@@ -104,11 +104,14 @@ def print_answer(answer: dict, as_json: bool) -> None:
     if answer.get("terms"):
         used = ", ".join(
             f"{t['term']} x{t['weight']:.2f}" + (f" [{t['kind']}]" if t.get("kind") else "")
-            + ("" if t.get("similarity") is None else f" (similar {t['similarity']:.2f})")
+            + ("" if t.get("similarity") is None else
+               f" ({'similar' if t.get('route') in (None, '', 'gloss', 'embedding') else 'evidence'} "
+               f"{t['similarity']:.2f})")
             for t in answer["terms"]
         )
         lines.append(f"'{answer.get('text')}' -> {used}, intensity {answer.get('intensity')}")
-        lines += [f"  {t['term']}: {t['definition']}" for t in answer["terms"]
+        lines += [f"  '{t['matched']}' read as {t['via']}. {t['term']}: {t['definition']}"
+                  if t.get("via") else f"  {t['term']}: {t['definition']}" for t in answer["terms"]
                   if t.get("similarity") is not None and t.get("definition")]
     if answer.get("blend"):
         lines.append("blend: " + ", ".join(f"{b['term']} {100 * b['weight']:.0f}%" for b in answer["blend"]))

@@ -35,8 +35,9 @@ def add_parser(subparsers) -> None:
                        help=f"OSC surface of {host.name} for push (default {host.default_osc})")
     p.add_argument("--no-watch", action="store_true", help="do not watch HOME/inbox (OSC only)")
     p.add_argument("--preload-embeddings", action="store_true",
-                   help="load the sentence-embedding model for unknown words at start (about 80 MB more memory); "
-                   "by default it loads on the first unknown word, which then takes about a second")
+                   help="load the WordNet table and the sentence-embedding model for unknown words at start "
+                   "(about 80 MB more memory); by default they load on the first unknown word, which then takes "
+                   "about a second")
     p.set_defaults(func=run)
 
 

@@ -31,11 +31,12 @@ import numpy as np
 
 from daw_bridge.eq import GAIN_INDEX, GAIN_RANGE_DB, EQError, EQParams
 from daw_bridge.errors import SemeqError
+from daw_bridge.semantic import embeddings, unknown, wordnet
 from daw_bridge.semantic.entries import vocabulary_entries
 from daw_bridge.semantic.lexicon import normalise as lexicon_key
 from daw_bridge.semantic.parse import COMPARATIVE, Mention, parse
 from daw_bridge.semantic.runtime import ARRAYS_FILE, NumpyNet
-from daw_bridge.semantic.words import NEEDS_AUDIO, NOT_SOUND, comparative_readings
+from daw_bridge.semantic.words import NEEDS_AUDIO, NOT_SOUND
 
 WEIGHTS_FILE = "semantic.pt"
 VOCABULARY_FILE = "vocabulary.json"
@@ -93,7 +94,11 @@ class TermUse:
     "less" = negative); ``source``: the sources that shaped it ("lexicon+safe", "audealize", ...);
     ``similarity``: cosine similarity when the typed word was unknown and mapped by sentence
     embedding, else None; ``matched``: the words of the request it came from; ``kind``: problem,
-    quality, no-change or crowd; ``definition``: the lexicon entry's definition ("" for crowd words).
+    quality, no-change or crowd; ``definition``: the lexicon entry's definition ("" for crowd words);
+    for an unknown word, ``route`` (synonym | similar | derived | antonym | indirect antonym | gloss |
+    embedding: :mod:`daw_bridge.semantic.unknown`) and ``via`` (how, e.g. "opposite of dull (WordNet
+    antonym 'dull', evidence 1.00)"); an antonym's weight is negated (the opposite move), and
+    ``similarity`` then holds the relation evidence.
     """
 
     term: str
@@ -103,9 +108,12 @@ class TermUse:
     matched: str
     kind: str = "crowd"
     definition: str = ""
+    route: str = ""
+    via: str = ""
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The fields as a dictionary; ``route`` and ``via`` only for an unknown word."""
+        return {k: v for k, v in asdict(self).items() if v or k not in ("route", "via")}
 
 
 @dataclass(frozen=True, eq=False)
@@ -160,6 +168,8 @@ class SemanticModel:
         #: Recent texts read into mentions (immutable; an unreadable text raises and is not kept).
         self._parsed = functools.lru_cache(maxsize=DECODED_CACHE_SIZE)(lambda text: tuple(parse(text, self._known)))
         self._embeddings: object = False  # False = not looked up yet; None = extra not installed
+        self._names: dict[str, str] = {}
+        self._names_for: dict | None = None  # the alias map ``_names`` was built from
 
     # --- loading ----------------------------------------------------------------------------------
     @classmethod
@@ -317,39 +327,38 @@ class SemanticModel:
             close = self._spelling_suggestions(mention.word)
             raise UnknownTermError(f"{mention.word!r} is not a studio word: it {NOT_SOUND[mention.base]}. Say how it "
                                    "should sound, e.g. 'warmer' or 'less harsh'", mention.word, close or ["warm", "bright"])
-        table = self._embedding_table()
-        if table is None:
+        found, close, score = unknown.resolve_unknown(mention.base, self._lexicon_names(), self._relations(),
+                                                      self._embedding_table())
+        if found is None:
+            close = _unique(close + self._spelling_suggestions(mention.word))[:6]
+            if self._embedding_table() is None:
+                raise UnknownTermError(
+                    f"unknown word {mention.word!r}; the sentence-embedding extra that maps new words to known "
+                    "ones is not installed (pip install 'semantic-eq-bridge[embeddings]'). Close known words: "
+                    + _join(close), mention.word, close)
             raise UnknownTermError(
-                f"unknown word {mention.word!r}; the sentence-embedding extra that maps new words to known "
-                "ones is not installed (pip install 'semantic-eq-bridge[embeddings]'). Close known words: "
-                + _join(self._spelling_suggestions(mention.word)),
-                mention.word, self._spelling_suggestions(mention.word),
-            )
-        from daw_bridge.semantic import embeddings
+                f"unknown word {mention.word!r}: no studio word is close enough in meaning (best embedding "
+                f"similarity {math.floor(score * 1000) / 1000:.3f} < {embeddings.THRESHOLD:g}, and no related word "
+                "in WordNet names one). Close known words: " + _join(close), mention.word, close)
+        entry = self._entry[found.term]
+        weight = mention.weight * (COMPARATIVE if found.comparative and not mention.comparative else 1.0)
+        return TermUse(found.term, round(-weight if found.opposite else weight, 6), entry.source, found.score,
+                       mention.matched, entry.kind, entry.definition, found.route, found.describe())
 
-        # The word as typed, and the bases it could be the comparative of ("cozier" -> cozy).
-        readings = [(mention.base, False)] + [(b, True) for b in comparative_readings(mention.base)]
-        tried = [(embeddings.nearest(base, table, k=5), comparative) for base, comparative in readings]
-        best, comparative = max(tried, key=lambda t: t[0][0].score)
-        match = best[0]
-        if match.score < embeddings.THRESHOLD:
-            close = _unique([m.term for m in best] + self._spelling_suggestions(mention.word))[:6]
-            raise UnknownTermError(
-                f"unknown word {mention.word!r}: no studio word is close enough in meaning (best "
-                f"{match.term!r}, similarity {math.floor(match.score * 1000) / 1000:.3f} < {embeddings.THRESHOLD:g}). "
-                "Close known words: " + _join(close),
-                mention.word, close,
-            )
-        entry = self._entry[match.term]
-        weight = mention.weight * (COMPARATIVE if comparative and not mention.comparative else 1.0)
-        return TermUse(match.term, round(weight, 6), entry.source, round(match.score, 4), mention.matched,
-                       entry.kind, entry.definition)
+    def _lexicon_names(self) -> dict[str, str]:
+        """Lexicon names -> entry (for unknown words), rebuilt when the alias map is replaced."""
+        if self._names_for is not self._alias:
+            kinds = {e.term: e.kind for e in self.vocabulary}
+            self._names, self._names_for = unknown.lexicon_names(self._alias, kinds), self._alias
+        return self._names
+
+    def _relations(self):
+        """WordNet's relations table (:mod:`wordnet`) beside the model, or None if it is not there."""
+        return wordnet.load(wordnet.relations_path(self.path) if self.path is not None else None)
 
     def _embedding_table(self):
         """The lexicon's precomputed embeddings (:class:`embeddings.Table`), or None without the extra."""
         if self._embeddings is False:
-            from daw_bridge.semantic import embeddings
-
             table = None
             if embeddings.available():
                 table = embeddings.load_table(self.path) if self.path is not None else None

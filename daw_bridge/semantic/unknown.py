@@ -1,0 +1,184 @@
+"""Unknown words through meaning: general English relations, embeddings, then glosses.
+
+A word that is no vocabulary word is answered by a studio-lexicon entry (never by a crowd-only
+word: those have no definition to check against); ``names`` (lexicon name -> entry term) are taken
+from the *current* lexicon at call time, so a word left out of the lexicon is answered only by the
+entries that remain. The routes:
+
+1. **Relations** (:mod:`daw_bridge.semantic.wordnet`): the words WordNet relates to the typed word
+   (or to the base it is a comparative of, "muddier" -> muddy, or derived from, "boomy" -> boom).
+   Each one that is a lexicon name is evidence for its entry: a synonym, similar or derived word
+   for the *same* move, an antonym for the *opposite* move ("opposite of dull"). An entry's evidence
+   is its heaviest hit (:data:`~daw_bridge.semantic.wordnet.ROUTE_WEIGHTS` x sense weight; ties: the
+   sum over hits); the heaviest entry is the relation answer if its evidence is at least
+   :data:`MIN_EVIDENCE`. A compound WordNet does not know ("upper treble") goes by its head word.
+2. **Embedding**: the word itself against the lexicon's names and definitions
+   (:func:`daw_bridge.semantic.embeddings.nearest`), from
+   :data:`~daw_bridge.semantic.embeddings.THRESHOLD`.
+3. **Gloss**: the definitions WordNet gives the word's heaviest senses, embedded with MiniLM,
+   against the lexicon's definitions, from :data:`GLOSS_THRESHOLD`.
+
+Order: a relation answer with evidence of at least :data:`STRONG_EVIDENCE` (the first sense's
+synonym or antonym, or any relation in a sense about sound) answers first; then the embedding (but
+when WordNet names the embedding's entry as an antonym of the word, the answer is its opposite:
+embeddings place antonyms together, "light" next to "dark"); then
+a weaker relation answer; then the gloss. Otherwise the word is refused with close suggestions. A
+word WordNet's table does not hold (nonsense, or a word naming a thing, a being, a place or a time:
+the table leaves those senses out) can only pass the embedding route.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from daw_bridge.semantic import embeddings, wordnet
+from daw_bridge.semantic.lexicon import normalise
+from daw_bridge.semantic.words import NOT_SOUND, comparative_readings, resolve
+
+#: Smallest relation evidence that answers a word (a synonym in a word's 3rd sense: 0.33).
+MIN_EVIDENCE = 0.3
+#: Relation evidence that answers before the embedding route (a synonym or antonym in a word's first
+#: sense, or a related word in a sense about sound).
+STRONG_EVIDENCE = 1.0
+#: Smallest cosine similarity of a sense's gloss to a lexicon definition that answers a word.
+GLOSS_THRESHOLD = 0.5
+#: Glosses embedded per word (heaviest senses).
+GLOSS_SENSES = 3
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """How an unknown word was answered: ``term`` (lexicon entry), ``route`` (synonym | similar |
+    derived | antonym | indirect antonym | gloss | embedding), ``via`` (the related word, the gloss,
+    or the closest name), ``opposite`` (the answer is the entry's opposite move), ``score``
+    (relation evidence or cosine similarity), ``comparative`` (the typed word was a comparative),
+    ``antonym``: the WordNet antonym that turned an embedding answer into its opposite."""
+
+    term: str
+    route: str
+    via: str
+    opposite: bool
+    score: float
+    comparative: bool = False
+    antonym: str = ""
+
+    def describe(self) -> str:
+        """E.g. "opposite of dull (WordNet antonym 'dull', evidence 1.00)"."""
+        what = f"opposite of {self.term}" if self.opposite else self.term
+        if self.route == "gloss":
+            return f"{what} (WordNet definition '{self.via}', similarity {self.score:.2f})"
+        if self.route == "embedding":
+            return f"{what} (closest in meaning, via '{self.via}', similarity {self.score:.2f}" + \
+                (f"; WordNet antonym '{self.antonym}')" if self.antonym else ")")
+        return f"{what} (WordNet {self.route} '{self.via}', evidence {self.score:.2f})"
+
+
+def lexicon_names(alias: dict[str, str], kinds: dict[str, str]) -> dict[str, str]:
+    """Lexicon names (lookup keys) -> entry term, from a model's ``alias`` map and each term's kind."""
+    return {a: t for a, t in alias.items() if kinds.get(t, "crowd") != "crowd"}
+
+
+def _name_of(word: str, names: dict[str, str]) -> str | None:
+    """The entry ``word`` names (exactly, or folded: "thickness" -> thick), if any."""
+    key = normalise(word)
+    if key in names:
+        return names[key]
+    base, _ = resolve(key, names.keys())
+    return names.get(base)
+
+
+def relation_answers(word: str, names: dict[str, str], table: wordnet.Relations) -> list[Resolution]:
+    """Every entry WordNet relates ``word`` to, as an answer with its evidence (the heaviest hit;
+    ties: the sum over hits), heaviest first; from the first reading of the word that has any."""
+    for lemma, comparative in table.lemmas(word):
+        best: dict[str, tuple[float, float, wordnet.Related]] = {}  # term -> (signed max, sum, hit)
+        for hit in wordnet.related(lemma, table):
+            if hit.word == lemma or hit.word in NOT_SOUND:
+                continue
+            term = _name_of(hit.word, names)
+            if term is None:
+                continue
+            top, total, old = best.get(term, (0.0, 0.0, hit))
+            signed = -hit.weight if hit.opposite else hit.weight
+            if abs(signed) > abs(top):
+                top, old = signed, hit
+            best[term] = (top, total + hit.weight, old)
+        if best:
+            ranked = sorted(best.items(), key=lambda kv: (-abs(kv[1][0]), -kv[1][1]))
+            return [Resolution(term, hit.route, hit.word, top < 0, round(abs(top), 4), comparative)
+                    for term, (top, _, hit) in ranked]
+    return []
+
+
+def by_relations(word: str, names: dict[str, str], table: wordnet.Relations) -> Resolution | None:
+    """Route 1 (module docstring): the entry with the heaviest WordNet evidence, or None."""
+    answers = relation_answers(word, names, table)
+    return answers[0] if answers and answers[0].score >= MIN_EVIDENCE else None
+
+
+def by_gloss(word: str, table: wordnet.Relations, vectors: embeddings.Table) -> Resolution | None:
+    """Route 3 (module docstring): a sense's gloss against the lexicon's definitions, or None."""
+    rows = [i for i, v in enumerate(vectors.via) if v == "definition"]
+    if not rows:
+        return None
+    for lemma, comparative in table.lemmas(word):
+        texts = [g for g, _ in wordnet.glosses(lemma, table, GLOSS_SENSES)]
+        if not texts:
+            continue
+        sims = embeddings.embed(texts) @ vectors.vectors[rows].T  # (glosses, definitions)
+        g, d = np.unravel_index(int(np.argmax(sims)), sims.shape)
+        if sims[g, d] >= GLOSS_THRESHOLD:
+            return Resolution(vectors.terms[rows[d]], "gloss", texts[g], False, round(float(sims[g, d]), 4),
+                              comparative)
+        return None
+    return None
+
+
+def by_embedding(word: str, vectors: embeddings.Table) -> tuple[Resolution | None, list[str], float]:
+    """Route 2: (answer or None, the closest entries, the best score), over the word and the bases it
+    could be the comparative of ("cozier" -> cozy)."""
+    readings = [(word, False)] + [(b, True) for b in comparative_readings(word)]
+    tried = [(embeddings.nearest(base, vectors, k=5), comparative) for base, comparative in readings]
+    best, comparative = max(tried, key=lambda t: t[0][0].score if t[0] else -1.0)
+    if not best:
+        return None, [], 0.0
+    match = best[0]
+    close = [m.term for m in best]
+    if match.score < embeddings.THRESHOLD:
+        return None, close, match.score
+    return Resolution(match.term, "embedding", match.text, False, round(match.score, 4), comparative), close, match.score
+
+
+def _by_relations_or_head(word: str, names: dict[str, str], relations: wordnet.Relations) -> Resolution | None:
+    """Route 1 on the word, or, for a compound WordNet does not know ("upper treble"), on its head word."""
+    found = by_relations(word, names, relations)
+    key = normalise(word)
+    head = key.rsplit(" ", 1)[-1]
+    if found is None and head != key and not relations.lemmas(word):
+        found = Resolution(names[head], "head word", head, False, 1.0) if head in names else \
+            by_relations(head, names, relations)
+    return found
+
+
+def resolve_unknown(word: str, names: dict[str, str], relations: wordnet.Relations | None,
+                    vectors: embeddings.Table | None) -> tuple[Resolution | None, list[str], float]:
+    """Answer ``word`` by the routes (module docstring): (answer or None, close entries, best embedding
+    score). Relation evidence of at least :data:`STRONG_EVIDENCE` answers first; weaker relation
+    evidence only when the word itself is not close enough to any entry in the embedding.
+
+    ``relations`` None: the relation and gloss routes are skipped; ``vectors`` None (no embedding
+    extra): the embedding and gloss routes are skipped. Only entries named in ``names`` can answer.
+    """
+    related = _by_relations_or_head(word, names, relations) if relations is not None else None
+    if related is not None and related.score >= STRONG_EVIDENCE:
+        return related, [related.term], related.score
+    if vectors is None:
+        return (related, [related.term], related.score) if related is not None else (None, [], 0.0)
+    embedded, close, score = by_embedding(word, vectors)
+    if embedded is not None and relations is not None:  # embeddings place antonyms together: WordNet decides
+        opposite = [r for r in relation_answers(word, names, relations) if r.term == embedded.term and r.opposite]
+        embedded = replace(embedded, opposite=True, antonym=opposite[0].via) if opposite else embedded
+    found = embedded or related or (by_gloss(word, relations, vectors) if relations is not None else None)
+    return (found, [found.term], found.score) if found is not None else (None, close, score)

@@ -1,0 +1,143 @@
+"""Unknown words through meaning (:mod:`daw_bridge.semantic.unknown`): the WordNet relation route on a
+small hand-made relation table (synonym -> same move, antonym -> the opposite move, nonsense
+refused), and the committed WordNet table on studio words that are not in the lexicon."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from daw_bridge.eq import log_freq_grid, response_db
+from daw_bridge.semantic import SemanticModel, UnknownTermError
+from daw_bridge.semantic.lexicon import load_lexicon
+from daw_bridge.semantic.unknown import by_relations, resolve_unknown
+from daw_bridge.semantic.wordnet import decode, encode, load, related
+
+GRID = log_freq_grid(200)
+
+# A relation table in WordNet's shape: [pos, lemmas, gloss, [[pointer, target, source word, target word]]].
+SYNSETS = [
+    ["s", ["sunny", "glowing"], "full of light", [["&", 1, 0, 0]]],  # 0: a satellite of 1
+    ["a", ["luminous"], "emitting light", [["!", 2, 1, 1]]],           # 1: head, antonym "gloomy"
+    ["a", ["gloomy"], "without light", [["!", 1, 1, 1]]],              # 2
+    ["a", ["sparkling", "brilliant"], "glittering", []],                  # 3: synonym of a lexicon name
+    ["a", ["wan"], "dim and unclear", [["!", 3, 1, 2]]],             # 4: lexical antonym of "brilliant"
+    ["n", ["tuesday", "tues"], "a day of the week", []],               # 5
+]
+INDEX = {"sunny": [[0, 0]], "glowing": [[0, 0]], "luminous": [[1, 0]], "gloomy": [[2, 0]],
+         "sparkling": [[3, 0]], "brilliant": [[3, 0]], "wan": [[4, 0]], "tuesday": [[5, 0]], "tues": [[5, 0]]}
+TABLE = decode(encode(SYNSETS, INDEX, {"wanner": ["wan"]}))
+NAMES = {"brilliant": "brilliant", "gloomy": "dark"}  # lexicon name -> entry
+
+
+def _means(params, low_hz: float, high_hz: float) -> tuple[float, float]:
+    db = response_db(params, GRID)
+    inside = (GRID >= low_hz) & (GRID <= high_hz)
+    return float(db[inside].mean()), float(db[~inside].mean())
+
+
+def test_related_words_follow_wordnet_pointers():
+    routes = {(r.word, r.route) for r in related("sunny", TABLE)}
+    assert {("glowing", "synonym"), ("luminous", "similar"), ("gloomy", "indirect antonym")} <= routes
+    assert {(r.word, r.route) for r in related("wan", TABLE)} == {("brilliant", "antonym")}
+    assert TABLE.lemmas("wanner") == [("wan", True)]
+
+
+def test_synonym_gives_the_same_move():
+    found = by_relations("sparkling", NAMES, TABLE)
+    assert (found.term, found.route, found.opposite) == ("brilliant", "synonym", False)
+
+
+def test_antonym_gives_the_opposite_move_and_says_so():
+    found = by_relations("wan", NAMES, TABLE)
+    assert (found.term, found.route, found.opposite) == ("brilliant", "antonym", True)
+    assert found.describe().startswith("opposite of brilliant")
+    assert by_relations("wanner", NAMES, TABLE).comparative
+    # a satellite's head has an antonym: "sunny" is opposite to "gloomy" (an entry named dark)
+    sunny = by_relations("sunny", NAMES, TABLE)
+    assert (sunny.term, sunny.opposite, sunny.route) == ("dark", True, "indirect antonym")
+
+
+def test_words_without_a_path_to_a_lexicon_name_are_refused():
+    for word in ("tuesday", "tues", "asdf"):
+        found, _, _ = resolve_unknown(word, NAMES, TABLE, None)
+        assert found is None, word
+    # only the entries of the current lexicon answer: without "brilliant", "sparkling" has no path
+    assert by_relations("sparkling", {"gloomy": "dark"}, TABLE) is None
+
+
+@pytest.fixture(scope="module")
+def model() -> SemanticModel:
+    return SemanticModel.load()
+
+
+def test_the_model_answers_an_antonym_with_the_opposite_eq(model, monkeypatch):
+    monkeypatch.setattr(model, "_relations", lambda: TABLE)
+    answer = model.interpret("make it wan")
+    (use,) = answer.terms
+    assert use.term == "brilliant" and use.route == "antonym" and use.weight == -1.0
+    assert "opposite of brilliant" in use.via and use.definition
+    np.testing.assert_allclose(response_db(answer.params, GRID), -response_db(model.params_for("brilliant"), GRID),
+                               atol=1e-9)
+    assert answer.to_dict()["terms"][0]["route"] == "antonym"
+
+
+def test_the_committed_table_is_general_and_loads():
+    table = load()
+    assert table is not None and len(table) > 50000  # all of WordNet's descriptive vocabulary
+    assert "raucous" in table and "tuesday" not in table and "taco" not in table  # times and food are left out
+
+
+# Studio words that are not in the lexicon (chosen from these published pages, not from the table's output),
+# with the region the pages give the quality they name:
+# - raucous: listed with shrill and boomy among the plain review words in Stereophile's "What I Mean"
+#   (https://www.stereophile.com/content/what-i-mean-review-terminology), which puts brightness, hardness,
+#   shrillness and stridency in an elevated 3-8 kHz; rasping and glaring (glare) name the same harsh, hard
+#   brightness there.
+# - booming: Stereophile's glossary, boomy = an exaggerated midbass
+#   (http://www.stereophile.com/content/sounds-audio-glossary-glossary-b-c); grahambrock.com/audio-terms.html:
+#   excessive bass around 125 Hz.
+GLOSSARY_WORDS = [("raucous", 2500, 8000, +1), ("rasping", 2000, 8000, +1), ("booming", 40, 300, +1),
+                  ("glaring", 3000, 8000, +1)]
+
+
+@pytest.mark.parametrize("word, low_hz, high_hz, direction", GLOSSARY_WORDS)
+def test_studio_words_outside_the_lexicon_land_in_their_region(model, word, low_hz, high_hz, direction):
+    assert load_lexicon().lookup(word) is None
+    answer = model.interpret(word)
+    (use,) = answer.terms
+    assert use.route and use.via and use.kind in ("problem", "quality")
+    inside, outside = _means(answer.params, low_hz, high_hz)
+    assert direction * inside >= 1.0 and direction * inside > direction * outside + 0.5, (word, use.via)
+
+
+@pytest.mark.parametrize("word", ["tuesday", "spreadsheet", "asdf", "democracy", "window"])
+def test_nonsense_and_non_sound_words_stay_refused_with_the_real_table(model, word):
+    with pytest.raises(UnknownTermError) as info:
+        model.interpret(f"more {word}")
+    assert info.value.suggestions
+
+
+def test_the_build_tool_reads_wordnet_files(tmp_path):
+    """tools/build_wordnet.py on a two-synset database in WordNet's file format (wndb(5WN))."""
+    from tools.build_wordnet import build
+
+    (tmp_path / "data.adj").write_text(
+        "  1 This software and database is being provided to you\n"
+        "00000001 00 a 02 loud 0 big_sound 0 001 ! 00000002 a 0101 | characterized by high volume; \"a loud horn\"\n"
+        "00000002 00 a 01 quiet 0 001 ! 00000001 a 0101 | characterized by an absence of noise\n", encoding="latin-1")
+    (tmp_path / "index.adj").write_text("loud a 1 1 ! 1 0 00000001\nbig_sound a 1 0 1 0 00000001\n"
+                                        "quiet a 1 1 ! 1 0 00000002\n", encoding="latin-1")
+    (tmp_path / "data.noun").write_text(
+        "00000003 28 n 01 tuesday 0 000 | the third day of the week\n", encoding="latin-1")  # noun.time: left out
+    (tmp_path / "index.noun").write_text("tuesday n 1 0 1 0 00000003\n", encoding="latin-1")
+    for name in ("adv", "verb"):
+        (tmp_path / f"data.{name}").write_text("", encoding="latin-1")
+        (tmp_path / f"index.{name}").write_text("", encoding="latin-1")
+    (tmp_path / "adj.exc").write_text("louder loud\n", encoding="latin-1")
+    data = build(tmp_path)
+    table = decode(encode(data["synsets"], data["index"], data["exceptions"]))
+    assert table.synset(0)[:3] == ("a", ["loud", "big sound"], "characterized by high volume")
+    assert sorted(data["index"]) == ["big sound", "loud", "quiet"]  # the time noun is not kept
+    assert {(r.word, r.route) for r in related("loud", table)} == {("big sound", "synonym"), ("quiet", "antonym")}
+    assert table.lemmas("louder") == [("loud", True)]
