@@ -18,9 +18,9 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from daw_bridge.eq import (
+    DESIGN_Q_RANGE,
     FREQ_RANGE_HZ,
     GAIN_RANGE_DB,
-    DESIGN_Q_RANGE,
     SHELF_Q,
     Band,
     EQError,
@@ -63,6 +63,18 @@ def _to_vector(x: np.ndarray) -> np.ndarray:
     v[list(FREQ_INDEX)] = 2.0 ** v[list(FREQ_INDEX)]
     v[list(Q_INDEX)] = 2.0 ** v[list(Q_INDEX)]
     return v
+
+
+def _held_indices(hold: EQParams | None) -> list[int]:
+    """Indices of the 13-vector that belong to the bands of ``hold`` with a gain."""
+    if hold is None:
+        return []
+    v = hold.raw_vector()
+    out: list[int] = []
+    for band in BANDS:
+        if v[band.gain_index] != 0.0:
+            out += [band.gain_index, band.freq_index] + ([band.q_index] if band.q_index is not None else [])
+    return out
 
 
 def _starting_points(freqs_hz: np.ndarray, target_db: np.ndarray, sample_rate_hz: float) -> list[np.ndarray]:
@@ -155,14 +167,19 @@ def fit_eq(
     initial: EQParams | None = None,
     weights: np.ndarray | None = None,
     max_gain_db: float | None = None,
+    hold: EQParams | None = None,
+    gain_penalty: float = 0.0,
 ) -> FitResult:
     """Least-squares fit of the 13 EQ parameters to ``target_db`` (dB) at ``freqs_hz`` (Hz).
 
     ``freqs_hz`` should be log-spaced (every point counts equally, so the grid sets how much each
     octave matters). ``weights`` (same length, >= 0) weight the squared error per frequency.
     ``initial`` adds a starting point (e.g. a host's current EQ); ``max_gain_db`` (dB) limits every
-    gain. Returns the best fit over a few deterministic starts, peaks sorted by frequency, and its RMS
-    error in dB (weighted if weights are given).
+    gain. ``hold``: bands whose gain is not 0 in it stay exactly as they are there, the others are
+    fitted around them. ``gain_penalty`` (>= 0): a ridge on the gains (dB^2 of error per dB^2 of gain,
+    per frequency point), so two bands never cancel each other to shave a little error. Returns the
+    best fit over a few deterministic starts, peaks sorted by frequency, and its RMS error in dB
+    (weighted if weights are given; without the penalty).
     """
     freqs = np.asarray(freqs_hz, dtype=float)
     target = np.asarray(target_db, dtype=float)
@@ -185,13 +202,20 @@ def fit_eq(
     if max_gain_db is not None:  # a tighter gain limit (dB) for every band, e.g. auto-suggest's +-6 dB
         lo[list(GAIN_INDEX)] = np.maximum(lo[list(GAIN_INDEX)], -abs(max_gain_db))
         hi[list(GAIN_INDEX)] = np.minimum(hi[list(GAIN_INDEX)], abs(max_gain_db))
+    held = _held_indices(hold)
+    if held:
+        x_hold = _to_internal(hold.raw_vector())  # type: ignore[union-attr]
+        lo[held], hi[held] = x_hold[held] - 1e-9, x_hold[held] + 1e-9
     model = _BandModel(freqs, sample_rate_hz)
 
+    ridge = np.zeros((len(GAIN_INDEX), 13))
+    ridge[np.arange(len(GAIN_INDEX)), list(GAIN_INDEX)] = np.sqrt(max(gain_penalty, 0.0) * freqs.size)
+
     def residual(x: np.ndarray) -> np.ndarray:
-        return sqrt_w * (model.db(x).sum(axis=0) - target)
+        return np.concatenate([sqrt_w * (model.db(x).sum(axis=0) - target), ridge @ x])
 
     def jacobian(x: np.ndarray) -> np.ndarray:
-        return sqrt_w[:, None] * model.jacobian(x, lo, hi)
+        return np.vstack([sqrt_w[:, None] * model.jacobian(x, lo, hi), ridge])
 
     starts = _starting_points(freqs, target, sample_rate_hz)
     if initial is not None:
@@ -199,6 +223,8 @@ def fit_eq(
     best = None
     for x0 in starts:
         x0 = np.clip(x0, lo + 1e-9, hi - 1e-9)
+        if held:
+            x0[held] = x_hold[held]
         result = least_squares(residual, x0, jac=jacobian, bounds=(lo, hi), max_nfev=200)
         if best is None or result.cost < best.cost:
             best = result

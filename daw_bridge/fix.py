@@ -14,11 +14,10 @@
    track's character, the Bayesian estimate of :func:`daw_bridge.posterior.estimate_problems` (a
    departure real music often has is mostly kept, one it rarely has is mostly removed). Matching a
    reference track (``goal="reference"``): all of what is left. Times ``-strength``, it is fitted with
-   the bands still free by a greedy regularised fit over the broad dictionary
-   (:func:`daw_bridge.problems.broad_atoms`): each step adds the atom that removes most of the weighted
-   error, its gain the weighted least-squares one; the move is then shrunk until no band moves more
-   than the target (+ :data:`TOLERANCE_DB`) or against it. Each band is named by the lexicon word for
-   what it removes.
+   the bands still free (least squares on the EQ's exact response, the corrective bands held:
+   :func:`daw_bridge.fit.fit_eq`); the move is then shrunk until no band moves more than ``strength x``
+   the measured departure within half an octave (+ :data:`TOLERANCE_DB`). Each band is named by the lexicon word for what
+   it removes.
 
 Every gain is within +-``max_gain_db``; strength 0 is exactly flat. Each band carries its reason in
 words: "-4.0 dB at 300 Hz: muddy".
@@ -32,9 +31,11 @@ from typing import Any
 import numpy as np
 
 from daw_bridge.eq import EQParams, third_octave_centres_hz
+from daw_bridge.fit import fit_eq
+from daw_bridge.layout import BANDS, octaves_from_q
 from daw_bridge.naming import Problem, hz_text, name_bump
 from daw_bridge.posterior import estimate_problems
-from daw_bridge.problems import Bump, broad_atoms, eq_from_bands
+from daw_bridge.problems import Bump, eq_from_bands
 from daw_bridge.reference import Reference
 from daw_bridge.spectrum import band_response_db
 
@@ -47,8 +48,13 @@ NARROW_OCT = 0.5
 #: percentile of the bumps that real tracks' own envelopes show (13.8 over the reference tracks'
 #: 20-s excerpts; ``python -m benchmarks.eval_damage`` prints the figure for the held-out originals).
 RESONANCE_CORRECT_Z = 14.0
-#: Smallest band gain worth setting (dB) and the tolerance of the "never more than measured" check.
+#: Smallest band gain worth setting (dB): corrective and balance bands (a balance band is a part of
+#: one least-squares fit: leaving a small one out spoils the rest), and the tolerance of the "never
+#: more than measured" check.
 MIN_GAIN_DB = 0.5
+BALANCE_MIN_GAIN_DB = 0.2
+#: Ridge on the balance fit's gains (see :func:`daw_bridge.fit.fit_eq`): no two bands that cancel.
+BALANCE_GAIN_PENALTY = 0.01
 TOLERANCE_DB = 0.5
 #: Bands the balance fit looks at (Hz).
 BALANCE_RANGE_HZ = (30.0, 16500.0)
@@ -115,59 +121,57 @@ def corrective_bands(problems: list[Problem] | tuple[Problem, ...], strength: fl
     return out
 
 
-def balance_bands(target_db: np.ndarray, limit_db: np.ndarray, taken: list[PlannedBand], weights: np.ndarray,
-                  sample_rate_hz: float, max_gain_db: float, lexicon: Any,
-                  goal_text: str = "toward the reference") -> list[PlannedBand]:
-    """Step 2 of :func:`plan_eq`: the free bands fitted to ``target_db`` (dB per third-octave band),
-    no band moving more than ``limit_db`` (>= 0) or against the target's sign; each named by the
-    lexicon word for what it removes."""
+def balance_bands(target_db: np.ndarray, limit_db: np.ndarray, taken: list[PlannedBand], sample_rate_hz: float,
+                  max_gain_db: float, lexicon: Any) -> list[PlannedBand]:
+    """Step 2 of :func:`plan_eq`: the bands ``taken`` leave free, fitted to ``target_db`` (dB per
+    third-octave band, every band weighing the same; least squares on the EQ's exact response,
+    :func:`daw_bridge.fit.fit_eq`, the taken bands held as they are); the move then shrunk until no band moves more than ``limit_db``
+    (>= 0, + :data:`TOLERANCE_DB`). Each band is named by the lexicon word for what it removes."""
     centres = third_octave_centres_hz()
-    free = {"low_shelf": 1, "peak": 3, "high_shelf": 1}
-    for b in taken:
-        free[b.shape] -= 1
-    atoms = broad_atoms(float(sample_rate_hz))
     ok = np.isfinite(target_db) & (centres >= BALANCE_RANGE_HZ[0]) & (centres <= BALANCE_RANGE_HZ[1])
-    ok &= np.all(np.isfinite(atoms.per_db), axis=0)
-    if not np.any(np.abs(target_db[ok]) > MIN_GAIN_DB):
+    ok &= centres < 0.45 * sample_rate_hz
+    if ok.sum() < 6 or not np.any(np.abs(target_db[ok]) > BALANCE_MIN_GAIN_DB):
         return []
-    w = weights[ok] / weights[ok].sum()
-    a, t = atoms.per_db[:, ok], target_db[ok]
-    energy = (a**2) @ w
-    chosen: list[tuple[int, float]] = []
-    residual = t.copy()
-    for _ in range(sum(free.values())):
-        gains = np.clip(((a * w) @ residual) / energy, -max_gain_db, max_gain_db)
-        gain_reduction = 2 * gains * ((a * w) @ residual) - gains**2 * energy
-        usable = np.array([free[s] > 0 for s in atoms.shapes]) & (np.abs(gains) >= MIN_GAIN_DB)
-        if not np.any(usable):
-            break
-        k = int(np.argmax(np.where(usable, gain_reduction, -np.inf)))
-        if gain_reduction[k] <= 0.05 * (residual**2 @ w):
-            break
-        free[atoms.shapes[k]] -= 1
-        chosen.append((k, float(gains[k])))
-        residual = residual - gains[k] * a[k]
-    if not chosen:
-        return []
-    move_db = sum(g * atoms.per_db[k] for k, g in chosen)
-    # never more than the target, never the wrong way: shrink the whole move until it holds
+    held = _params(taken) if taken else None
+    held_db = band_response_db(held, sample_rate_hz)[ok] if held is not None else 0.0
+    fitted = fit_eq(centres[ok], target_db[ok] + held_db, sample_rate_hz=sample_rate_hz,
+                    max_gain_db=max_gain_db, hold=held, gain_penalty=BALANCE_GAIN_PENALTY).params
+    mine = [b for b in _bands_of(fitted) if not any(_same_band(b, t) for t in taken)]
     scale = 1.0
-    for _ in range(20):
-        move = scale * move_db
-        bad = ok & ((np.abs(move) > limit_db + TOLERANCE_DB) | (move * target_db < -TOLERANCE_DB**2 * 4))
-        if not np.any(bad):
+    for _ in range(20):  # never more than the limit, never the wrong way
+        move = band_response_db(eq_from_bands([(s, f, scale * g, w) for s, f, g, w in mine]), sample_rate_hz)[ok]
+        if not np.any(np.abs(move) > limit_db[ok] + TOLERANCE_DB):
             break
         scale *= 0.85
     out = []
-    for k, g in chosen:
-        gain = scale * g
-        if abs(gain) < MIN_GAIN_DB:
+    for shape, freq_hz, gain_db, width_oct in mine:
+        gain = scale * gain_db
+        if abs(gain) < BALANCE_MIN_GAIN_DB:
             continue
-        width = atoms.widths_oct[k]
-        removed = Bump(atoms.shapes[k], float(atoms.freqs_hz[k]), -gain, None if np.isnan(width) else float(width), 3.0, "")
-        reason = name_bump(removed, lexicon).word if lexicon is not None else goal_text
-        out.append(PlannedBand(removed.shape, removed.freq_hz, gain, removed.width_oct, reason, "balance"))
+        removed = Bump(shape, freq_hz, -gain, width_oct, 3.0, "")
+        reason = name_bump(removed, lexicon).word if lexicon is not None else "balance"
+        out.append(PlannedBand(shape, freq_hz, gain, width_oct, reason, "balance"))
     return out
+
+
+def _local_max_abs(values_db: np.ndarray) -> np.ndarray:
+    """Per third-octave band, the largest |value| within half an octave (NaN bands count as 0)."""
+    v = np.abs(np.nan_to_num(np.asarray(values_db, dtype=float)))
+    u = np.log2(third_octave_centres_hz())
+    near = np.abs(u[:, None] - u[None, :]) <= 0.5 + 1e-9
+    return np.max(np.where(near, v[None, :], 0.0), axis=1)
+
+
+def _bands_of(params: EQParams) -> list[tuple[str, float, float, float | None]]:
+    """(shape, freq Hz, gain dB, width octaves or None) of each band of ``params`` with a gain."""
+    v = params.raw_vector()
+    return [(b.kind, float(v[b.freq_index]), float(v[b.gain_index]),
+             None if b.q_index is None else octaves_from_q(float(v[b.q_index])))
+            for b in BANDS if v[b.gain_index] != 0.0]
+
+
+def _same_band(band: tuple[str, float, float, float | None], planned: PlannedBand) -> bool:
+    return band[0] == planned.shape and abs(np.log2(band[1] / planned.freq_hz)) < 1e-6 and abs(band[2] - planned.gain_db) < 1e-6
 
 
 def plan_eq(problems: list[Problem] | tuple[Problem, ...], deviation_db: np.ndarray, reference: Reference,
@@ -187,11 +191,11 @@ def plan_eq(problems: list[Problem] | tuple[Problem, ...], deviation_db: np.ndar
     corrective = band_response_db(_params(bands), sample_rate_hz) if bands else np.zeros(centres.size)
     rest = deviation_db + corrective
     rest = rest - np.nanmedian(rest)
-    if goal == "typical":
-        rest = estimate_problems(rest, reference, sample_rate_hz).problem_db
-    target = -strength * rest
-    bands += balance_bands(target, np.abs(target), bands, reference.weights(), sample_rate_hz, max_gain_db,
-                           lexicon)
+    problem = estimate_problems(rest, reference, sample_rate_hz).problem_db if goal == "typical" else rest
+    # never more than measured: the limit is the departure itself (its largest size within half an
+    # octave), not the (smaller) estimate
+    bands += balance_bands(-strength * problem, strength * _local_max_abs(rest), bands, sample_rate_hz,
+                           max_gain_db, lexicon)
     params = _params(bands) if bands else EQParams.flat()
     change = band_response_db(params, sample_rate_hz) if bands else np.zeros(centres.size)
     return Plan(params, tuple(bands), change)

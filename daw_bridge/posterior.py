@@ -10,16 +10,23 @@ tilts are common in real music, a lone bump is not), ``h_k`` the band response p
 shelf of the broad dictionary (:func:`daw_bridge.problems.broad_atoms`), and "no problem at all" has
 the prior probability :data:`NO_PROBLEM_PRIOR` (the rest shared evenly by the atoms).
 
-For each atom, with ``W = C^-1``, ``a = h' W h`` and ``b = h' W r``, the evidence against "no problem"
-is the Bayes factor ``(1 + s^2 a)^(-1/2) exp(b^2 / (2 (a + 1/s^2)))`` and the posterior mean of its
-gain ``b / (a + 1/s^2)``. The estimate of the problem is the posterior mean of ``g h_k`` over every
-atom and "no problem": the least mean-square-error estimate under this model. A track whose departure
-looks like real music's own variety gets a small estimate, a departure real music rarely has gets
-nearly all of it. Up to :data:`STEPS` problems are estimated one after the other, each on what the
-earlier ones leave.
+**How big the problem is** (:attr:`Estimate.problem_db`, what auto-suggest corrects): the linear
+least-mean-square estimate under this prior, ``P (P + C)^-1 r`` with ``P`` the problem's prior
+covariance, ``(1 - NO_PROBLEM_PRIOR) GAIN_PRIOR_DB^2`` times the mean of ``h_k h_k'`` over the
+dictionary. A departure that real music often has is mostly kept as character, one it rarely has is
+mostly taken as the problem. It needs only the two covariances, so a track that is unusual in a way
+no bell or shelf explains is not forced into one (real music has heavier tails than a Gaussian: on
+the damage benchmark this estimate brings more tracks closer to their original than the exact
+posterior mean of the one-atom model does).
 
-Each step also gives the most probable atom, reported as a :class:`Bump` (basis ``"reference"``) when
-the probability that there is a problem reaches :data:`REPORT_PROBABILITY`.
+**Which problems** (:attr:`Estimate.bumps`, what the analysis names): the one-atom model's posterior,
+one problem at a time. For each atom, with ``W = C^-1``, ``a = h' W h`` and ``b = h' W r``, the Bayes
+factor against "no problem" is ``(1 + s^2 a)^(-1/2) exp(b^2 / (2 (a + 1/s^2)))`` and the posterior
+mean of its gain ``b / (a + 1/s^2)``; the most probable atom is reported as a :class:`Bump` (basis
+``"reference"``) when the probability that there is a problem reaches :data:`REPORT_PROBABILITY`
+(at least its prior: the evidence is for a problem). Then the question is asked again with the taken
+atoms' variance added to the natural one, so an atom already taken, or one much like it, brings no
+new evidence and is not reported twice; up to :data:`STEPS` problems.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from daw_bridge.reference import Reference
 #: Prior spread of a problem's gain (dB) and prior probability that a track has no problem.
 GAIN_PRIOR_DB = 6.0
 NO_PROBLEM_PRIOR = 0.3
-#: Problems estimated one after the other; probability from which one is reported.
+#: Most problems reported, one after the other; probability from which one is reported.
 STEPS = 3
 REPORT_PROBABILITY = 0.7
 #: Variance (dB^2) given to a constant level, so the estimate is blind to it.
@@ -60,6 +67,7 @@ class _Model:
     per_db: np.ndarray  # (atoms, used bands)
     weight: np.ndarray  # W (used bands, used bands)
     a: np.ndarray  # h' W h per atom
+    linear: np.ndarray  # P (P + C)^-1 (used bands, used bands)
 
 
 @lru_cache(maxsize=16)
@@ -74,12 +82,15 @@ def _model(reference: Reference, sample_rate_hz: float, valid: bytes) -> _Model:
     weight = np.linalg.inv(cov)
     per_db = atoms.per_db[:, sel]
     a = np.einsum("kb,bc,kc->k", per_db, weight, per_db)
-    return _Model(sel, per_db, weight, a)
+    problem_cov = (1.0 - NO_PROBLEM_PRIOR) * GAIN_PRIOR_DB**2 * (per_db.T @ per_db) / per_db.shape[0]
+    linear = problem_cov @ np.linalg.inv(problem_cov + cov)
+    return _Model(sel, per_db, weight, a, linear)
 
 
 def estimate_problems(deviation_db: np.ndarray, reference: Reference, sample_rate_hz: float,
                       steps: int | None = None) -> Estimate:
-    """The estimate of the module docstring for a third-octave ``deviation_db`` (NaN = not measured)."""
+    """The estimate of the module docstring for a third-octave ``deviation_db`` (NaN = not measured);
+    ``steps``: most problems reported (default :data:`STEPS`)."""
     d = np.asarray(deviation_db, dtype=float)
     out = np.zeros(d.size)
     valid = np.isfinite(d)
@@ -88,17 +99,9 @@ def estimate_problems(deviation_db: np.ndarray, reference: Reference, sample_rat
     model = _model(reference, float(sample_rate_hz), valid.tobytes())
     if model.sel.sum() < 6:
         return Estimate(out, (), ())
-    residual = d[model.sel] - np.mean(d[model.sel])
-    n = STEPS if steps is None else steps
-    total = np.zeros(residual.size)
-    for _ in range(n):
-        post, gains, _ = _posterior(model.per_db, model.weight, model.a, residual)
-        step = (post[1:] * gains) @ model.per_db
-        total += step
-        residual = residual - step
-    out[model.sel] = total
-    bumps, probabilities = _distinct_problems(model, reference, d[model.sel] - np.mean(d[model.sel]),
-                                              float(sample_rate_hz), n)
+    r = d[model.sel] - np.mean(d[model.sel])
+    out[model.sel] = model.linear @ r
+    bumps, probabilities = _distinct_problems(model, r, float(sample_rate_hz), STEPS if steps is None else steps)
     return Estimate(out, bumps, probabilities)
 
 
@@ -114,7 +117,7 @@ def _posterior(per_db: np.ndarray, weight: np.ndarray, a: np.ndarray, r: np.ndar
     return post / post.sum(), gains, log_bf
 
 
-def _distinct_problems(model: _Model, reference: Reference, r: np.ndarray, sample_rate_hz: float,
+def _distinct_problems(model: _Model, r: np.ndarray, sample_rate_hz: float,
                        steps: int) -> tuple[tuple[Bump, ...], tuple[float, ...]]:
     """The most probable problems one by one: each step asks whether one more atom explains ``r``
     given the ones already taken (their gains unknown: their variance is added to the natural one),

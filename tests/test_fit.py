@@ -82,3 +82,28 @@ def test_fit_cascade_builds_one_eq_on_another():
     # building on a flat EQ changes nothing
     alone = fit_cascade(EQParams.flat(), second)
     assert np.max(np.abs(response_db(alone.params, freqs) - response_db(second, freqs))) < 0.1
+
+
+def test_held_bands_stay_exactly_and_the_others_fit_around_them():
+    sr = 48000.0
+    freqs = log_freq_grid(64, 30.0, 16000.0)
+    held = EQParams(0.0, 100.0, -5.0, 400.0, 3.0, 0.0, 1000.0, 0.71, 0.0, 4000.0, 0.71, 0.0, 8000.0)
+    wanted = EQParams(3.0, 120.0, -5.0, 400.0, 3.0, 0.0, 1000.0, 0.71, 4.0, 5000.0, 1.0, 0.0, 8000.0)
+    fit = fit_eq(freqs, response_db(wanted, freqs, sr), sr, hold=held).params
+    v = fit.raw_vector()
+    peak_at_400 = [i for i in (2, 5, 8) if abs(v[i + 1] - 400.0) < 1e-6]
+    assert peak_at_400 and v[peak_at_400[0]] == pytest.approx(-5.0, abs=1e-6) and v[peak_at_400[0] + 2] == pytest.approx(3.0, abs=1e-6)
+    assert np.max(np.abs(response_db(fit, freqs, sr) - response_db(wanted, freqs, sr))) < 0.3
+
+
+def test_a_gain_penalty_keeps_bands_from_cancelling():
+    """A target two bands could only shave by fighting each other: with the ridge, no opposite pair."""
+    sr = 48000.0
+    freqs = log_freq_grid(64, 30.0, 16000.0)
+    rng = np.random.default_rng(0)
+    target = rng.normal(0.0, 0.3, freqs.size)  # nothing but a little noise
+    plain = fit_eq(freqs, target, sr).params
+    ridged = fit_eq(freqs, target, sr, gain_penalty=0.05).params
+    gains = lambda p: np.abs(p.raw_vector()[[0, 2, 5, 8, 11]])  # noqa: E731
+    assert gains(ridged).sum() < gains(plain).sum()
+    assert gains(ridged).max() < 0.5
