@@ -184,6 +184,11 @@ def report(res: dict, out: Report) -> None:
       f"(refused as unknown: {lo['refused']})")
     p("   by route (landed/answered): " + ", ".join(f"{route} {a}/{n}" for route, (a, n) in
                                                   sorted(lo["routes"].items(), key=lambda kv: -kv[1][1])))
+    if lo.get("proxy"):
+        n, median, worst = lo["proxy"]
+        p(f"   (crowd route: a held-out headword a crowd source knows is a crowd-only word without its entry, answered "
+          f"with its crowd EQ; stand-in = fit of its mean crowd curve, within {median:.2f} dB RMS (median; worst "
+          f"{worst:.2f}) of the shipped network's answer for its {n} crowd words)")
     for word, used, sim, ok, route, via in lo["rows"]:
         if not ok:
             p(f"     miss: {word:<14} -> " + (via or "refused"))

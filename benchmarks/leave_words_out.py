@@ -8,7 +8,8 @@ headword is answered the way the product would answer it without that entry:
   holds it as a crowd-only word (:func:`daw_bridge.semantic.vocabulary.build` on the fold's
   lexicon: precedence 4), and `semeq eq WORD` answers with its crowd EQ. The network is not
   retrained per fold: the crowd EQ is the 13-parameter fit (:func:`daw_bridge.fit.fit_eq`) of the
-  word's weighted mean target curve, which is what the network's decoder is trained to reproduce.
+  word's weighted mean target curve, which is what the network's decoder is trained to reproduce
+  (:func:`crowd_proxy_rms_db` measures the stand-in against the shipped network's crowd words).
 * **unknown-word routes** otherwise (:func:`daw_bridge.semantic.unknown.resolve_unknown`): WordNet
   relations mapped onto the kept entries' names at run time, glosses and embeddings against the
   kept entries' definitions; the answer is another entry's EQ from the shipped model, never the
@@ -78,6 +79,26 @@ def crowd_eqs(data: Path, held: set[str], cache_dir: Path) -> dict[str, tuple[EQ
     return out
 
 
+def crowd_proxy_rms_db(model: SemanticModel, data: Path) -> tuple[int, float, float]:
+    """How well the crowd route's stand-in (fit of the weighted mean target curve) matches what the
+    shipped network answers for its own crowd-only words: (words, median, worst RMS dB on the fit grid)."""
+    from daw_bridge.fit import fit_eq
+    from daw_bridge.semantic import sources, vocabulary
+    from daw_bridge.semantic.data import FIT_GRID_HZ, SAMPLE_RATE_HZ
+    from daw_bridge.semantic.sources import lexicon as lexicon_source
+
+    lexicon = lexicon_source.load()
+    known = {n for e in lexicon.entries for n in e.names}
+    words, _ = vocabulary.build(sources.crowd_examples(data, models_dir(), known=known), lexicon)
+    rms = []
+    for w in (w for w in words if w.kind == "crowd" and w.term in model.terms):
+        weights = np.array([e.weight for e in w.targets])
+        curve = weights @ np.array([e.response_db for e in w.targets]) / weights.sum()
+        proxy = response_db(fit_eq(FIT_GRID_HZ, curve, SAMPLE_RATE_HZ).params, FIT_GRID_HZ)
+        rms.append(float(np.sqrt(np.mean((proxy - response_db(model.word_params(w.term), FIT_GRID_HZ)) ** 2))))
+    return len(rms), float(np.median(rms)), float(np.max(rms))
+
+
 def leave_words_out(model: SemanticModel, data: Path | None, log) -> dict:
     """Section 1 (module docstring): rows (word, answer, score, landed, route, via), counts per route.
     ``data`` None: the crowd route is skipped (every word goes through the unknown-word routes)."""
@@ -112,4 +133,5 @@ def leave_words_out(model: SemanticModel, data: Path | None, log) -> dict:
         routes[r[4]][0] += r[3]
         routes[r[4]][1] += 1
     return {"rows": rows, "n": len(rows), "landed": sum(r[3] for r in rows),
-            "refused": sum(r[1] is None for r in rows), "routes": dict(routes)}
+            "refused": sum(r[1] is None for r in rows), "routes": dict(routes),
+            "proxy": crowd_proxy_rms_db(model, data) if data is not None else None}
