@@ -38,3 +38,24 @@ def test_held_out_headwords_a_crowd_source_knows_become_crowd_words(tmp_path):
     assert lands(found["harsh"][0], (2000.0, 5000.0), +1)
     # kept entries are lexicon words, not crowd words
     assert crowd_eqs(data, set(), tmp_path / "cache") == {}
+
+
+def test_the_crowd_curve_chooses_the_candidate_it_correlates_with():
+    from benchmarks.eval_unknown_alternatives import crowd_choice
+
+    low_bump, high_bump = _peak(6.0, 200.0), _peak(6.0, 5000.0)
+    item = {"crowd": _peak(4.0, 5000.0, 0.8), "crowd_lands": False,
+            "rows": [("boomy", False, {}, False, low_bump, (100.0, 300.0)),
+                     ("bright", False, {}, True, high_bump, (3000.0, 8000.0))]}
+    assert crowd_choice(item, threshold=0.5)  # the high candidate matches the crowd's high bump and lands
+    assert not crowd_choice(item, threshold=1.1)  # no candidate reaches the threshold: the crowd EQ answers
+
+
+def test_candidate_evidence_as_numbers():
+    from benchmarks.eval_unknown_alternatives import ROUTES, features
+
+    synonym = features({"rel": 1.0, "route": "synonym", "emb": 0.5}, best_emb=0.6, best_gloss=-1.0)
+    assert len(synonym) == 2 + len(ROUTES) + 2 + 3 + 3
+    assert synonym[:3] == [1.0, 1.0, 1.0] and abs(synonym[-4] - (0.5 - 0.6)) < 1e-12
+    nothing = features({}, best_emb=0.6, best_gloss=0.6)
+    assert nothing[0] == 0.0 and nothing[-1] == -0.3 and nothing[-4] == -0.3
