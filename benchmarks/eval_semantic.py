@@ -1,14 +1,10 @@
 """Evaluate the studio vocabulary (issue 11) and print every figure; optionally write the model card.
 
-1. Leave-words-out on the lexicon: the problem and quality entries are dealt into 5 folds (seed 0);
-   each fold (20 % of the entries) is held out with all its names (headword, synonyms, forms) and
-   its definition: they leave the word table and the embedding table, and each held-out headword
-   is answered through the unknown-word route by the remaining entries (WordNet relations mapped
-   onto the kept entries' names at run time, then glosses and embeddings against the kept entries'
-   definitions: :mod:`daw_bridge.semantic.unknown`; the WordNet table is general and the same in
-   every fold), reported per route with the refusals and every miss. A held-out word *lands*
-   when the answer moves energy in its documented region and direction (:func:`lands`). The
-   shipped network is used as it is: the answer is the EQ of another entry, never the held-out one.
+1. Leave-words-out on the lexicon (:mod:`benchmarks.leave_words_out`): 20 % of the problem and
+   quality entries at a time are held out with all their names and definitions, and each held-out
+   headword is answered as the product would without its entry: as a crowd-only word if a crowd
+   source knows it, otherwise through the unknown-word routes by the remaining entries; reported
+   per route with the refusals and every miss.
 2. Every lexicon name (headword, synonym, form) of a problem or quality entry, answered by the shipped
    model, against its own entry: region and direction (:func:`lands`), and size (the model's
    strongest dB in the region over the target's); and how closely the network's decoded latent
@@ -39,63 +35,14 @@ import numpy as np
 
 from benchmarks.machine import Report, describe, utc_now
 from daw_bridge.eq import response_db, third_octave_centres_hz
-from daw_bridge.semantic.model import SemanticModel, UnknownTermError, models_dir
-from daw_bridge.semantic.parse import Mention
+from benchmarks.leave_words_out import FOLDS, GRID_HZ, SEED, lands, leave_words_out, studio
+from daw_bridge.semantic.model import SemanticModel, models_dir
 
 BANDS_HZ = third_octave_centres_hz()
-GRID_HZ = np.geomspace(20.0, 20000.0, 200)
-FOLDS = 5
-SEED = 0
 #: Words that describe no sound, or nothing at all: each must be refused.
 NONSENSE = ("the", "tuesday", "asdf", "xqzt", "taco", "cow", "dog", "apple", "ralph", "hello", "spreadsheet",
             "banana", "democracy", "monday")
 LOGISTIC_BASELINE = 0.865
-
-
-def lands(params, region_hz, direction: int) -> bool:
-    """True if the EQ moves energy in ``region_hz`` in ``direction``: mean dB inside >= 1 dB that way,
-    and at least 0.5 dB more that way than the mean outside (a tilt or a level change does not pass)."""
-    db = response_db(params, GRID_HZ)
-    inside = (GRID_HZ >= region_hz[0]) & (GRID_HZ <= region_hz[1])
-    a, b = direction * db[inside].mean(), direction * db[~inside].mean()
-    return bool(a >= 1.0 and a > b + 0.5)
-
-
-def studio(model: SemanticModel) -> list:
-    return [v for v in model.vocabulary if v.kind in ("problem", "quality")]
-
-
-def leave_words_out(model: SemanticModel, log) -> dict:
-    from daw_bridge.semantic import embeddings
-
-    table = embeddings.load_table(model.path) or embeddings.build_table(model.vocabulary)
-    entries = studio(model)
-    order = np.random.default_rng(SEED).permutation(len(entries))
-    rows, full_alias = [], dict(model._alias)
-    for k in range(FOLDS):
-        held = {entries[i].term for i in order[k::FOLDS]}
-        keep = [i for i, t in enumerate(table.terms) if t not in held]
-        model._embeddings = embeddings.Table([table.terms[i] for i in keep], [table.texts[i] for i in keep],
-                                             [table.via[i] for i in keep], table.vectors[keep])
-        model._alias = {a: t for a, t in full_alias.items() if t not in held}
-        model._known = frozenset(model._alias)
-        for v in (e for e in entries if e.term in held):
-            try:  # the whole headword as one unknown descriptor ("low mids" is not "low" + "mids")
-                use = model._use(Mention(v.term, v.term, 1.0, v.term))
-                params = model.params_for(use.term, use.weight)
-                rows.append((v.term, use.term, use.similarity, lands(params, v.region_hz, v.direction), use.route,
-                             use.via))
-            except UnknownTermError:
-                rows.append((v.term, None, None, False, "refused", ""))
-        log(f"leave-words-out fold {k + 1}/{FOLDS} done")
-    model._alias, model._known, model._embeddings = full_alias, frozenset(full_alias), table
-    landed = sum(r[3] for r in rows)
-    routes: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for r in rows:
-        routes[r[4]][0] += r[3]
-        routes[r[4]][1] += 1
-    return {"rows": rows, "n": len(rows), "landed": landed, "refused": sum(r[1] is None for r in rows),
-            "routes": dict(routes)}
 
 
 def own_entries(model: SemanticModel) -> dict:
@@ -215,7 +162,7 @@ def refusals(model: SemanticModel) -> list[tuple[str, str]]:
 
 def evaluate(data: Path, split: bool, log) -> tuple[dict, SemanticModel]:
     model = SemanticModel.load()
-    res = {"when": utc_now(), "machine": describe(), "leave_out": leave_words_out(model, log),
+    res = {"when": utc_now(), "machine": describe(), "leave_out": leave_words_out(model, data, log),
            "own": own_entries(model), "targeted": targeted(model), "pca": pca(model), "refusals": refusals(model)}
     summary = json.loads((models_dir() / "training_summary.json").read_text())
     res["checks"] = summary.get("source_checks", {})
@@ -237,6 +184,11 @@ def report(res: dict, out: Report) -> None:
       f"(refused as unknown: {lo['refused']})")
     p("   by route (landed/answered): " + ", ".join(f"{route} {a}/{n}" for route, (a, n) in
                                                   sorted(lo["routes"].items(), key=lambda kv: -kv[1][1])))
+    if lo.get("proxy"):
+        n, median, worst = lo["proxy"]
+        p(f"   (crowd route: a held-out headword a crowd source knows is a crowd-only word without its entry, answered "
+          f"with its crowd EQ; stand-in = fit of its mean crowd curve, within {median:.2f} dB RMS (median; worst "
+          f"{worst:.2f}) of the shipped network's answer for its {n} crowd words)")
     for word, used, sim, ok, route, via in lo["rows"]:
         if not ok:
             p(f"     miss: {word:<14} -> " + (via or "refused"))

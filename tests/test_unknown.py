@@ -118,6 +118,32 @@ def test_nonsense_and_non_sound_words_stay_refused_with_the_real_table(model, wo
     assert info.value.suggestions
 
 
+@pytest.mark.parametrize("word", ["blue", "green", "yellow", "red"])
+def test_colour_words_are_refused_not_answered_flat(model, word):
+    # the brief of this change: colours matched "colourless" (a synonym of neutral) and returned a flat EQ
+    with pytest.raises(UnknownTermError) as info:
+        model.interpret(word)
+    assert "neutral" in info.value.suggestions
+
+
+def test_the_embedding_route_never_answers_with_a_no_change_entry():
+    from daw_bridge.semantic import embeddings
+    from daw_bridge.semantic.entries import VocabularyEntry
+    from daw_bridge.semantic.unknown import by_embedding
+
+    table = embeddings.build_table([
+        VocabularyEntry("neutral", "no-change", "lexicon", 2, definition="No colouring: leave it as it is.",
+                        aliases=["colourless", "uncoloured"]),
+        VocabularyEntry("bright", "quality", "lexicon", 2, definition="More treble energy.", aliases=["brilliant"])])
+    found, _, _ = by_embedding("colorless", table)
+    assert found is not None and found.term == "neutral"  # without the rule the spelling variant answers flat
+    found, close, score = by_embedding("colorless", table, no_change=frozenset({"neutral"}))
+    assert found is None and close[0] == "neutral" and score >= embeddings.THRESHOLD
+    assert resolve_unknown("colorless", {"colourless": "neutral"}, None, table, frozenset({"neutral"}))[0] is None
+    # the other entries still answer
+    assert by_embedding("brilliant", table, no_change=frozenset({"neutral"}))[0].term == "bright"
+
+
 def test_the_build_tool_reads_wordnet_files(tmp_path):
     """tools/build_wordnet.py on a two-synset database in WordNet's file format (wndb(5WN))."""
     from tools.build_wordnet import build

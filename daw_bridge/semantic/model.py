@@ -159,6 +159,7 @@ class SemanticModel:
         self._alias = {a: e.term for e in self.vocabulary for a in e.aliases}
         self._alias.update({t: t for t in self._index})
         self._known = frozenset(self._alias)
+        self._no_change = frozenset(e.term for e in self.vocabulary if e.kind == "no-change")
         self._latents = self.net.latents
         self._latents.setflags(write=False)
         #: Every word's EQ at intensity 1 as 13-vectors (decoded once, in one batch).
@@ -328,7 +329,7 @@ class SemanticModel:
             raise UnknownTermError(f"{mention.word!r} is not a studio word: it {NOT_SOUND[mention.base]}. Say how it "
                                    "should sound, e.g. 'warmer' or 'less harsh'", mention.word, close or ["warm", "bright"])
         found, close, score = unknown.resolve_unknown(mention.base, self._lexicon_names(), self._relations(),
-                                                      self._embedding_table())
+                                                      self._embedding_table(), self._no_change)
         if found is None:
             close = _unique(close + self._spelling_suggestions(mention.word))[:6]
             if self._embedding_table() is None:

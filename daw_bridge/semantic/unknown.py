@@ -14,7 +14,8 @@ entries that remain. The routes:
    :data:`MIN_EVIDENCE`. A compound WordNet does not know ("upper treble") goes by its head word.
 2. **Embedding**: the word itself against the lexicon's names and definitions
    (:func:`daw_bridge.semantic.embeddings.nearest`), from
-   :data:`~daw_bridge.semantic.embeddings.THRESHOLD`.
+   :data:`~daw_bridge.semantic.embeddings.THRESHOLD`; never with a no-change entry (a word that only
+   resembles "neutral" is refused, not answered flat).
 3. **Gloss**: the definitions WordNet gives the word's heaviest senses, embedded with MiniLM,
    against the lexicon's definitions, from :data:`GLOSS_THRESHOLD`.
 
@@ -136,9 +137,13 @@ def by_gloss(word: str, table: wordnet.Relations, vectors: embeddings.Table) -> 
     return None
 
 
-def by_embedding(word: str, vectors: embeddings.Table) -> tuple[Resolution | None, list[str], float]:
+def by_embedding(word: str, vectors: embeddings.Table,
+                 no_change: frozenset[str] = frozenset()) -> tuple[Resolution | None, list[str], float]:
     """Route 2: (answer or None, the closest entries, the best score), over the word and the bases it
-    could be the comparative of ("cozier" -> cozy)."""
+    could be the comparative of ("cozier" -> cozy). A word whose closest entry is in ``no_change``
+    (entries with no EQ: flat, neutral, ...) is not answered: only a no-change word itself or a
+    WordNet relation of one returns flat; a word that merely resembles one ("blue" near "colourless",
+    a synonym of neutral) is refused with it among the suggestions."""
     readings = [(word, False)] + [(b, True) for b in comparative_readings(word)]
     tried = [(embeddings.nearest(base, vectors, k=5), comparative) for base, comparative in readings]
     best, comparative = max(tried, key=lambda t: t[0][0].score if t[0] else -1.0)
@@ -146,7 +151,7 @@ def by_embedding(word: str, vectors: embeddings.Table) -> tuple[Resolution | Non
         return None, [], 0.0
     match = best[0]
     close = [m.term for m in best]
-    if match.score < embeddings.THRESHOLD:
+    if match.score < embeddings.THRESHOLD or match.term in no_change:
         return None, close, match.score
     return Resolution(match.term, "embedding", match.text, False, round(match.score, 4), comparative), close, match.score
 
@@ -163,20 +168,22 @@ def _by_relations_or_head(word: str, names: dict[str, str], relations: wordnet.R
 
 
 def resolve_unknown(word: str, names: dict[str, str], relations: wordnet.Relations | None,
-                    vectors: embeddings.Table | None) -> tuple[Resolution | None, list[str], float]:
+                    vectors: embeddings.Table | None,
+                    no_change: frozenset[str] = frozenset()) -> tuple[Resolution | None, list[str], float]:
     """Answer ``word`` by the routes (module docstring): (answer or None, close entries, best embedding
     score). Relation evidence of at least :data:`STRONG_EVIDENCE` answers first; weaker relation
     evidence only when the word itself is not close enough to any entry in the embedding.
 
     ``relations`` None: the relation and gloss routes are skipped; ``vectors`` None (no embedding
-    extra): the embedding and gloss routes are skipped. Only entries named in ``names`` can answer.
+    extra): the embedding and gloss routes are skipped. Only entries named in ``names`` can answer;
+    the embedding route never answers with an entry in ``no_change`` (:func:`by_embedding`).
     """
     related = _by_relations_or_head(word, names, relations) if relations is not None else None
     if related is not None and related.score >= STRONG_EVIDENCE:
         return related, [related.term], related.score
     if vectors is None:
         return (related, [related.term], related.score) if related is not None else (None, [], 0.0)
-    embedded, close, score = by_embedding(word, vectors)
+    embedded, close, score = by_embedding(word, vectors, no_change)
     if embedded is not None and relations is not None:  # embeddings place antonyms together: WordNet decides
         opposite = [r for r in relation_answers(word, names, relations) if r.term == embedded.term and r.opposite]
         embedded = replace(embedded, opposite=True, antonym=opposite[0].via) if opposite else embedded
