@@ -192,6 +192,15 @@ class Service:
         answer["id"] = call.id
         return self._answered(answer, time.monotonic() if started is None else started)
 
+    def is_quick(self, call: Call) -> bool:
+        """True when :meth:`run` answers ``call`` in a short, bounded time (well under a millisecond
+        of this machine): an ``eq`` with no ``push`` and no ``current``, all of whose words the
+        loaded model reads without the sentence-embedding fallback. A door may answer it in place."""
+        if call.op.name != "eq" or call.values["push"] is not None or call.values["current"] is not None:
+            return False
+        local = getattr(self._model, "answers_locally", None)  # None: not loaded yet (loading takes long)
+        return local is not None and local(call.values["text"])
+
     def status(self) -> dict:
         """Version, model, uptime (s), counters, and what each status source adds (queues, ...)."""
         with self._lock:
