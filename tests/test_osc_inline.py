@@ -195,3 +195,15 @@ def _read_replies(sock: socket.socket, out: list, n: int) -> None:
             out.append(decode(sock.recv(65536)))
         except socket.timeout:
             return
+
+
+def test_a_text_read_once_answers_every_intensity_as_a_fresh_model_does(model):
+    """The model keeps each text's reading: later intensities scale it exactly as a first reading would."""
+    fresh = SemanticModel.load()
+    for text in ("a bit warmer", "less harsh and brighter", "much harsher"):
+        model.interpret(text, 0.3)
+        for intensity in (-2.0, 0.0, 0.8, 2.0):
+            kept, new = model.interpret(text, intensity), SemanticModel.load().interpret(text, intensity)
+            assert kept.params == new.params and kept.warnings == new.warnings and kept.terms == new.terms
+            assert kept.notes == new.notes and (kept.latent == new.latent).all()
+    assert fresh.interpret("warmer", 1.0).latent.flags.writeable is False  # shared between answers: read-only

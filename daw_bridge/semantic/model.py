@@ -117,6 +117,7 @@ class SemanticModel:
         #: Recent texts read into their EQ at intensity 1 (:class:`Reading`; errors are not kept):
         #: the same words at another intensity only scale it.
         self._reading = functools.lru_cache(maxsize=DECODED_CACHE_SIZE)(self._read)
+        self._local = functools.lru_cache(maxsize=DECODED_CACHE_SIZE)(self._all_words_local)
         self._embeddings: object = False  # False = not looked up yet; None = extra not installed
 
     # --- loading ----------------------------------------------------------------------------------
@@ -235,6 +236,9 @@ class SemanticModel:
         """True when every word of ``text`` is read without the sentence-embedding fallback (a
         vocabulary word or synonym, a judging word, a word that is not about sound) or the text
         is unreadable: :meth:`interpret` then takes well under a millisecond, with no model to load."""
+        return self._local(text)
+
+    def _all_words_local(self, text: str) -> bool:
         try:
             mentions = self._parsed(text)
         except SemeqError:
