@@ -15,7 +15,8 @@ Prints, each figure beside its peer in the same run:
    load + one decode); the largest difference over every vocabulary word. Needs the ``train`` extra.
 4. OSC, uncached ``eq`` (a new intensity every request) at an offered rate (default 1,000/s for 10 s;
    goal: 0 busy, 0 lost, p99 <= 2 ms from each request's scheduled send), ``--osc-runs`` times (the
-   machine is shared: the spread over runs is part of the figure), each with the server's CPU time
+   machine is shared: the spread over runs is part of the figure), each right after ``ping`` at the
+   same rate (the peer: the transport and the machine's noise alone), each with the server's CPU time
    per request (user and system, from /proc: less noisy than latency) and the CPU the machine's
    other processes used meanwhile (cores busy, from /proc/stat); repeated phrases at the same rate,
    and a warm sequential client (p50 / p99) with ``ping`` as the transport's peer; then the first
@@ -95,11 +96,11 @@ def machine_busy_seconds() -> float:
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
-def measured_load(port: int, pid: int, n: int, rate: float, cached: bool) -> dict:
+def measured_load(port: int, pid: int, n: int, rate: float, cached: bool, op: str = "eq", first: int = 0) -> dict:
     """One offered-load run with the server's CPU (user, system: ms per request) and the cores the
     machine's other processes kept busy meanwhile (all but the server and this benchmark)."""
     server0, me0, machine0, t0 = cpu_seconds(pid), os.times(), machine_busy_seconds(), time.perf_counter()
-    lat, errors, lost, achieved = offered_load(port, n, rate, cached)
+    lat, errors, lost, achieved = offered_load(port, n, rate, cached, op, first)
     server1, me1, machine1, t1 = cpu_seconds(pid), os.times(), machine_busy_seconds(), time.perf_counter()
     user, system = ((b - a) * 1000.0 / n for a, b in zip(server0, server1))
     ours = sum(server1) - sum(server0) + (me1.user + me1.system) - (me0.user + me0.system)
@@ -109,6 +110,18 @@ def measured_load(port: int, pid: int, n: int, rate: float, cached: bool) -> dic
             "p99": percentile(lat, 99) if lat else float("nan")}
 
 
+
+
+def say_run(say, name: str, run: dict, goal_p99_ms: float | None) -> None:
+    """Two lines for one offered-load run (with the goal's verdict when ``goal_p99_ms`` is given)."""
+    errors, lat = run["errors"], run["lat"]
+    busy, other = errors.get("busy", 0), sum(errors.values()) - errors.get("busy", 0)
+    say(f"   {name:28} sent {run['achieved']:5.0f}/s answers {len(lat)} busy {busy} other {other} lost {run['lost']}"
+        + (f"  p50 {percentile(lat, 50):.3f} p99 {run['p99']:.3f} max {max(lat):.3f}" if lat else ""))
+    ok = not errors and run["lost"] == 0 and run["p99"] <= (goal_p99_ms or 0.0)
+    say(f"   {'':28} server CPU {run['user_ms'] + run['system_ms']:.3f} (user {run['user_ms']:.3f}, system "
+        f"{run['system_ms']:.3f}); other processes kept {run['others_cores']:.2f} of {os.cpu_count()} cores busy"
+        + ("" if goal_p99_ms is None else f"; goal: {'met' if ok else 'NOT met'}"))
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -242,20 +255,13 @@ def main(argv: list[str] | None = None) -> int:
             say()
             say(f"4. OSC, semeq serve --no-watch (separate process), {args.requests} requests at {args.rate:g}/s offered "
                 f"(latency in ms from each request's scheduled send; CPU in ms per request)")
-            runs = [measured_load(port, proc.pid, args.requests, args.rate, False) for _ in range(args.osc_runs)]
-            runs.append(measured_load(port, proc.pid, args.requests, args.rate, True))
-            for i, run in enumerate(runs):
-                cached = i == len(runs) - 1
-                errors, lat = run["errors"], run["lat"]
-                busy, other = errors.get("busy", 0), sum(errors.values()) - errors.get("busy", 0)
-                ok = not errors and run["lost"] == 0 and run["p99"] <= GOAL_P99_MS
-                name = "eq repeated phrases" if cached else f"eq never cached, run {i + 1}"
-                say(f"   {name:28} sent {run['achieved']:5.0f}/s answers {len(lat)} busy {busy} other {other} lost {run['lost']}"
-                    + (f"  p50 {percentile(lat, 50):.3f} p99 {run['p99']:.3f} max {max(lat):.3f}" if lat else ""))
-                say(f"   {'':28} server CPU {run['user_ms'] + run['system_ms']:.3f} (user {run['user_ms']:.3f}, system "
-                    f"{run['system_ms']:.3f}); other processes kept {run['others_cores']:.2f} of {os.cpu_count()} cores busy"
-                    + ("" if cached else f"; goal: {'met' if ok else 'NOT met'}"))
-            fresh_runs = runs[:-1]
+            pings, fresh_runs = [], []
+            for i in range(args.osc_runs):
+                pings.append(measured_load(port, proc.pid, args.requests, args.rate, False, op="ping"))
+                fresh_runs.append(measured_load(port, proc.pid, args.requests, args.rate, False, first=i * args.requests))
+                say_run(say, f"ping (peer), run {i + 1}", pings[-1], None)
+                say_run(say, f"eq never cached, run {i + 1}", fresh_runs[-1], GOAL_P99_MS)
+            say_run(say, "eq repeated phrases", measured_load(port, proc.pid, args.requests, args.rate, True), None)
             p99s = sorted(run["p99"] for run in fresh_runs)
             met = sum(1 for run in fresh_runs if not run["errors"] and run["lost"] == 0 and run["p99"] <= GOAL_P99_MS)
             cpu = statistics.median(run["user_ms"] + run["system_ms"] for run in fresh_runs)
@@ -263,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"worst {p99s[-1]:.3f}; busy {sum(sum(r['errors'].values()) for r in fresh_runs)}, lost "
                 f"{sum(r['lost'] for r in fresh_runs)}; server CPU median {cpu:.3f} ms per request (one free core answers about "
                 f"{1000.0 / cpu:.0f}/s)")
+            ping_p99s = sorted(run["p99"] for run in pings)
+            say(f"   ping (peer) over {len(pings)} runs: p99 median {statistics.median(ping_p99s):.3f}, best {ping_p99s[0]:.3f}, "
+                f"worst {ping_p99s[-1]:.3f}")
             say(f"   goal 0 busy, 0 lost, p99 <= {GOAL_P99_MS:g} ms: met in {met} of {len(fresh_runs)} runs")
             n = min(args.requests, 3000)
             ping, _ = sequential(port, "ping", n)
