@@ -17,8 +17,9 @@ Prints, each figure beside its peer in the same run:
    goal: 0 busy, 0 lost, p99 <= 2 ms from each request's scheduled send), ``--osc-runs`` times (the
    machine is shared: the spread over runs is part of the figure), each right after ``ping`` at the
    same rate (the peer: the transport and the machine's noise alone), each with the server's CPU time
-   per request (user and system, from /proc: less noisy than latency) and the CPU the machine's
-   other processes used meanwhile (cores busy, from /proc/stat); repeated phrases at the same rate,
+   per request (user and system, from /proc: less noisy than latency), the server's own time from
+   reading a request to answering it (from its log: one line per request, 0.1 ms steps) and the CPU
+   the machine's other processes used meanwhile (cores busy, from /proc/stat); repeated phrases at the same rate,
    and a warm sequential client (p50 / p99) with ``ping`` as the transport's peer; then the first
    unknown word (it loads the sentence-embedding fallback) and the memory after it.
 
@@ -32,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -110,6 +112,13 @@ def measured_load(port: int, pid: int, n: int, rate: float, cached: bool, op: st
             "p99": percentile(lat, 99) if lat else float("nan")}
 
 
+
+
+def logged_ms(log: Path, id_prefix: str) -> list[float]:
+    """Milliseconds from read to answer of the requests whose id is ``id_prefix`` + digits, in the
+    order of the server's log lines (``eq id=U12 ok (0.4 ms)``)."""
+    pattern = re.compile(rf" id={re.escape(id_prefix)}\d+ .*\((\d+(?:\.\d+)?) ms\)$")
+    return [float(m.group(1)) for line in log.read_text().splitlines() if (m := pattern.search(line))]
 
 
 def say_run(say, name: str, run: dict, goal_p99_ms: float | None) -> None:
@@ -249,7 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         say("3. inference: torch (training networks) vs numpy runtime (exported arrays), one thread")
         inference(say, max(3, args.starts // 3))
 
-        proc, port, _ = start_server(Path(tmp) / "home", "--no-watch", command=semeq_command())
+        log = Path(tmp) / "serve.log"
+        proc, port, _ = start_server(Path(tmp) / "home", "--no-watch", log=log, command=semeq_command())
         try:
             sequential(port, "eq", 300)  # warm-up: first-call costs
             say()
@@ -269,6 +279,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"worst {p99s[-1]:.3f}; busy {sum(sum(r['errors'].values()) for r in fresh_runs)}, lost "
                 f"{sum(r['lost'] for r in fresh_runs)}; server CPU median {cpu:.3f} ms per request (one free core answers about "
                 f"{1000.0 / cpu:.0f}/s)")
+            time.sleep(0.3)  # the server writes its log every 50 ms
+            logged = logged_ms(log, "U")
+            chunks = [logged[k * args.requests:(k + 1) * args.requests] for k in range(args.osc_runs)]
+            if logged:
+                say(f"   eq never cached, server's own time from read to answer (its log): p50 {percentile(logged, 50):.1f} "
+                    f"p99 {percentile(logged, 99):.1f} max {max(logged):.1f}; p99 per run "
+                    + ", ".join(f"{percentile(c, 99):.1f}" for c in chunks if c))
             ping_p99s = sorted(run["p99"] for run in pings)
             say(f"   ping (peer) over {len(pings)} runs: p99 median {statistics.median(ping_p99s):.3f}, best {ping_p99s[0]:.3f}, "
                 f"worst {ping_p99s[-1]:.3f}")
