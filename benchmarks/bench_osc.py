@@ -51,10 +51,11 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def eq_fields(i: int, cached: bool) -> dict:
-    """Request i: one of six phrases; uncached ones get an intensity no other request has."""
+    """Request i: one of six phrases; uncached ones get an intensity no other request has (0.2 .. 1.8,
+    spread by the golden-ratio sequence: distinct for every i, whatever the number of runs)."""
     if cached:
         return {"text": WORDS[i % len(WORDS)]}
-    return {"text": WORDS[i % len(WORDS)], "intensity": round(0.2 + 1.6 * (i + 0.5) / 100_003 + (i % 7) * 1e-6, 9)}
+    return {"text": WORDS[i % len(WORDS)], "intensity": round(0.2 + 1.6 * ((i * 0.6180339887498949) % 1.0), 9)}
 
 
 def sequential(port: int, op: str, n: int, cached: bool = True) -> tuple[list[float], int]:

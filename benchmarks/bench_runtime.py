@@ -125,7 +125,8 @@ def say_run(say, name: str, run: dict, goal_p99_ms: float | None) -> None:
     """Two lines for one offered-load run (with the goal's verdict when ``goal_p99_ms`` is given)."""
     errors, lat = run["errors"], run["lat"]
     busy, other = errors.get("busy", 0), sum(errors.values()) - errors.get("busy", 0)
-    say(f"   {name:28} sent {run['achieved']:5.0f}/s answers {len(lat)} busy {busy} other {other} lost {run['lost']}"
+    codes = {code: count for code, count in errors.items() if code != "busy"}
+    say(f"   {name:28} sent {run['achieved']:5.0f}/s answers {len(lat)} busy {busy} other {other}{codes or ''} lost {run['lost']}"
         + (f"  p50 {percentile(lat, 50):.3f} p99 {run['p99']:.3f} max {max(lat):.3f}" if lat else ""))
     ok = not errors and run["lost"] == 0 and run["p99"] <= (goal_p99_ms or 0.0)
     say(f"   {'':28} server CPU {run['user_ms'] + run['system_ms']:.3f} (user {run['user_ms']:.3f}, system "
