@@ -23,7 +23,7 @@ Prints, each figure beside its peer in the same run:
    and a warm sequential client (p50 / p99) with ``ping`` as the transport's peer; then the first
    unknown word (it loads the sentence-embedding fallback) and the memory after it.
 
-    python -m benchmarks.bench_runtime [--starts 15] [--requests 10000] [--rate 1000] [--osc-runs 5] [--out FILE]
+    python -m benchmarks.bench_runtime [--starts 15] [--requests 10000] [--rate 1000] [--osc-runs 5] [--osc-only] [--out FILE]
 
 The output (also written to ``--out``) states the date and the machine.
 """
@@ -215,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=10_000, help="requests of the offered load (default 10,000)")
     parser.add_argument("--rate", type=float, default=1000.0, help="offered requests per second (default 1,000)")
     parser.add_argument("--osc-runs", type=int, default=5, help="offered-load runs of the uncached eq (default 5)")
+    parser.add_argument("--osc-only", action="store_true", help="point 4 only (e.g. again when the machine is quiet)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     report = Report()
@@ -222,42 +223,46 @@ def main(argv: list[str] | None = None) -> int:
     say(f"bench_runtime  {utc_now()}")
     say(f"machine: {describe()}")
     say(f"command: python -m benchmarks.bench_runtime --starts {args.starts} --requests {args.requests} --rate {args.rate:g} "
-        f"--osc-runs {args.osc_runs}")
+        f"--osc-runs {args.osc_runs}{' --osc-only' if args.osc_only else ''}")
 
     semeq = semeq_command()
-    say()
-    say(f"1. cold start, {args.starts} runs each, alternating (ms: median / p90)")
-    runs = cold_starts({
-        "python -c pass": [sys.executable, "-c", "pass"],
-        "python -c 'import numpy'": [sys.executable, "-c", "import numpy"],
-        "semeq eq warmer": [*semeq, "eq", "warmer"],
-    }, args.starts)
-    for name, t in runs.items():
-        say(f"   {name:26} {statistics.median(t):8.1f} / {percentile(t, 90):8.1f}")
-    eq_ms, numpy_ms = statistics.median(runs["semeq eq warmer"]), statistics.median(runs["python -c 'import numpy'"])
-    say(f"   semeq eq warmer / (python + import numpy): x{eq_ms / numpy_ms:.2f}   "
-        f"goal <= {GOAL_COLD_MS:.0f} ms and <= x{GOAL_RATIO:g}: "
-        f"{'met' if eq_ms <= GOAL_COLD_MS and eq_ms / numpy_ms <= GOAL_RATIO else 'NOT met'}")
-    heavy = heavy_modules_of_eq()
-    say(f"   heavy modules loaded by semeq eq warmer: {', '.join(heavy) if heavy else 'none'} (of {', '.join(HEAVY)})")
+    if not args.osc_only:
+        say()
+        say(f"1. cold start, {args.starts} runs each, alternating (ms: median / p90)")
+        runs = cold_starts({
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "python -c 'import numpy'": [sys.executable, "-c", "import numpy"],
+            "semeq eq warmer": [*semeq, "eq", "warmer"],
+        }, args.starts)
+        for name, t in runs.items():
+            say(f"   {name:26} {statistics.median(t):8.1f} / {percentile(t, 90):8.1f}")
+        eq_ms, numpy_ms = statistics.median(runs["semeq eq warmer"]), statistics.median(runs["python -c 'import numpy'"])
+        say(f"   semeq eq warmer / (python + import numpy): x{eq_ms / numpy_ms:.2f}   "
+            f"goal <= {GOAL_COLD_MS:.0f} ms and <= x{GOAL_RATIO:g}: "
+            f"{'met' if eq_ms <= GOAL_COLD_MS and eq_ms / numpy_ms <= GOAL_RATIO else 'NOT met'}")
+        heavy = heavy_modules_of_eq()
+        say(f"   heavy modules loaded by semeq eq warmer: {', '.join(heavy) if heavy else 'none'} (of {', '.join(HEAVY)})")
 
     with tempfile.TemporaryDirectory() as tmp:
-        say()
-        say("2. semeq serve: start to ready line (s, median of 5 starts) and resident memory after it (MB)")
-        for watch in (False, True):
-            ready, rss = [], []
-            for _ in range(5):
-                proc, _, seconds = start_server(Path(tmp) / "home", *([] if watch else ["--no-watch"]), command=semeq_command())
-                time.sleep(0.5)
-                rss.append(rss_mb(proc.pid)[0])
-                ready.append(seconds)
-                stop(proc)
-            name = "semeq serve" if watch else "semeq serve --no-watch"
-            say(f"   {name:24} ready {statistics.median(ready):6.3f} s (max {max(ready):.3f})   RSS {statistics.median(rss):6.1f} MB")
+        if not args.osc_only:
+            say()
+            say("2. semeq serve: start to ready line (s, median of 5 starts) and resident memory after it (MB)")
+            for watch in (False, True):
+                ready, rss = [], []
+                for _ in range(5):
+                    proc, _, seconds = start_server(Path(tmp) / "home", *([] if watch else ["--no-watch"]),
+                                                    command=semeq_command())
+                    time.sleep(0.5)
+                    rss.append(rss_mb(proc.pid)[0])
+                    ready.append(seconds)
+                    stop(proc)
+                name = "semeq serve" if watch else "semeq serve --no-watch"
+                say(f"   {name:24} ready {statistics.median(ready):6.3f} s (max {max(ready):.3f})   "
+                    f"RSS {statistics.median(rss):6.1f} MB")
 
-        say()
-        say("3. inference: torch (training networks) vs numpy runtime (exported arrays), one thread")
-        inference(say, max(3, args.starts // 3))
+            say()
+            say("3. inference: torch (training networks) vs numpy runtime (exported arrays), one thread")
+            inference(say, max(3, args.starts // 3))
 
         log = Path(tmp) / "serve.log"
         proc, port, _ = start_server(Path(tmp) / "home", "--no-watch", log=log, command=semeq_command())

@@ -4,7 +4,8 @@
 :mod:`daw_bridge.ops`) and returns its answer (the answer JSON of ``docs/architecture.md``, shaped by
 :mod:`daw_bridge.answers`), synchronously, in the caller's thread. It never raises: errors are
 answers too, ``{"ok": false, "id", "op", "code", "message"}``. Concurrency (worker pools, ``busy``,
-``timeout``) belongs to the doors: the OSC server runs ``handle`` in its lanes.
+``timeout``) belongs to the doors: the OSC server runs quick requests in its receive loop (see
+:meth:`Service.is_quick`) and the rest in its lanes.
 
 Each op's handler is the method named in the op table (``op_eq``, ``op_render``, ...); there is no
 other dispatch. Requests may carry ``current`` (the host EQ's state) so that a repeated action
