@@ -55,8 +55,9 @@ TERM_WORKERS = 2
 TERM_QUEUE = 64
 #: Socket receive buffer asked from the kernel (bytes): absorbs bursts of requests.
 RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
-#: Datagrams the receive loop reads ahead into its inbox (more wait in the socket's buffer).
+#: Datagrams, and their bytes, the receive loop reads ahead into its inbox (more wait in the socket's buffer).
 INBOX_SIZE = 1024
+INBOX_BYTES = 4 * 1024 * 1024
 #: Longest wait (seconds) in the inbox of an ``eq`` answered by the receive loop; one that waited
 #: longer is answered ``busy`` (the loop is behind: about 0.25 s of requests are ahead of it).
 INLINE_WAIT_S = 0.25
@@ -128,6 +129,7 @@ class OscServer:
         self._stop = threading.Event()
         #: Datagrams read from the socket and not yet answered: (datagram, sender, monotonic time read).
         self._inbox: deque[tuple[bytes, Any, float]] = deque()
+        self._inbox_bytes = 0
         self.lanes = {"term": Lane("term", TERM_WORKERS, TERM_QUEUE), "audio": Lane("audio", workers, queue_size)}
         self._watchdog = Watchdog()
         service.status_sources["osc"] = self.status
@@ -165,6 +167,7 @@ class OscServer:
             if not inbox:
                 continue
             dgram, sender, received = inbox.popleft()
+            self._inbox_bytes -= len(dgram)
             try:
                 self._handle_datagram(dgram, sender, received)
             except Exception as exc:  # defensive: the loop must outlive any bug
@@ -178,15 +181,16 @@ class OscServer:
             return False
 
     def _read_ahead(self) -> None:
-        """Move the datagrams waiting in the socket into the inbox (up to :data:`INBOX_SIZE`), each
-        stamped with the time it was read: a request's wait counts from there."""
+        """Move the datagrams waiting in the socket into the inbox (up to :data:`INBOX_SIZE` datagrams
+        and :data:`INBOX_BYTES`), each stamped with the time it was read: a request's wait counts from there."""
         inbox = self._inbox
-        while len(inbox) < INBOX_SIZE:
+        while len(inbox) < INBOX_SIZE and self._inbox_bytes < INBOX_BYTES:
             try:
                 dgram, sender = self._sock.recvfrom(65536)
             except OSError:  # nothing more waiting (BlockingIOError), or a closed socket
                 return
             inbox.append((dgram, sender, time.monotonic()))
+            self._inbox_bytes += len(dgram)
             self.stats.add("datagrams")
 
     def shutdown(self) -> None:

@@ -207,3 +207,24 @@ def test_a_text_read_once_answers_every_intensity_as_a_fresh_model_does(model):
             assert kept.params == new.params and kept.warnings == new.warnings and kept.terms == new.terms
             assert kept.notes == new.notes and (kept.latent == new.latent).all()
     assert fresh.interpret("warmer", 1.0).latent.flags.writeable is False  # shared between answers: read-only
+
+
+def test_the_inbox_reads_ahead_within_its_bounds_and_leaves_the_rest_in_the_socket(tmp_path, model, monkeypatch):
+    from daw_bridge import osc_server
+
+    monkeypatch.setattr(osc_server, "INBOX_BYTES", 50_000)
+    server = _door(tmp_path, "i", model)
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            for i in range(5):  # 5 datagrams of 20 kB: the third one passes 50 kB
+                sock.sendto(request_message({"op": "eq", "id": f"b{i}", "text": "w" * 500, "intensity": 1.0}) + b"\0" * 20_000,
+                            ("127.0.0.1", server.address[1]))
+            time.sleep(0.2)
+            server._read_ahead()
+            assert len(server._inbox) == 3 and server.stats.to_dict()["datagrams"] == 3
+            server._inbox.clear()
+            server._inbox_bytes = 0
+            server._read_ahead()
+            assert len(server._inbox) == 2  # the rest had waited in the socket's buffer
+    finally:
+        server.close()
