@@ -87,6 +87,7 @@ def test_only_bounded_eq_requests_are_quick(tmp_path, model):
 
     assert quick(text="a bit warmer and less muddy") and quick(text="make it better")  # the latter: an error at once
     assert not quick(text="cozier")  # an unknown word goes through the sentence-embedding fallback
+    assert not quick(text="more brass")  # refused, with spelling suggestions (difflib over the vocabulary)
     assert not quick(text="warmer", current=EQParams.flat().to_dict())  # a least-squares fit
     assert not quick(text="warmer", push={"to": "ardour", "strip": 1, "plugin": 1})  # a send to a host
     assert not service.is_quick(service.prepare({"op": "ping", "id": "p"}))

@@ -233,9 +233,9 @@ class SemanticModel:
                               latent=reading.latent, notes=reading.notes, warnings=tuple(warnings))
 
     def answers_locally(self, text: str) -> bool:
-        """True when every word of ``text`` is read without the sentence-embedding fallback (a
-        vocabulary word or synonym, a judging word, a word that is not about sound) or the text
-        is unreadable: :meth:`interpret` then takes well under a millisecond, with no model to load."""
+        """True when every word of ``text`` is a vocabulary word, a synonym or a judging word, or the
+        text is unreadable: :meth:`interpret` then takes well under a millisecond. False when a word
+        goes to the sentence-embedding fallback or is refused with spelling suggestions (1-50 ms)."""
         return self._local(text)
 
     def _all_words_local(self, text: str) -> bool:
@@ -243,7 +243,7 @@ class SemanticModel:
             mentions = self._parsed(text)
         except SemeqError:
             return True
-        return all(lexicon_key(m.base) in self._alias or m.base in NEEDS_AUDIO or m.base in NOT_SOUND for m in mentions)
+        return all(lexicon_key(m.base) in self._alias or m.base in NEEDS_AUDIO for m in mentions)
 
     def _read(self, text: str) -> "Reading":
         """What ``text`` asks for at intensity 1 (the intensity-independent part of :meth:`interpret`)."""
