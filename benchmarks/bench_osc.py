@@ -51,10 +51,11 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def eq_fields(i: int, cached: bool) -> dict:
-    """Request i: one of six phrases; uncached ones get an intensity no other request has."""
+    """Request i: one of six phrases; uncached ones get an intensity no other request has (0.2 .. 1.8,
+    spread by the golden-ratio sequence: distinct for every i, whatever the number of runs)."""
     if cached:
         return {"text": WORDS[i % len(WORDS)]}
-    return {"text": WORDS[i % len(WORDS)], "intensity": round(0.2 + 1.6 * (i + 0.5) / 100_003 + (i % 7) * 1e-6, 9)}
+    return {"text": WORDS[i % len(WORDS)], "intensity": round(0.2 + 1.6 * ((i * 0.6180339887498949) % 1.0), 9)}
 
 
 def sequential(port: int, op: str, n: int, cached: bool = True) -> tuple[list[float], int]:
@@ -93,9 +94,11 @@ def head_strings(dgram: bytes) -> tuple[str, str, str]:
     return address, first, second
 
 
-def offered_load(port: int, n: int, rate_per_s: float, cached: bool) -> tuple[list[float], dict, int, float]:
-    """Send n eq requests at a fixed rate; return answer latencies (ms), error replies by code,
-    lost replies and the achieved send rate."""
+def offered_load(port: int, n: int, rate_per_s: float, cached: bool, op: str = "eq",
+                 first: int = 0) -> tuple[list[float], dict, int, float]:
+    """Send n eq (or ``op``: ping, the transport's peer) requests at a fixed rate, requests ``first``
+    to ``first + n - 1`` of :func:`eq_fields` (repeated runs of uncached requests pass distinct
+    ranges); return answer latencies (ms), error replies by code, lost replies and the achieved send rate."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
     sock.connect(("127.0.0.1", port))
@@ -121,8 +124,9 @@ def offered_load(port: int, n: int, rate_per_s: float, cached: bool) -> tuple[li
                 errors[rid] = second
 
     last_send = [time.perf_counter()]
-    tag = "C" if cached else "U"
-    messages = [request_message({"op": "eq", "id": f"{tag}{i}", **eq_fields(i, cached)}, reply="json") for i in range(n)]
+    tag = "P" if op != "eq" else "C" if cached else "U"
+    messages = [request_message({"op": op, "id": f"{tag}{i}", **(eq_fields(first + i, cached) if op == "eq" else {})},
+                                reply="json") for i in range(n)]
     receiver = threading.Thread(target=receive)
     receiver.start()
     start = time.perf_counter() + 0.05

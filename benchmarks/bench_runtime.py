@@ -14,11 +14,16 @@ Prints, each figure beside its peer in the same run:
    time as answers decode, the whole vocabulary in one batch, and from a cold process (import +
    load + one decode); the largest difference over every vocabulary word. Needs the ``train`` extra.
 4. OSC, uncached ``eq`` (a new intensity every request) at an offered rate (default 1,000/s for 10 s;
-   goal: 0 busy, 0 lost, p99 <= 2 ms from each request's scheduled send), repeated phrases at the same
-   rate, and a warm sequential client (p50 / p99) with ``ping`` as the transport's peer; then the
-   first unknown word (it loads the sentence-embedding fallback) and the memory after it.
+   goal: 0 busy, 0 lost, p99 <= 2 ms from each request's scheduled send), ``--osc-runs`` times (the
+   machine is shared: the spread over runs is part of the figure), each right after ``ping`` at the
+   same rate (the peer: the transport and the machine's noise alone), each with the server's CPU time
+   per request (user and system, from /proc: less noisy than latency), the server's own time from
+   reading a request to answering it (from its log: one line per request, 0.1 ms steps) and the CPU
+   the machine's other processes used meanwhile (cores busy, from /proc/stat); repeated phrases at the same rate,
+   and a warm sequential client (p50 / p99) with ``ping`` as the transport's peer; then the first
+   unknown word (it loads the sentence-embedding fallback) and the memory after it.
 
-    python -m benchmarks.bench_runtime [--starts 15] [--requests 10000] [--rate 1000] [--out FILE]
+    python -m benchmarks.bench_runtime [--starts 15] [--requests 10000] [--rate 1000] [--osc-runs 5] [--osc-only] [--out FILE]
 
 The output (also written to ``--out``) states the date and the machine.
 """
@@ -28,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -78,12 +84,54 @@ def heavy_modules_of_eq() -> list[str]:
 
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (s), from /proc (Linux)."""
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """User and system CPU time of a process so far (s, all its threads), from /proc (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / os.sysconf("SC_CLK_TCK"), int(fields[12]) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy_seconds() -> float:
+    """CPU time all processes have used so far (s, every core: user, nice, system, irq, softirq,
+    steal), from /proc/stat (Linux)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def measured_load(port: int, pid: int, n: int, rate: float, cached: bool, op: str = "eq", first: int = 0) -> dict:
+    """One offered-load run with the server's CPU (user, system: ms per request) and the cores the
+    machine's other processes kept busy meanwhile (all but the server and this benchmark)."""
+    server0, me0, machine0, t0 = cpu_seconds(pid), os.times(), machine_busy_seconds(), time.perf_counter()
+    lat, errors, lost, achieved = offered_load(port, n, rate, cached, op, first)
+    server1, me1, machine1, t1 = cpu_seconds(pid), os.times(), machine_busy_seconds(), time.perf_counter()
+    user, system = ((b - a) * 1000.0 / n for a, b in zip(server0, server1))
+    ours = sum(server1) - sum(server0) + (me1.user + me1.system) - (me0.user + me0.system)
+    others = max(0.0, (machine1 - machine0) - ours) / (t1 - t0)
+    return {"lat": lat, "errors": errors, "lost": lost, "achieved": achieved, "user_ms": user,
+            "system_ms": system, "others_cores": others,
+            "p99": percentile(lat, 99) if lat else float("nan")}
+
+
+
+
+def logged_ms(log: Path, id_prefix: str) -> list[float]:
+    """Milliseconds from read to answer of the requests whose id is ``id_prefix`` + digits, in the
+    order of the server's log lines (``eq id=U12 ok (0.4 ms)``)."""
+    pattern = re.compile(rf" id={re.escape(id_prefix)}\d+ .*\((\d+(?:\.\d+)?) ms\)$")
+    return [float(m.group(1)) for line in log.read_text().splitlines() if (m := pattern.search(line))]
+
+
+def say_run(say, name: str, run: dict, goal_p99_ms: float | None) -> None:
+    """Two lines for one offered-load run (with the goal's verdict when ``goal_p99_ms`` is given)."""
+    errors, lat = run["errors"], run["lat"]
+    busy, other = errors.get("busy", 0), sum(errors.values()) - errors.get("busy", 0)
+    codes = {code: count for code, count in errors.items() if code != "busy"}
+    say(f"   {name:28} sent {run['achieved']:5.0f}/s answers {len(lat)} busy {busy} other {other}{codes or ''} lost {run['lost']}"
+        + (f"  p50 {percentile(lat, 50):.3f} p99 {run['p99']:.3f} max {max(lat):.3f}" if lat else ""))
+    ok = not errors and run["lost"] == 0 and run["p99"] <= (goal_p99_ms or 0.0)
+    say(f"   {'':28} server CPU {run['user_ms'] + run['system_ms']:.3f} (user {run['user_ms']:.3f}, system "
+        f"{run['system_ms']:.3f}); other processes kept {run['others_cores']:.2f} of {os.cpu_count()} cores busy"
+        + ("" if goal_p99_ms is None else f"; goal: {'met' if ok else 'NOT met'}"))
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -166,68 +214,88 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--starts", type=int, default=15, help="cold starts per command (default 15)")
     parser.add_argument("--requests", type=int, default=10_000, help="requests of the offered load (default 10,000)")
     parser.add_argument("--rate", type=float, default=1000.0, help="offered requests per second (default 1,000)")
+    parser.add_argument("--osc-runs", type=int, default=5, help="offered-load runs of the uncached eq (default 5)")
+    parser.add_argument("--osc-only", action="store_true", help="point 4 only (e.g. again when the machine is quiet)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     report = Report()
     say = report.say
     say(f"bench_runtime  {utc_now()}")
     say(f"machine: {describe()}")
-    say(f"command: python -m benchmarks.bench_runtime --starts {args.starts} --requests {args.requests} --rate {args.rate:g}")
+    say(f"command: python -m benchmarks.bench_runtime --starts {args.starts} --requests {args.requests} --rate {args.rate:g} "
+        f"--osc-runs {args.osc_runs}{' --osc-only' if args.osc_only else ''}")
 
     semeq = semeq_command()
-    say()
-    say(f"1. cold start, {args.starts} runs each, alternating (ms: median / p90)")
-    runs = cold_starts({
-        "python -c pass": [sys.executable, "-c", "pass"],
-        "python -c 'import numpy'": [sys.executable, "-c", "import numpy"],
-        "semeq eq warmer": [*semeq, "eq", "warmer"],
-    }, args.starts)
-    for name, t in runs.items():
-        say(f"   {name:26} {statistics.median(t):8.1f} / {percentile(t, 90):8.1f}")
-    eq_ms, numpy_ms = statistics.median(runs["semeq eq warmer"]), statistics.median(runs["python -c 'import numpy'"])
-    say(f"   semeq eq warmer / (python + import numpy): x{eq_ms / numpy_ms:.2f}   "
-        f"goal <= {GOAL_COLD_MS:.0f} ms and <= x{GOAL_RATIO:g}: "
-        f"{'met' if eq_ms <= GOAL_COLD_MS and eq_ms / numpy_ms <= GOAL_RATIO else 'NOT met'}")
-    heavy = heavy_modules_of_eq()
-    say(f"   heavy modules loaded by semeq eq warmer: {', '.join(heavy) if heavy else 'none'} (of {', '.join(HEAVY)})")
+    if not args.osc_only:
+        say()
+        say(f"1. cold start, {args.starts} runs each, alternating (ms: median / p90)")
+        runs = cold_starts({
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "python -c 'import numpy'": [sys.executable, "-c", "import numpy"],
+            "semeq eq warmer": [*semeq, "eq", "warmer"],
+        }, args.starts)
+        for name, t in runs.items():
+            say(f"   {name:26} {statistics.median(t):8.1f} / {percentile(t, 90):8.1f}")
+        eq_ms, numpy_ms = statistics.median(runs["semeq eq warmer"]), statistics.median(runs["python -c 'import numpy'"])
+        say(f"   semeq eq warmer / (python + import numpy): x{eq_ms / numpy_ms:.2f}   "
+            f"goal <= {GOAL_COLD_MS:.0f} ms and <= x{GOAL_RATIO:g}: "
+            f"{'met' if eq_ms <= GOAL_COLD_MS and eq_ms / numpy_ms <= GOAL_RATIO else 'NOT met'}")
+        heavy = heavy_modules_of_eq()
+        say(f"   heavy modules loaded by semeq eq warmer: {', '.join(heavy) if heavy else 'none'} (of {', '.join(HEAVY)})")
 
     with tempfile.TemporaryDirectory() as tmp:
-        say()
-        say("2. semeq serve: start to ready line (s, median of 5 starts) and resident memory after it (MB)")
-        for watch in (False, True):
-            ready, rss = [], []
-            for _ in range(5):
-                proc, _, seconds = start_server(Path(tmp) / "home", *([] if watch else ["--no-watch"]), command=semeq_command())
-                time.sleep(0.5)
-                rss.append(rss_mb(proc.pid)[0])
-                ready.append(seconds)
-                stop(proc)
-            name = "semeq serve" if watch else "semeq serve --no-watch"
-            say(f"   {name:24} ready {statistics.median(ready):6.3f} s (max {max(ready):.3f})   RSS {statistics.median(rss):6.1f} MB")
+        if not args.osc_only:
+            say()
+            say("2. semeq serve: start to ready line (s, median of 5 starts) and resident memory after it (MB)")
+            for watch in (False, True):
+                ready, rss = [], []
+                for _ in range(5):
+                    proc, _, seconds = start_server(Path(tmp) / "home", *([] if watch else ["--no-watch"]),
+                                                    command=semeq_command())
+                    time.sleep(0.5)
+                    rss.append(rss_mb(proc.pid)[0])
+                    ready.append(seconds)
+                    stop(proc)
+                name = "semeq serve" if watch else "semeq serve --no-watch"
+                say(f"   {name:24} ready {statistics.median(ready):6.3f} s (max {max(ready):.3f})   "
+                    f"RSS {statistics.median(rss):6.1f} MB")
 
-        say()
-        say("3. inference: torch (training networks) vs numpy runtime (exported arrays), one thread")
-        inference(say, max(3, args.starts // 3))
+            say()
+            say("3. inference: torch (training networks) vs numpy runtime (exported arrays), one thread")
+            inference(say, max(3, args.starts // 3))
 
-        proc, port, _ = start_server(Path(tmp) / "home", "--no-watch", command=semeq_command())
+        log = Path(tmp) / "serve.log"
+        proc, port, _ = start_server(Path(tmp) / "home", "--no-watch", log=log, command=semeq_command())
         try:
             sequential(port, "eq", 300)  # warm-up: first-call costs
             say()
-            say(f"4. OSC, semeq serve --no-watch (separate process), {args.requests} requests at {args.rate:g}/s offered")
-            for name, cached in (("eq never cached", False), ("eq repeated phrases", True)):
-                cpu_before = cpu_seconds(proc.pid)
-                lat, errors, lost, achieved = offered_load(port, args.requests, args.rate, cached)
-                cpu_ms = 1000.0 * (cpu_seconds(proc.pid) - cpu_before) / args.requests
-                p99 = percentile(lat, 99) if lat else float("nan")
-                say(f"   {name:20} sent at {achieved:6.0f}/s: answers {len(lat)}, busy {errors.get('busy', 0)}, "
-                    f"other errors {sum(errors.values()) - errors.get('busy', 0)}, lost {lost}")
-                if lat:
-                    say(f"   {'':20} latency from scheduled send (ms): p50 {percentile(lat, 50):.3f}  p99 {p99:.3f}  max {max(lat):.3f}")
-                say(f"   {'':20} server CPU time per request {cpu_ms:.3f} ms (all its threads; one free core answers "
-                    f"about {1000.0 / cpu_ms:.0f}/s)")
-                if not cached:
-                    ok = not errors and lost == 0 and p99 <= GOAL_P99_MS
-                    say(f"   {'':20} goal 0 busy, 0 lost, p99 <= {GOAL_P99_MS:g} ms: {'met' if ok else 'NOT met'}")
+            say(f"4. OSC, semeq serve --no-watch (separate process), {args.requests} requests at {args.rate:g}/s offered "
+                f"(latency in ms from each request's scheduled send; CPU in ms per request)")
+            pings, fresh_runs = [], []
+            for i in range(args.osc_runs):
+                pings.append(measured_load(port, proc.pid, args.requests, args.rate, False, op="ping"))
+                fresh_runs.append(measured_load(port, proc.pid, args.requests, args.rate, False, first=i * args.requests))
+                say_run(say, f"ping (peer), run {i + 1}", pings[-1], None)
+                say_run(say, f"eq never cached, run {i + 1}", fresh_runs[-1], GOAL_P99_MS)
+            say_run(say, "eq repeated phrases", measured_load(port, proc.pid, args.requests, args.rate, True), None)
+            p99s = sorted(run["p99"] for run in fresh_runs)
+            met = sum(1 for run in fresh_runs if not run["errors"] and run["lost"] == 0 and run["p99"] <= GOAL_P99_MS)
+            cpu = statistics.median(run["user_ms"] + run["system_ms"] for run in fresh_runs)
+            say(f"   eq never cached over {len(fresh_runs)} runs: p99 median {statistics.median(p99s):.3f}, best {p99s[0]:.3f}, "
+                f"worst {p99s[-1]:.3f}; busy {sum(sum(r['errors'].values()) for r in fresh_runs)}, lost "
+                f"{sum(r['lost'] for r in fresh_runs)}; server CPU median {cpu:.3f} ms per request (one free core answers about "
+                f"{1000.0 / cpu:.0f}/s)")
+            time.sleep(0.3)  # the server writes its log every 50 ms
+            logged = logged_ms(log, "U")
+            chunks = [logged[k * args.requests:(k + 1) * args.requests] for k in range(args.osc_runs)]
+            if logged:
+                say(f"   eq never cached, server's own time from read to answer (its log): p50 {percentile(logged, 50):.1f} "
+                    f"p99 {percentile(logged, 99):.1f} max {max(logged):.1f}; p99 per run "
+                    + ", ".join(f"{percentile(c, 99):.1f}" for c in chunks if c))
+            ping_p99s = sorted(run["p99"] for run in pings)
+            say(f"   ping (peer) over {len(pings)} runs: p99 median {statistics.median(ping_p99s):.3f}, best {ping_p99s[0]:.3f}, "
+                f"worst {ping_p99s[-1]:.3f}")
+            say(f"   goal 0 busy, 0 lost, p99 <= {GOAL_P99_MS:g} ms: met in {met} of {len(fresh_runs)} runs")
             n = min(args.requests, 3000)
             ping, _ = sequential(port, "ping", n)
             fresh, failed = sequential(port, "eq", n, cached=False)

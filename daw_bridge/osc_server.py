@@ -1,13 +1,21 @@
 """The OSC door: a UDP server speaking the protocol of ``docs/osc-protocol.md`` (codec:
 :mod:`daw_bridge.wire`), in front of a :class:`daw_bridge.service.Service`.
 
-Concurrency lives here, not in the service. Each lane of the op table (:mod:`daw_bridge.ops`) has
-one :class:`Lane`: a :class:`~concurrent.futures.ThreadPoolExecutor` and one bounded count of the
-requests it holds (running + waiting). ``quick`` ops (ping, status) and repeated ``eq`` requests
-(the service's answer cache) are answered in the receive loop; the ``term`` lane runs other ``eq``
-requests, the ``audio`` lane the ops that read or write audio. A full lane answers ``busy`` at once;
-a request not answered within its timeout (``timeout_s``, at most the server's) gets ``timeout``
-from one watchdog thread, and a request still waiting is then cancelled.
+Concurrency lives here, not in the service. One receive loop reads every datagram that is waiting
+into its own first-in first-out inbox (stamped with the time it was read), then answers them one by
+one. It answers in place what takes a bounded, short time: ``quick`` ops (ping, status), repeated
+``eq`` requests (the service's answer cache) and every ``eq`` the service calls quick
+(:meth:`~daw_bridge.service.Service.is_quick`: known words, nothing to fit or push; well under a
+millisecond), so the common request never pays a hand-off to a thread. An ``eq`` that waited in
+the inbox longer than :data:`INLINE_WAIT_S` is answered ``busy``: the loop is behind.
+
+Each lane of the op table (:mod:`daw_bridge.ops`) has one :class:`~daw_bridge.lanes.Lane`: the
+``term`` lane runs the other ``eq`` requests (unknown words, ``current``, ``push``), the ``audio``
+lane the ops that read or write audio, so neither ever holds up the receive loop. A full lane
+answers ``busy`` at once; a request not answered within its timeout (``timeout_s``, at most the
+server's) gets ``timeout`` from one watchdog thread, and a request still waiting is then cancelled.
+The socket never blocks the loop: it waits for datagrams with ``select`` and sends without waiting
+(a reply the kernel cannot take at once is counted in ``send_errors``).
 
 The receive loop never raises on what arrives: every datagram addressed to ``/semeq/<op>`` gets an
 answer (an ``/semeq/error`` reply when it is wrong, even when it does not decode as OSC); datagrams
@@ -17,14 +25,17 @@ that are not addressed to the server, and replies, are counted and dropped.
 from __future__ import annotations
 
 import ipaddress
+import select
 import socket
 import sys
 import threading
 import time
-from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
-from typing import Any, Callable, Mapping
+from collections import deque
+from concurrent.futures import CancelledError, Future
+from typing import Any, Mapping
 
 from daw_bridge.errors import SemeqError
+from daw_bridge.lanes import Lane, Once, Reply, Watchdog
 from daw_bridge.ops import Call
 from daw_bridge.service import log_answer
 from daw_bridge.wire import (
@@ -44,114 +55,12 @@ TERM_WORKERS = 2
 TERM_QUEUE = 64
 #: Socket receive buffer asked from the kernel (bytes): absorbs bursts of requests.
 RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
-
-Reply = Callable[[dict], None]
-
-
-class Lane:
-    """A bounded worker pool: ``workers`` threads and at most ``queue_size`` requests waiting.
-
-    :attr:`held` (running + waiting) is the one bounded count; it goes up in :meth:`submit` and
-    down in the future's done callback (finished, failed or cancelled alike).
-    """
-
-    def __init__(self, name: str, workers: int, queue_size: int) -> None:
-        self.name, self.workers, self.queue_size = name, workers, queue_size
-        self.executor = ThreadPoolExecutor(workers, thread_name_prefix=f"semeq-{name}")
-        self.held = 0
-        self.running = 0
-        self._lock = threading.Lock()
-
-    def submit(self, work: Callable[[], dict]) -> Future | None:
-        """Run ``work`` in the pool; None when the lane is full (or shut down)."""
-        with self._lock:
-            if self.held >= self.workers + self.queue_size:
-                return None
-            self.held += 1
-
-        def counted() -> dict:
-            with self._lock:
-                self.running += 1
-            try:
-                return work()
-            finally:
-                with self._lock:
-                    self.running -= 1
-
-        try:
-            future = self.executor.submit(counted)
-        except RuntimeError:  # shut down
-            self._release(None)
-            return None
-        future.add_done_callback(self._release)
-        return future
-
-    def _release(self, _future: Future | None) -> None:
-        with self._lock:
-            self.held -= 1
-
-    def status(self) -> dict:
-        with self._lock:
-            return {"queued": self.held - self.running, "running": self.running, "workers": self.workers, "queue_size": self.queue_size}
-
-
-class Watchdog:
-    """One thread that answers ``timeout`` for requests past their deadline and cancels them."""
-
-    def __init__(self) -> None:
-        self._pending: dict[Future, tuple[float, Callable[[], None]]] = {}
-        self._wake = threading.Condition()
-        self._stopped = False
-        self._thread = threading.Thread(target=self._loop, name="semeq-watchdog", daemon=True)
-        self._thread.start()
-
-    def watch(self, future: Future, timeout_s: float, on_timeout: Callable[[], None]) -> None:
-        with self._wake:
-            self._pending[future] = (time.monotonic() + timeout_s, on_timeout)
-            self._wake.notify()
-        future.add_done_callback(self._forget)
-
-    def _forget(self, future: Future) -> None:
-        with self._wake:
-            self._pending.pop(future, None)
-
-    def _loop(self) -> None:
-        while True:
-            with self._wake:
-                if self._stopped:
-                    return
-                now = time.monotonic()
-                due = [(f, cb) for f, (at, cb) in self._pending.items() if at <= now]
-                for f, _ in due:
-                    del self._pending[f]
-                if not due:
-                    nearest = min((at for at, _ in self._pending.values()), default=now + 1.0)
-                    self._wake.wait(max(nearest - now, 0.001))
-                    continue
-            for future, on_timeout in due:
-                on_timeout()
-                future.cancel()  # if it never started, it never will
-
-    def stop(self) -> None:
-        with self._wake:
-            self._stopped = True
-            self._wake.notify()
-
-
-class _Once:
-    """Call the wrapped reply at most once (a worker's answer and the timeout may race)."""
-
-    def __init__(self, reply: Reply) -> None:
-        self._reply = reply
-        self._lock = threading.Lock()
-        self.done = False
-
-    def __call__(self, answer: dict) -> None:
-        with self._lock:
-            if self.done:
-                return
-            self.done = True
-        self._reply(answer)
+#: Datagrams, and their bytes, the receive loop reads ahead into its inbox (more wait in the socket's buffer).
+INBOX_SIZE = 1024
+INBOX_BYTES = 4 * 1024 * 1024
+#: Longest wait (seconds) in the inbox of an ``eq`` answered by the receive loop; one that waited
+#: longer is answered ``busy`` (the loop is behind: about 0.25 s of requests are ahead of it).
+INLINE_WAIT_S = 0.25
 
 
 class ServerStats:
@@ -216,8 +125,11 @@ class OscServer:
         except OSError as exc:
             self._sock.close()
             raise SemeqError(f"cannot listen on udp {host}:{port}: {exc.strerror or exc}") from None
-        self._sock.settimeout(0.2)
+        self._sock.setblocking(False)  # waits in select; never blocks on a send
         self._stop = threading.Event()
+        #: Datagrams read from the socket and not yet answered: (datagram, sender, monotonic time read).
+        self._inbox: deque[tuple[bytes, Any, float]] = deque()
+        self._inbox_bytes = 0
         self.lanes = {"term": Lane("term", TERM_WORKERS, TERM_QUEUE), "audio": Lane("audio", workers, queue_size)}
         self._watchdog = Watchdog()
         service.status_sources["osc"] = self.status
@@ -240,29 +152,49 @@ class OscServer:
             "workers": audio.workers,
             "queue_size": audio.queue_size,
             "request_timeout_s": self.request_timeout_s,
+            "inbox": len(self._inbox),
             "busy": counts["busy"],
             "timeouts": counts["timeouts"],
         }
 
     def serve_forever(self) -> None:
-        """Receive and answer until :meth:`shutdown`; never raises on what arrives."""
+        """Receive and answer, in arrival order, until :meth:`shutdown`; never raises on what arrives."""
+        inbox = self._inbox
         while not self._stop.is_set():
-            try:
-                dgram, sender = self._sock.recvfrom(65536)
-            except (socket.timeout, BlockingIOError, InterruptedError):
+            if not inbox and not self._readable(0.2):
                 continue
-            except OSError:
-                if self._stop.is_set():
-                    break
+            self._read_ahead()
+            if not inbox:
                 continue
-            self.stats.add("datagrams")
+            dgram, sender, received = inbox.popleft()
+            self._inbox_bytes -= len(dgram)
             try:
-                self._handle_datagram(dgram, sender)
+                self._handle_datagram(dgram, sender, received)
             except Exception as exc:  # defensive: the loop must outlive any bug
                 print(f"semeq serve: internal error on a datagram: {type(exc).__name__}: {exc}", file=sys.stderr)
 
+    def _readable(self, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` seconds for a datagram; False on a timeout or a closed socket."""
+        try:
+            return bool(select.select([self._sock], [], [], timeout_s)[0])
+        except (OSError, ValueError):  # closed by close() in another thread
+            return False
+
+    def _read_ahead(self) -> None:
+        """Move the datagrams waiting in the socket into the inbox (up to :data:`INBOX_SIZE` datagrams
+        and :data:`INBOX_BYTES`), each stamped with the time it was read: a request's wait counts from there."""
+        inbox = self._inbox
+        while len(inbox) < INBOX_SIZE and self._inbox_bytes < INBOX_BYTES:
+            try:
+                dgram, sender = self._sock.recvfrom(65536)
+            except OSError:  # nothing more waiting (BlockingIOError), or a closed socket
+                return
+            inbox.append((dgram, sender, time.monotonic()))
+            self._inbox_bytes += len(dgram)
+            self.stats.add("datagrams")
+
     def shutdown(self) -> None:
-        """Ask :meth:`serve_forever` to return (within 0.2 s)."""
+        """Ask :meth:`serve_forever` to return (within 0.2 s, or after the datagram it is answering)."""
         self._stop.set()
 
     def close(self, wait: bool = True) -> None:
@@ -276,7 +208,7 @@ class OscServer:
         self._sock.close()
 
     # --- one datagram -------------------------------------------------------------------------
-    def _handle_datagram(self, dgram: bytes, sender: tuple) -> None:
+    def _handle_datagram(self, dgram: bytes, sender: tuple, started: float) -> None:
         try:
             message = decode(dgram)
         except ValueError as exc:
@@ -291,7 +223,6 @@ class OscServer:
             self.stats.add("ignored")  # not for us; never answer replies (no loops between servers)
             return
         self.stats.add("requests")
-        started = time.monotonic()
         try:
             request, transport = parse_request(message)
         except WireError as exc:
@@ -305,15 +236,16 @@ class OscServer:
         self.dispatch(request, lambda answer: self._send(answer, target, mode), started)
 
     def dispatch(self, request: Mapping[str, Any], reply: Reply, started: float | None = None) -> None:
-        """Answer ``request`` through ``reply`` exactly once: at once (invalid, quick, cached), or
-        from its lane (or ``busy`` when the lane is full, ``timeout`` past its deadline)."""
+        """Answer ``request`` through ``reply`` exactly once: at once (invalid, quick, cached, an eq
+        the service calls quick), or from its lane (or ``busy`` when the lane is full, ``timeout``
+        past its deadline). ``started``: when the request arrived (monotonic seconds; default now)."""
         started = time.monotonic() if started is None else started
         try:
             call = self.service.prepare(request)
         except SemeqError:
             reply(self.service.handle(request))  # the logged error answer
             return
-        once = _Once(reply)
+        once = Once(reply)
         try:
             timeout_s = self._timeout_of(call)
         except SemeqError as exc:
@@ -326,6 +258,9 @@ class OscServer:
         if cached is not None:
             reply(cached)
             return
+        if call.op.lane == "term" and self.service.is_quick(call):
+            self._answer_inline(call, once, timeout_s, started)
+            return
         lane = self.lanes[call.op.lane]
         future = lane.submit(lambda: self.service.run(call, started))
         if future is None:
@@ -336,6 +271,18 @@ class OscServer:
             lambda: self._refuse(call, once, "timeout", f"no answer within {timeout_s:g} s; the request was abandoned", started),
         )
         future.add_done_callback(lambda f: self._finished(f, call, once, started))
+
+    def _answer_inline(self, call: Call, once: Once, timeout_s: float, started: float) -> None:
+        """Answer a quick ``eq`` in this thread, unless it already waited longer than
+        :data:`INLINE_WAIT_S` (``busy``: the loop is behind) or than its own timeout (``timeout``)."""
+        waited = time.monotonic() - started
+        if waited > timeout_s:
+            self._refuse(call, once, "timeout", f"no answer within {timeout_s:g} s; the request was abandoned", started)
+        elif waited > INLINE_WAIT_S:
+            self._refuse(call, once, "busy", f"the server is busy (this request waited {1000.0 * waited:.0f} ms to be "
+                         f"read, more than {1000.0 * INLINE_WAIT_S:.0f} ms); try again in a moment", started)
+        else:
+            once(self.service.run(call, started))
 
     def _timeout_of(self, call: Call) -> float:
         asked = call.values.get("timeout_s")
@@ -353,7 +300,7 @@ class OscServer:
             return "the server is shutting down"
         return f"the server is busy ({lane.workers} {lane.name} requests running, {lane.queue_size} waiting); try again in a moment"
 
-    def _refuse(self, call: Call, once: _Once, code: str, message: str, started: float) -> None:
+    def _refuse(self, call: Call, once: Once, code: str, message: str, started: float) -> None:
         if once.done:
             return
         if code in ("busy", "timeout"):
@@ -362,7 +309,7 @@ class OscServer:
         log_answer(answer, time.monotonic() - started)
         once(answer)
 
-    def _finished(self, future: Future, call: Call, once: _Once, started: float) -> None:
+    def _finished(self, future: Future, call: Call, once: Once, started: float) -> None:
         try:
             once(future.result())
         except CancelledError:  # by the timeout (already answered) or by close(): it never ran

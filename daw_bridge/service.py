@@ -4,7 +4,8 @@
 :mod:`daw_bridge.ops`) and returns its answer (the answer JSON of ``docs/architecture.md``, shaped by
 :mod:`daw_bridge.answers`), synchronously, in the caller's thread. It never raises: errors are
 answers too, ``{"ok": false, "id", "op", "code", "message"}``. Concurrency (worker pools, ``busy``,
-``timeout``) belongs to the doors: the OSC server runs ``handle`` in its lanes.
+``timeout``) belongs to the doors: the OSC server runs quick requests in its receive loop (see
+:meth:`Service.is_quick`) and the rest in its lanes.
 
 Each op's handler is the method named in the op table (``op_eq``, ``op_render``, ...); there is no
 other dispatch. Requests may carry ``current`` (the host EQ's state) so that a repeated action
@@ -191,6 +192,15 @@ class Service:
             return None
         answer["id"] = call.id
         return self._answered(answer, time.monotonic() if started is None else started)
+
+    def is_quick(self, call: Call) -> bool:
+        """True when :meth:`run` answers ``call`` in a short, bounded time (well under a millisecond
+        of this machine): an ``eq`` with no ``push`` and no ``current``, all of whose words the
+        loaded model reads without the sentence-embedding fallback. A door may answer it in place."""
+        if call.op.name != "eq" or call.values["push"] is not None or call.values["current"] is not None:
+            return False
+        local = getattr(self._model, "answers_locally", None)  # None: not loaded yet (loading takes long)
+        return local is not None and local(call.values["text"])
 
     def status(self) -> dict:
         """Version, model, uptime (s), counters, and what each status source adds (queues, ...)."""

@@ -239,26 +239,32 @@ _LEAVES = frozenset({str, int, bool, type(None)})
 def _finite(value: Any) -> bool:
     """False if ``value`` holds a NaN or an infinite float anywhere (orjson would write ``null``).
 
-    May also say False for a finite list whose sum overflows: the caller then takes the exact path.
+    The floats met in a container are summed as they come (a NaN or an infinity makes the sum so),
+    a long list of numbers in one C loop. May also say False for finite floats whose sum overflows:
+    the caller then takes the exact path.
     """
     kind = type(value)
     if kind is float:
         return value - value == 0.0
     if kind is dict or (kind not in _LEAVES and isinstance(value, dict)):
-        for item in value.values():
-            if type(item) is float:
-                if item - item != 0.0:
-                    return False
-            elif type(item) not in _LEAVES and not _finite(item):
-                return False
-        return True
-    if kind is list or kind is tuple or (kind not in _LEAVES and isinstance(value, (list, tuple))):
+        items = value.values()
+    elif kind is list or kind is tuple or (kind not in _LEAVES and isinstance(value, (list, tuple))):
         try:
             total = sum(value)  # one C loop over the long lists of numbers (curves, params)
         except TypeError:  # not all numbers
-            return all(type(item) in _LEAVES or _finite(item) for item in value)
-        return type(total) is int or (type(total) is float and total - total == 0.0)  # numpy: exact path
-    return not isinstance(value, float) or value - value == 0.0
+            items = value
+        else:
+            return type(total) is int or (type(total) is float and total - total == 0.0)  # numpy: exact path
+    else:
+        return not isinstance(value, float) or value - value == 0.0
+    floats = 0.0
+    for item in items:
+        kind = type(item)
+        if kind is float:
+            floats += item
+        elif kind not in _LEAVES and not _finite(item):
+            return False
+    return floats - floats == 0.0
 
 
 def answer_json(answer: Mapping[str, Any]) -> str:

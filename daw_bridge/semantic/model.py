@@ -24,7 +24,7 @@ import difflib
 import functools
 import json
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,7 @@ from daw_bridge.eq import GAIN_INDEX, GAIN_RANGE_DB, EQError, EQParams
 from daw_bridge.errors import SemeqError
 from daw_bridge.semantic import embeddings, unknown, wordnet
 from daw_bridge.semantic.entries import vocabulary_entries
+from daw_bridge.semantic.interpretation import Interpretation, Reading, TermUse
 from daw_bridge.semantic.lexicon import normalise as lexicon_key
 from daw_bridge.semantic.parse import COMPARATIVE, Mention, parse
 from daw_bridge.semantic.runtime import ARRAYS_FILE, NumpyNet
@@ -86,59 +87,6 @@ def models_dir() -> Path:
     return Path(env).expanduser() if env else resource_dir("models")
 
 
-@dataclass(frozen=True)
-class TermUse:
-    """One vocabulary word used for a request.
-
-    ``term``: the vocabulary word; ``weight``: signed weight in the blend (degree, comparative,
-    "less" = negative); ``source``: the sources that shaped it ("lexicon+safe", "audealize", ...);
-    ``similarity``: cosine similarity when the typed word was unknown and mapped by sentence
-    embedding, else None; ``matched``: the words of the request it came from; ``kind``: problem,
-    quality, no-change or crowd; ``definition``: the lexicon entry's definition ("" for crowd words);
-    for an unknown word, ``route`` (synonym | similar | derived | antonym | indirect antonym | gloss |
-    embedding: :mod:`daw_bridge.semantic.unknown`) and ``via`` (how, e.g. "opposite of dull (WordNet
-    antonym 'dull', evidence 1.00)"); an antonym's weight is negated (the opposite move), and
-    ``similarity`` then holds the relation evidence.
-    """
-
-    term: str
-    weight: float
-    source: str
-    similarity: float | None
-    matched: str
-    kind: str = "crowd"
-    definition: str = ""
-    route: str = ""
-    via: str = ""
-
-    def to_dict(self) -> dict:
-        """The fields as a dictionary; ``route`` and ``via`` only for an unknown word."""
-        return {k: v for k, v in asdict(self).items() if v or k not in ("route", "via")}
-
-
-@dataclass(frozen=True, eq=False)
-class Interpretation:
-    """What a request was understood as, and the EQ for it (``latent``: the blended 32-d latent)."""
-
-    text: str
-    terms: tuple[TermUse, ...]
-    intensity: float
-    params: EQParams
-    latent: np.ndarray
-    notes: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
-
-    def terms_as_dicts(self) -> list[dict]:
-        """``terms`` as JSON-ready dictionaries (term, weight, source, similarity, matched)."""
-        return [t.to_dict() for t in self.terms]
-
-    def to_dict(self) -> dict:
-        """JSON-ready: text, intensity, terms, params (the 13 named fields), latent (list), notes, warnings."""
-        return {"text": self.text, "intensity": self.intensity, "terms": self.terms_as_dicts(),
-                "params": self.params.to_dict(), "latent": [float(x) for x in self.latent],
-                "notes": list(self.notes), "warnings": list(self.warnings)}
-
-
 class SemanticModel:
     """A trained model (see the module docstring). Load with :meth:`load`.
 
@@ -168,6 +116,10 @@ class SemanticModel:
         self._decoded = functools.lru_cache(maxsize=DECODED_CACHE_SIZE)(self._decode_bytes)
         #: Recent texts read into mentions (immutable; an unreadable text raises and is not kept).
         self._parsed = functools.lru_cache(maxsize=DECODED_CACHE_SIZE)(lambda text: tuple(parse(text, self._known)))
+        #: Recent texts read into their EQ at intensity 1 (:class:`Reading`; errors are not kept):
+        #: the same words at another intensity only scale it.
+        self._reading = functools.lru_cache(maxsize=DECODED_CACHE_SIZE)(self._read)
+        self._local = functools.lru_cache(maxsize=DECODED_CACHE_SIZE)(self._all_words_local)
         self._embeddings: object = False  # False = not looked up yet; None = extra not installed
         self._names: dict[str, str] = {}
         self._names_for: dict | None = None  # the alias map ``_names`` was built from
@@ -275,6 +227,30 @@ class SemanticModel:
         "fix it") and :class:`UnknownTermError` for a word with no meaning close enough.
         """
         intensity = _check_intensity(intensity)
+        reading = self._reading(text)
+        scale = reading.strength * intensity
+        warnings = list(reading.warnings)
+        asked = reading.peak_gain_db * scale  # the largest gain the words ask for (dB)
+        if abs(asked) > GAIN_RANGE_DB[1] + 1e-9:
+            warnings.append(f"clipped: the words ask for {asked:+.1f} dB, the EQ stops at +-{GAIN_RANGE_DB[1]:g} dB")
+        return Interpretation(text=text, terms=reading.terms, intensity=intensity, params=reading.decoded.scaled(scale),
+                              latent=reading.latent, notes=reading.notes, warnings=tuple(warnings))
+
+    def answers_locally(self, text: str) -> bool:
+        """True when every word of ``text`` is a vocabulary word, a synonym or a judging word, or the
+        text is unreadable: :meth:`interpret` then takes well under a millisecond. False when a word
+        goes to the sentence-embedding fallback or is refused with spelling suggestions (1-50 ms)."""
+        return self._local(text)
+
+    def _all_words_local(self, text: str) -> bool:
+        try:
+            mentions = self._parsed(text)
+        except SemeqError:
+            return True
+        return all(lexicon_key(m.base) in self._alias or m.base in NEEDS_AUDIO for m in mentions)
+
+    def _read(self, text: str) -> "Reading":
+        """What ``text`` asks for at intensity 1 (the intensity-independent part of :meth:`interpret`)."""
         mentions = list(self._parsed(text))
         judging = [m for m in mentions if m.base in NEEDS_AUDIO and lexicon_key(m.base) not in self._alias]
         if len(judging) == len(mentions):
@@ -283,8 +259,8 @@ class SemanticModel:
                 f"{_join([repr(w) for w in words])} says how it should be, not what to change: that needs the "
                 f"audio. Give a track (semeq eq '{text.strip()}' --audio IN, semeq suggest IN, or the REAPER "
                 "auto-suggest action) or say what to change, e.g. 'less muddy' or 'a bit brighter'", words)
-        warnings = [f"'{m.word}' judges rather than describes; ignored (with audio, auto-suggest decides)"
-                    for m in judging]
+        warnings = tuple(f"'{m.word}' judges rather than describes; ignored (with audio, auto-suggest decides)"
+                         for m in judging)
         uses: dict[str, TermUse] = {}
         for mention in (m for m in mentions if m not in judging):
             use = self._use(mention)
@@ -310,13 +286,9 @@ class SemanticModel:
         # One word alone: its own EQ (exact for lexicon words); several: the blend of their latents.
         decoded = self.word_params(active[0].term).scaled(float(np.sign(weights[0]))) if len(active) == 1 \
             else self.decode(latent)
-        params = decoded.scaled(strength * intensity)
-        asked = decoded.to_vector()[list(GAIN_INDEX)] * strength * intensity
-        if np.any(np.abs(asked) > GAIN_RANGE_DB[1] + 1e-9):
-            warnings.append(f"clipped: the words ask for {asked[np.argmax(np.abs(asked))]:+.1f} dB, the EQ stops at "
-                            f"+-{GAIN_RANGE_DB[1]:g} dB")
-        return Interpretation(text=text, terms=terms, intensity=intensity, params=params, latent=latent,
-                              notes=tuple(notes), warnings=tuple(warnings))
+        gains_db = decoded.to_vector()[list(GAIN_INDEX)]
+        latent.setflags(write=False)
+        return Reading(terms, tuple(notes), warnings, decoded, latent, strength, float(gains_db[np.argmax(np.abs(gains_db))]))
 
     def _use(self, mention: Mention) -> TermUse:
         term = self._alias.get(lexicon_key(mention.base))
