@@ -32,7 +32,7 @@ import pytest
 import soundfile as sf
 from scipy import signal
 
-from daw_bridge.eq import EQParams, response_db
+from daw_bridge.eq import EQParams, apply_eq, response_db
 from daw_bridge.hosts.ardour import map_eq, push_osc
 from ardour_session import ARDOUR_LUA, ArdourError, LiveArdour, create_session, lua_string, run_lua
 
@@ -245,11 +245,14 @@ def test_service_pushes_warmer_to_ardour_and_it_renders_as_answered(ardour_sessi
 def test_service_pushes_an_auto_suggestion_to_ardour_and_it_renders_as_answered(ardour_session, semeq_server):
     session, dry, _ = ardour_session
     server_port, ardour_port, home = semeq_server
-    track = home / "inbox" / "track.wav"  # the track's own audio, where the server may read it
-    sf.write(track, dry, SAMPLE_RATE_HZ, subtype="FLOAT")
+    track = home / "inbox" / "track.wav"  # the track's audio, where the server may read it
+    # a muddy, dull version of it, so the suggestion is large enough for the render check to mean something
+    damage = EQParams(0.0, 100.0, 10.0, 300.0, 1.4, 0.0, 1000.0, 0.71, 0.0, 4000.0, 0.71, -10.0, 5000.0)
+    sf.write(track, apply_eq(dry, SAMPLE_RATE_HZ, damage), SAMPLE_RATE_HZ, subtype="FLOAT")
     answer, wet, values = render(
         session, ardour_port,
-        lambda live: send(server_port, "suggest", str(track), "--push", "ardour", "--strip", "1", "--plugin", "1"),
+        lambda live: send(server_port, "suggest", str(track), "--strength", "1", "--push", "ardour", "--strip", "1",
+                          "--plugin", "1"),
     )
     assert answer["op"] == "suggest" and "bands" in answer
     check_render_matches_answer(answer, dry, wet, values, "suggest")

@@ -631,7 +631,7 @@ def test_real_service_on_real_music_end_to_end(tmp_path, real_music_excerpt):
     """The real Service (trained model, analysis, adaptive decisions) behind the watcher, on real music:
     the render is the EQ the answer describes (measured band change = the EQ's response), keeps the
     format, loudness and true-peak limits, and the ReaScript carries the answer's bands."""
-    from daw_bridge.eq import EQParams, response_db
+    from daw_bridge.eq import EQParams, apply_eq, response_db
     from daw_bridge.service import Service
 
     samples, sr = real_music_excerpt
@@ -639,7 +639,10 @@ def test_real_service_on_real_music_end_to_end(tmp_path, real_music_excerpt):
     clip = samples[: 6 * sr]
     (home / "inbox" / "warmer").mkdir(parents=True)
     sf.write(str(home / "inbox" / "warmer" / "song.wav"), clip, sr, subtype="PCM_24")
-    sf.write(str(home / "inbox" / "mix.flac"), clip[::-1].copy(), sr, subtype="PCM_16")
+    # the mix with a +10 dB bell at 300 Hz, so auto-suggest has something to fix (it leaves typical music nearly alone)
+    muddy = apply_eq(clip[::-1].copy(), sr, EQParams(0.0, 100.0, 10.0, 300.0, 1.4, 0.0, 1000.0, 0.71, 0.0, 4000.0, 0.71, 0.0, 8000.0))
+    sf.write(str(home / "inbox" / "mix.flac"), np.clip(muddy / max(1.0, np.max(np.abs(muddy)) / 0.95), -1, 1), sr,
+             subtype="PCM_16")
     (home / "inbox" / "mix.json").write_text('{"suggest": true, "strength": 0.8}')
     service = Service(home)
     try:
