@@ -112,10 +112,17 @@ class LoudnessMeter:
 
 
 @functools.lru_cache(maxsize=1)
+def _oversampling_taps() -> np.ndarray:
+    """The 4x oversampling filter, designed once: the design :func:`scipy.signal.resample_poly` makes
+    by default (Kaiser window, beta 5, 10 taps per phase each side), before its gain of 4."""
+    return _signal().firwin(2 * 10 * OVERSAMPLING + 1, 1.0 / OVERSAMPLING, window=("kaiser", 5.0))
+
+
+@functools.lru_cache(maxsize=1)
 def _interpolation_gain() -> float:
-    """Largest sum of absolute taps over the polyphase branches of the 4x oversampling filter (the
-    design :func:`scipy.signal.resample_poly` uses): a bound on |interpolated| / max |nearby input|."""
-    taps = _signal().firwin(2 * 10 * OVERSAMPLING + 1, 1.0 / OVERSAMPLING, window=("kaiser", 5.0)) * OVERSAMPLING
+    """Largest sum of absolute taps over the polyphase branches of the 4x oversampling filter: a
+    bound on |interpolated| / max |nearby input|."""
+    taps = _oversampling_taps() * OVERSAMPLING
     return float(max(np.abs(taps[p::OVERSAMPLING]).sum() for p in range(OVERSAMPLING)))
 
 
@@ -131,7 +138,7 @@ _TP_MARGIN = 0.99
 def peak_envelope(chunk: np.ndarray) -> np.ndarray:
     """Per frame, the largest absolute value over channels and over the 4x oversampled points in it."""
     # channel-major and contiguous along time: scipy's polyphase filter runs 3-4x faster so
-    up = _signal().resample_poly(np.ascontiguousarray(chunk.T), OVERSAMPLING, 1, axis=1)
+    up = _signal().resample_poly(np.ascontiguousarray(chunk.T), OVERSAMPLING, 1, axis=1, window=_oversampling_taps())
     over_channels = np.abs(up).max(axis=0)
     phases = [over_channels[p::OVERSAMPLING] for p in range(OVERSAMPLING)]
     return np.maximum.reduce(phases)
