@@ -369,7 +369,8 @@ def planned_decision(analysis: Analysis, plan, strength: float, deviation_db: np
     explanation = "; ".join(b.text for b in plan.bands) + "."
     explanation = explanation[0].upper() + explanation[1:]
     if not fixes:
-        explanation += f" No problem needed fixing; the move is toward {goal}."
+        explanation += f" No resonance needed cutting; the bands move toward {goal}"
+        explanation += "." if goal == "the reference track" else " as far as the departure is likely a problem, not the track's character."
     before_rms, after_rms = _weighted_rms(deviation_db, weights), _weighted_rms(after, weights)
     explanation += f" Distance to {goal} {before_rms:.1f} -> {after_rms:.1f} dB."
     return Decision(plan.params, explanation, float(strength), before, expected, [], [], after,
