@@ -50,6 +50,7 @@ from daw_bridge.analysis import analyze, default_lexicon, load_reference
 from daw_bridge.audio import read_audio, write_audio_atomic
 from daw_bridge.eq import EQParams, apply_eq, third_octave_centres_hz
 from daw_bridge.fit import fit_eq
+from daw_bridge.fix import RESONANCE_CORRECT_Z
 from daw_bridge.layout import octaves_from_q
 from daw_bridge.spectrum import band_response_db, band_spectrum
 
@@ -214,6 +215,9 @@ def run(seed: int, half: str, max_tracks: int | None, with_matchering: bool, iss
             add("originals", "problems", len(a_o.problems))
             add("originals", "reference problems", sum(p.basis == "reference" for p in a_o.problems))
             add("originals", "eq rms", rms(centred(eq_o, sel)))
+            for p in a_o.problems:
+                if p.basis == "envelope":
+                    add("originals", "envelope z", p.z)
             plain_o = band_response_db(plain_move(a_o), sr)
             lvl_o = level(x, sr)
             drawn = draw_damages(rng, DAMAGES_PER_TRACK)
@@ -256,9 +260,9 @@ def report(rows, seed: int, half: str, n_tracks: int, issue_damages: bool = Fals
     n = len(ours["abs"])
     lines = [
         f"# Damage recovery ({utc_now()}; {describe()})",
-        f"seed {seed}, {half} half of the held-out tracks ({n_tracks} tracks), {n} damages "
-        f"({'the six of issue 12 on every track' if issue_damages else 'drawn at random'}), strength 1, "
-        f"bands {BANDS_HZ[0]:g} Hz - {BANDS_HZ[1] / 1000:g} kHz",
+        (f"seed {seed}, {half} half of the held-out tracks ({n_tracks} tracks), {n} damages "
+         f"({'the six of issue 12 on every track' if issue_damages else 'drawn at random'}), strength 1, "
+         f"bands {BANDS_HZ[0]:g} Hz - {BANDS_HZ[1] / 1000:g} kHz"),
         "",
         f"{'method':<36} {'undone diff (median)':>21} {'undone abs (median)':>20} {'closer':>8}",
     ]
@@ -278,7 +282,9 @@ def report(rows, seed: int, half: str, n_tracks: int, issue_damages: bool = Fals
     orig = rows["originals"]
     lines.append(f"undamaged originals ({len(orig['problems'])}): problems reported {np.mean(orig['problems']):.1f} per track "
                  f"({np.mean(orig['reference problems']):.1f} against the reference balance), suggested EQ "
-                 f"{np.median(orig['eq rms']):.1f} dB rms (median)")
+                 f"{np.median(orig['eq rms']):.1f} dB rms (median); their own envelope bumps: z median "
+                 f"{np.median(orig['envelope z']):.1f}, 95th percentile {np.percentile(orig['envelope z'], 95):.1f} "
+                 f"(auto-suggest cuts a resonance from z {RESONANCE_CORRECT_Z:g})")
     lines.append("targets (issue 12): undone >= 70 %, closer >= 85 %, named >= 90 %")
     return "\n".join(lines)
 

@@ -44,9 +44,9 @@ MIN_CONFIDENCE = 0.5
 #: Share of a narrow dip's depth that is filled, and what counts as narrow (octaves).
 NARROW_DIP_SHARE = 0.5
 NARROW_OCT = 0.5
-#: Auto-suggest corrects an envelope problem only from this size over its local spread: the 95th
-#: percentile of the bumps that real tracks' own envelopes show (13.8 over the reference tracks'
-#: 20-s excerpts; ``python -m benchmarks.eval_damage`` prints the figure for the held-out originals).
+#: Auto-suggest corrects an envelope problem only from this size over its local spread: about the 95th
+#: percentile of the bumps that real tracks' own envelopes show (13.8 over the 92 reference tracks'
+#: 20-s middle excerpts; ``python -m benchmarks.eval_damage`` prints it for the held-out originals).
 RESONANCE_CORRECT_Z = 14.0
 #: Smallest band gain worth setting (dB): corrective and balance bands (a balance band is a part of
 #: one least-squares fit: leaving a small one out spoils the rest), and the tolerance of the "never
