@@ -354,8 +354,9 @@ def check_strength(strength: float, max_gain_db: float) -> None:
 
 
 def planned_decision(analysis: Analysis, plan, strength: float, deviation_db: np.ndarray, goal: str,
-                     problems) -> Decision:
-    """A :class:`Decision` from a corrective-first plan (:func:`daw_bridge.fix.plan_eq`)."""
+                     problems, how_far: str = "") -> Decision:
+    """A :class:`Decision` from a corrective-first plan (:func:`daw_bridge.fix.plan_eq`); ``goal``
+    names what the bands move toward, ``how_far`` (optional) says how far."""
     lexicon = default_lexicon()
     weights = analysis.reference.weights()
     before = descriptor_scores(deviation_db, analysis.sample_rate_hz, lexicon, weights)
@@ -369,8 +370,7 @@ def planned_decision(analysis: Analysis, plan, strength: float, deviation_db: np
     explanation = "; ".join(b.text for b in plan.bands) + "."
     explanation = explanation[0].upper() + explanation[1:]
     if not fixes:
-        explanation += f" No resonance needed cutting; the bands move toward {goal}"
-        explanation += "." if goal == "the reference track" else " as far as the departure is likely a problem, not the track's character."
+        explanation += f" No resonance needed cutting; the bands move toward {goal}{how_far}."
     before_rms, after_rms = _weighted_rms(deviation_db, weights), _weighted_rms(after, weights)
     explanation += f" Distance to {goal} {before_rms:.1f} -> {after_rms:.1f} dB."
     return Decision(plan.params, explanation, float(strength), before, expected, [], [], after,
@@ -385,7 +385,7 @@ def suggest(analysis: Analysis, model: Any = None, strength: float = 0.5, max_ga
     plan = plan_eq(analysis.problems, analysis.deviation_db, analysis.reference, analysis.sample_rate_hz,
                    float(strength), float(max_gain_db), goal="typical", lexicon=default_lexicon())
     return planned_decision(analysis, plan, strength, analysis.deviation_db, "the balance of typical music",
-                            analysis.problems)
+                            analysis.problems, how_far=" as far as the departure is likely a problem, not the track's character")
 
 
 def _weighted_rms(deviation_db: np.ndarray, weights: np.ndarray) -> float:

@@ -32,7 +32,7 @@ import numpy as np
 
 from daw_bridge.eq import EQParams, third_octave_centres_hz
 from daw_bridge.fit import fit_eq
-from daw_bridge.layout import BANDS, octaves_from_q
+from daw_bridge.layout import octaves_from_q
 from daw_bridge.naming import Problem, hz_text, name_bump
 from daw_bridge.posterior import estimate_problems
 from daw_bridge.problems import Bump, eq_from_bands
@@ -121,24 +121,28 @@ def corrective_bands(problems: list[Problem] | tuple[Problem, ...], strength: fl
     return out
 
 
-def balance_bands(target_db: np.ndarray, limit_db: np.ndarray, taken: list[PlannedBand], sample_rate_hz: float,
-                  max_gain_db: float, lexicon: Any) -> list[PlannedBand]:
-    """Step 2 of :func:`plan_eq`: the bands ``taken`` leave free, fitted to ``target_db`` (dB per
-    third-octave band, every band weighing the same; least squares on the EQ's exact response,
-    :func:`daw_bridge.fit.fit_eq`, the taken bands held as they are); the move then shrunk until no band moves more than ``limit_db``
-    (>= 0, + :data:`TOLERANCE_DB`). Each band is named by the lexicon word for what it removes."""
+def balance_bands(target_db: np.ndarray, limit_db: np.ndarray, taken: list[PlannedBand], taken_db: np.ndarray,
+                  sample_rate_hz: float, max_gain_db: float, lexicon: Any) -> list[PlannedBand]:
+    """Step 2 of :func:`plan_eq`: the bands ``taken`` (whose response is ``taken_db``) leave free,
+    fitted to ``target_db`` (dB per third-octave band, every band weighing the same; least squares on
+    the EQ's exact response, :func:`daw_bridge.fit.fit_eq`, the taken bands held as they are); the
+    move then shrunk until no band moves more than ``limit_db`` (>= 0, + :data:`TOLERANCE_DB`). Each
+    band is named by the lexicon word for what it removes."""
     centres = third_octave_centres_hz()
     ok = np.isfinite(target_db) & (centres >= BALANCE_RANGE_HZ[0]) & (centres <= BALANCE_RANGE_HZ[1])
     ok &= centres < 0.45 * sample_rate_hz
     if ok.sum() < 6 or not np.any(np.abs(target_db[ok]) > BALANCE_MIN_GAIN_DB):
         return []
-    held = _params(taken) if taken else None
-    held_db = band_response_db(held, sample_rate_hz)[ok] if held is not None else 0.0
-    fitted = fit_eq(centres[ok], target_db[ok] + held_db, sample_rate_hz=sample_rate_hz,
-                    max_gain_db=max_gain_db, hold=held, gain_penalty=BALANCE_GAIN_PENALTY).params
-    mine = [b for b in _bands_of(fitted) if not any(_same_band(b, t) for t in taken)]
+    fitted = fit_eq(centres[ok], target_db[ok] + taken_db[ok], sample_rate_hz=sample_rate_hz,
+                    max_gain_db=max_gain_db, hold=_params(taken) if taken else None,
+                    gain_penalty=BALANCE_GAIN_PENALTY).params
+    def is_taken(band) -> bool:  # held bands come back within the fit's 1e-9 octave bounds
+        return any(t.shape == band.kind and abs(np.log2(t.freq_hz / band.freq_hz)) < 1e-6 for t in taken)
+
+    mine = [(b.kind, b.freq_hz, b.gain_db, octaves_from_q(b.q) if b.kind == "peak" else None)
+            for b in fitted.bands() if b.gain_db != 0.0 and not is_taken(b)]
     scale = 1.0
-    for _ in range(20):  # never more than the limit, never the wrong way
+    for _ in range(20):  # never more than the limit
         move = band_response_db(eq_from_bands([(s, f, scale * g, w) for s, f, g, w in mine]), sample_rate_hz)[ok]
         if not np.any(np.abs(move) > limit_db[ok] + TOLERANCE_DB):
             break
@@ -162,18 +166,6 @@ def _local_max_abs(values_db: np.ndarray) -> np.ndarray:
     return np.max(np.where(near, v[None, :], 0.0), axis=1)
 
 
-def _bands_of(params: EQParams) -> list[tuple[str, float, float, float | None]]:
-    """(shape, freq Hz, gain dB, width octaves or None) of each band of ``params`` with a gain."""
-    v = params.raw_vector()
-    return [(b.kind, float(v[b.freq_index]), float(v[b.gain_index]),
-             None if b.q_index is None else octaves_from_q(float(v[b.q_index])))
-            for b in BANDS if v[b.gain_index] != 0.0]
-
-
-def _same_band(band: tuple[str, float, float, float | None], planned: PlannedBand) -> bool:
-    return band[0] == planned.shape and abs(np.log2(band[1] / planned.freq_hz)) < 1e-6 and abs(band[2] - planned.gain_db) < 1e-6
-
-
 def plan_eq(problems: list[Problem] | tuple[Problem, ...], deviation_db: np.ndarray, reference: Reference,
             sample_rate_hz: float, strength: float, max_gain_db: float, goal: str = "typical",
             lexicon: Any = None) -> Plan:
@@ -191,11 +183,11 @@ def plan_eq(problems: list[Problem] | tuple[Problem, ...], deviation_db: np.ndar
     corrective = band_response_db(_params(bands), sample_rate_hz) if bands else np.zeros(centres.size)
     rest = deviation_db + corrective
     rest = rest - np.nanmedian(rest)
-    problem = estimate_problems(rest, reference, sample_rate_hz).problem_db if goal == "typical" else rest
+    problem = estimate_problems(rest, reference, sample_rate_hz, steps=0).problem_db if goal == "typical" else rest
     # never more than measured: the limit is the departure itself (its largest size within half an
     # octave), not the (smaller) estimate
-    bands += balance_bands(-strength * problem, strength * _local_max_abs(rest), bands, sample_rate_hz,
-                           max_gain_db, lexicon)
+    bands += balance_bands(-strength * problem, strength * _local_max_abs(rest), bands, corrective,
+                           sample_rate_hz, max_gain_db, lexicon)
     params = _params(bands) if bands else EQParams.flat()
     change = band_response_db(params, sample_rate_hz) if bands else np.zeros(centres.size)
     return Plan(params, tuple(bands), change)

@@ -6,8 +6,8 @@ compared as EQ curves on a 1/6-octave grid from 20 Hz to 20 kHz, the similarity 
 the two dB curves (1 = same shape, region and direction; a word for the opposite move scores below 0).
 A word with side moves the bump lacks ("telephone": low and high cut with a mid lift) matches a lone
 shelf less well than a word that is only that shelf ("dull"). Only words whose main move's region
-(widened by half an octave each side) holds the bump's centre or corner compete, when there are any. Problem entries get
-:data:`PROBLEM_BONUS` so that "muddy" wins a tie against a quality word. The confidence of a named
+(widened by half an octave each side) holds the bump's centre or corner compete, when there are
+any. Problem entries get :data:`PROBLEM_BONUS` so that "muddy" wins a tie against a quality word. The confidence of a named
 problem is its detection strength times the similarity: the probability that it is a problem where
 the measurement gives one (:mod:`daw_bridge.posterior`), else ``z^2 / (z^2 + Z_HALF^2)``.
 
@@ -107,6 +107,7 @@ class _EntryCurves:
     curves: np.ndarray  # (entries, grid) dB, normalised to unit norm
     low_hz: np.ndarray  # region of each entry's largest move, widened by half an octave each side
     high_hz: np.ndarray
+    bonus: np.ndarray  # PROBLEM_BONUS for problem entries, else 0
 
 
 _entry_cache: weakref.WeakKeyDictionary[Any, _EntryCurves] = weakref.WeakKeyDictionary()
@@ -120,7 +121,8 @@ def _entry_curves(lexicon: Any) -> _EntryCurves:
     curves = responses_db(np.array([e.params().raw_vector() for e in entries]), NAMING_GRID_HZ, NAMING_RATE_HZ)
     main = [max(e.moves, key=lambda m: abs(m.gain_db)) for e in entries]
     out = _EntryCurves(tuple(entries), curves / np.linalg.norm(curves, axis=1, keepdims=True),
-                       np.array([m.low_hz for m in main]) / np.sqrt(2.0), np.array([m.high_hz for m in main]) * np.sqrt(2.0))
+                       np.array([m.low_hz for m in main]) / np.sqrt(2.0), np.array([m.high_hz for m in main]) * np.sqrt(2.0),
+                       np.array([PROBLEM_BONUS if e.kind == "problem" else 0.0 for e in entries]))
     _entry_cache[lexicon] = out
     return out
 
@@ -131,9 +133,9 @@ def name_bump(bump: Bump, lexicon: Any) -> Problem:
     c = response_db(bump.params(), NAMING_GRID_HZ, NAMING_RATE_HZ)
     c = c / max(float(np.linalg.norm(c)), 1e-9)
     similarity = table.curves @ c
-    bonus = np.array([PROBLEM_BONUS if e.kind == "problem" else 0.0 for e in table.entries])
+    score = similarity + table.bonus
     there = (table.low_hz <= bump.freq_hz) & (bump.freq_hz <= table.high_hz)
-    best = int(np.argmax(np.where(there, similarity + bonus, -np.inf) if there.any() else similarity + bonus))
+    best = int(np.argmax(np.where(there, score, -np.inf) if there.any() else score))
     entry = table.entries[best]
     sim = float(np.clip(similarity[best], 0.0, 1.0))
     detect = bump.probability if bump.probability is not None else bump.z**2 / (bump.z**2 + Z_HALF**2)

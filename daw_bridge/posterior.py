@@ -65,7 +65,8 @@ class Estimate:
 class _Model:
     sel: np.ndarray  # bands used
     per_db: np.ndarray  # (atoms, used bands)
-    weight: np.ndarray  # W (used bands, used bands)
+    cov: np.ndarray  # C, blind to a constant level (used bands, used bands)
+    weight: np.ndarray  # W = C^-1
     a: np.ndarray  # h' W h per atom
     linear: np.ndarray  # P (P + C)^-1 (used bands, used bands)
 
@@ -84,13 +85,13 @@ def _model(reference: Reference, sample_rate_hz: float, valid: bytes) -> _Model:
     a = np.einsum("kb,bc,kc->k", per_db, weight, per_db)
     problem_cov = (1.0 - NO_PROBLEM_PRIOR) * GAIN_PRIOR_DB**2 * (per_db.T @ per_db) / per_db.shape[0]
     linear = problem_cov @ np.linalg.inv(problem_cov + cov)
-    return _Model(sel, per_db, weight, a, linear)
+    return _Model(sel, per_db, cov, weight, a, linear)
 
 
 def estimate_problems(deviation_db: np.ndarray, reference: Reference, sample_rate_hz: float,
                       steps: int | None = None) -> Estimate:
     """The estimate of the module docstring for a third-octave ``deviation_db`` (NaN = not measured);
-    ``steps``: most problems reported (default :data:`STEPS`)."""
+    ``steps``: most problems reported (default :data:`STEPS`; 0 for the estimate alone)."""
     d = np.asarray(deviation_db, dtype=float)
     out = np.zeros(d.size)
     valid = np.isfinite(d)
@@ -123,14 +124,11 @@ def _distinct_problems(model: _Model, r: np.ndarray, sample_rate_hz: float,
     given the ones already taken (their gains unknown: their variance is added to the natural one),
     so an atom already taken, or one much like it, brings no new evidence and is not taken twice."""
     atoms = broad_atoms(sample_rate_hz)
-    cov = np.linalg.inv(model.weight)
     taken: list[int] = []
     bumps: list[Bump] = []
     probabilities: list[float] = []
+    weight, a = model.weight, model.a
     for _ in range(steps):
-        extra = model.per_db[taken].T @ model.per_db[taken] * GAIN_PRIOR_DB**2 if taken else 0.0
-        weight = np.linalg.inv(cov + extra)
-        a = np.einsum("kb,bc,kc->k", model.per_db, weight, model.per_db)
         post, gains, log_bf = _posterior(model.per_db, weight, a, r)
         p_problem = float(1.0 - post[0])
         probabilities.append(p_problem)
@@ -143,4 +141,7 @@ def _distinct_problems(model: _Model, r: np.ndarray, sample_rate_hz: float,
             bumps.append(Bump(atoms.shapes[k], float(atoms.freqs_hz[k]), float(gains[k]),
                               None if np.isnan(w) else float(w), float(abs(gains[k]) * np.sqrt(a[k])),
                               "reference", p_problem))
+        h = model.per_db[taken]
+        weight = np.linalg.inv(model.cov + GAIN_PRIOR_DB**2 * h.T @ h)
+        a = np.einsum("kb,bc,kc->k", model.per_db, weight, model.per_db)
     return tuple(bumps), tuple(probabilities)
