@@ -16,7 +16,9 @@ third-octave band, 40 Hz - 16 kHz, every curve with its mean removed: levels are
   the damaged track was (rms of the third-octave level difference);
 * named: a reported problem has the damage's sign and place (bells: centre within half an octave;
   high shelves: at or above the corner / sqrt 2; low shelves: at or below corner x sqrt 2), and its
-  word's lexicon move of that sign covers the damage's centre or corner (+- half an octave).
+  word's lexicon move of that sign covers the damage's centre or corner (+- half an octave);
+  "by chance": the same test on what the analysis reports for the undamaged original, the share a
+  method that did not hear the damage would score.
 
 And what it does to music that is not damaged: problems reported per original track, and the size of
 the EQ suggested for it (rms over the bands, dB).
@@ -243,6 +245,7 @@ def run(seed: int, half: str, max_tracks: int | None, with_matchering: bool, iss
                 add("bound: optimal linear (band levels)", "abs", 1 - rms(dcurve - est_d) / rms(dcurve))
                 add("bound: optimal linear (band levels)", "closer", rms(dcurve - est_d) < rms(dcurve))
                 add("semeq suggest", "named", named(a_d.problems, d, lexicon))
+                add("semeq suggest", "named by chance", named(a_o.problems, d, lexicon))
                 add("semeq suggest", "kind", label)
                 if with_matchering:
                     for method, reference in (("Matchering, original as reference", x),
@@ -272,7 +275,9 @@ def report(rows, seed: int, half: str, n_tracks: int, issue_damages: bool = Fals
         diff = f"{np.median(r['diff']):.0%}" if "diff" in r else "-"
         lines.append(f"{method:<36} {diff:>21} {np.median(r['abs']):>20.0%} {np.mean(r['closer']):>8.0%}")
     lines.append("")
-    lines.append(f"damage named among the reported problems (place, sign and word): {np.mean(ours['named']):.0%}")
+    lines.append(f"damage named among the reported problems (place, sign and word): {np.mean(ours['named']):.0%}; "
+                 f"by chance {np.mean(ours['named by chance']):.0%} (the same test on the undamaged original's "
+                 "problems: what naming scores without hearing the damage)")
     kinds = np.array(ours["kind"])
     for k in dict.fromkeys(kinds):
         m = kinds == k

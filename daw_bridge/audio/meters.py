@@ -28,7 +28,6 @@ import scipy.fft
 from daw_bridge.audio import blocks as blk
 from daw_bridge.audio.blocks import AudioError, array_blocks, as_frames, db
 
-
 #: Oversampling factor of the true-peak meter (BS.1770 asks for at least 4x at 48 kHz).
 OVERSAMPLING = 4
 _BS1770_CHANNEL_WEIGHTS = (1.0, 1.0, 1.0, 1.41, 1.41)
@@ -166,7 +165,8 @@ def _oversampling_taps() -> np.ndarray:
 @functools.lru_cache(maxsize=1)
 def _polyphase() -> np.ndarray:
     """``(21, 4)`` matrix: the four oversampled points from input frame ``j`` on are the frames
-    ``j - 10 .. j + 10`` times it (the polyphase form of resample_poly's upsampling, gain 4)."""
+    ``j - 10 .. j + 10`` times it (the polyphase form of resample_poly's upsampling, gain 4; its
+    columns reversed are the four phases' convolution kernels)."""
     taps = _oversampling_taps() * OVERSAMPLING
     index = OVERSAMPLING * (2 * _HALF_TAPS - np.arange(2 * _HALF_TAPS + 1))[:, None] + np.arange(OVERSAMPLING)
     return np.where(index < taps.size, taps[np.minimum(index, taps.size - 1)], 0.0)
@@ -193,11 +193,11 @@ def peak_envelope(chunk: np.ndarray) -> np.ndarray:
     """Per frame, the largest absolute value over channels and over the 4x oversampled points in it
     (the points of :func:`scipy.signal.resample_poly`, zeros beyond the chunk's ends)."""
     out = np.zeros(chunk.shape[0])
-    matrix = _polyphase()
-    for c in range(chunk.shape[1]):  # per channel: contiguous windows
+    kernels = _polyphase()[::-1]  # convolution kernels, one column per phase
+    for c in range(chunk.shape[1]):
         padded = np.pad(chunk[:, c].astype(np.float64), _HALF_TAPS)
-        windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * _HALF_TAPS + 1)
-        np.maximum(out, np.abs(windows @ matrix).max(axis=1), out=out)
+        for phase in range(OVERSAMPLING):
+            np.maximum(out, np.abs(np.convolve(padded, kernels[:, phase], mode="valid")), out=out)
     return out
 
 
