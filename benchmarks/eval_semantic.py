@@ -184,6 +184,8 @@ def report(res: dict, out: Report) -> None:
       f"(refused as unknown: {lo['refused']})")
     p("   by route (landed/answered): " + ", ".join(f"{route} {a}/{n}" for route, (a, n) in
                                                   sorted(lo["routes"].items(), key=lambda kv: -kv[1][1])))
+    if lo.get("folds"):
+        p("   by fold (landed/words): " + ", ".join(f"{k + 1}: {a}/{n}" for k, (a, n) in enumerate(lo["folds"])))
     if lo.get("proxy"):
         n, median, worst = lo["proxy"]
         p(f"   (crowd route: a held-out headword a crowd source knows is a crowd-only word without its entry, answered "

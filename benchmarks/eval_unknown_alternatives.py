@@ -10,7 +10,12 @@ each with whether its EQ lands in the held-out word's region and direction.
    evidence (relation weight and route, head word, embedding and gloss similarity and their gap to the
    best) predicts whether it lands; the word is answered by the best-scored candidate. Fitted on some
    folds, scored on the others, beside the shipped fixed order on the same folds.
-2. **Crowd curve chooses the entry** (words the crowd knows): among the candidates, the entry whose EQ
+2. **Vote over the routes** (words the crowd does not know): each candidate's score is a weighted sum
+   of its relation evidence (capped at 1), its sound-context embedding rank against the best (the 3
+   best ranked, when the word passes the embedding gate; given to the opposite move when WordNet
+   names the entry as an antonym) and its gloss similarity above 0.4 (the 3 best); the best positive
+   score answers, else the word is refused. Weights chosen on some folds (grid), scored on the others.
+3. **Crowd curve chooses the entry** (words the crowd knows): among the candidates, the entry whose EQ
    correlates best with the word's crowd EQ inside the entry's span widened by half an octave, used
    from a correlation threshold (else the crowd EQ), beside the crowd EQ alone (the shipped route).
 
@@ -49,8 +54,10 @@ def candidates(word: str, names: dict[str, str], relations, table: embeddings.Ta
             found.setdefault((names[head], False), {})["head"] = 1.0
         for r in unknown.relation_answers(head, names, relations):
             found.setdefault((r.term, r.opposite), {}).setdefault("headrel", r.score)
-    for match in embeddings.nearest(word, table, k=8):
-        found.setdefault((match.term, False), {})["emb"] = match.score
+    matches = embeddings.nearest(word, table)
+    gate = max((m.score for m in matches), default=0.0)
+    for match in matches[:8]:
+        found.setdefault((match.term, False), {}).update(emb=match.score, rank=match.rank, gate=gate)
     lemmas = relations.lemmas(word)
     rows = [i for i, v in enumerate(table.via) if v == "definition"]
     texts = [g for g, _ in wordnet.glosses(lemmas[0][0], relations, 3)] if lemmas else []
@@ -116,6 +123,42 @@ def learned(items: list[dict], fit_on: tuple[int, ...], score_on: tuple[int, ...
                for i in test), len(test)
 
 
+#: Weights (relation, embedding, gloss) tried for the vote (point 2).
+VOTE_GRID = [(r, e, g) for r in (0.5, 1.0, 2.0) for e in (0.5, 1.0, 2.0) for g in (0.0, 0.5, 1.0)]
+
+
+def vote(item: dict, weights: tuple[float, float, float]) -> bool:
+    """Point 2 for one word: does the best-voted candidate land (False when nothing gets a positive vote)?"""
+    wr, we, wg = weights
+    rows = item["rows"]
+    ranked = sorted((r for r in rows if "rank" in r[2] and r[2]["gate"] >= embeddings.THRESHOLD),
+                    key=lambda r: -r[2]["rank"])[:3]
+    glossed = sorted((r for r in rows if r[2].get("gloss", 0.0) >= 0.4), key=lambda r: -r[2]["gloss"])[:3]
+    opposite = {r[0] for r in rows if r[1] and r[2].get("rel", 0.0) > 0}
+    votes: dict[tuple[str, bool], float] = {}
+    for r in rows:
+        evidence = min(r[2].get("rel", 0.0), 1.0) + min(r[2].get("head", 0.0), 1.0)
+        if evidence:
+            votes[(r[0], r[1])] = votes.get((r[0], r[1]), 0.0) + wr * evidence
+    for r in ranked:
+        key = (r[0], r[0] in opposite)
+        votes[key] = votes.get(key, 0.0) + we * (1.0 - 10.0 * (ranked[0][2]["rank"] - r[2]["rank"]))
+    for r in glossed:
+        votes[(r[0], False)] = votes.get((r[0], False), 0.0) + wg * 5.0 * (r[2]["gloss"] - 0.4)
+    if not votes or max(votes.values()) <= 0:
+        return False
+    term, opp = max(votes, key=votes.get)
+    return any(r[3] for r in rows if r[0] == term and r[1] == opp)
+
+
+def voted(items: list[dict], fit_on: tuple[int, ...], score_on: tuple[int, ...]) -> tuple[tuple, int, int]:
+    """Point 2: (weights chosen on folds ``fit_on``, landed, words) on folds ``score_on``."""
+    fit = [i for i in items if i["fold"] in fit_on]
+    best = max(VOTE_GRID, key=lambda w: sum(vote(i, w) for i in fit))  # ties: the first in the grid
+    test = [i for i in items if i["fold"] in score_on]
+    return best, sum(vote(i, best) for i in test), len(test)
+
+
 def crowd_choice(item: dict, threshold: float) -> bool:
     """Point 2 for one crowd word: does the answer land (best-correlated candidate from ``threshold``)?"""
     crowd_db = response_db(item["crowd"], GRID_HZ)
@@ -153,10 +196,17 @@ def main(argv: list[str] | None = None) -> int:
         base = sum(r[3] for r in shipped if fold_of[r[0]] in score_on)
         out.say(f"   learned score fitted on folds {'+'.join(str(f + 1) for f in fit_on)}, scored on folds "
                 f"{'+'.join(str(f + 1) for f in score_on)}: {got}/{n}   shipped fixed order on the same folds: {base}/{n}")
+    for fit_on, score_on in SPLITS:
+        weights, got, n = voted(meaning, fit_on, score_on)
+        base = sum(r[3] for r in shipped if fold_of[r[0]] in score_on)
+        out.say(f"   vote over the routes, weights (relation, embedding, gloss) {weights} chosen on folds "
+                f"{'+'.join(str(f + 1) for f in fit_on)}, scored on folds {'+'.join(str(f + 1) for f in score_on)}: "
+                f"{got}/{n}   shipped fixed order on the same folds: {base}/{n}")
     reach = sum(any(r[3] for r in i["rows"]) for i in meaning)
     out.say(f"   (some candidate lands for {reach}/{len(meaning)}: the candidates are many; the evidence does not say which)")
     known = [i for i in items if i["crowd"] is not None]
-    out.say(f"\n2. Words the crowd knows ({len(known)}): crowd EQ alone (shipped) {sum(i['crowd_lands'] for i in known)}"
+    out.say(f"\n3. Words the crowd knows ({len(known)}): crowd EQ alone (shipped) "
+            f"{sum(i['crowd_lands'] for i in known)}"
             f"/{len(known)}; best-correlated candidate entry from correlation:")
     out.say("   " + ", ".join(f"{t:g} -> {sum(crowd_choice(i, t) for i in known)}/{len(known)}" for t in (0.5, 0.7, 0.9)))
     out.save(args.out)

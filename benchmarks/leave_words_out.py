@@ -100,13 +100,14 @@ def crowd_proxy_rms_db(model: SemanticModel, data: Path) -> tuple[int, float, fl
 
 
 def leave_words_out(model: SemanticModel, data: Path | None, log) -> dict:
-    """Section 1 (module docstring): rows (word, answer, score, landed, route, via), counts per route.
+    """Section 1 (module docstring): rows (word, answer, score, landed, route, via), counts per route
+    and (landed, words) per fold.
     ``data`` None: the crowd route is skipped (every word goes through the unknown-word routes)."""
     from daw_bridge.semantic import embeddings
 
     table = embeddings.load_table(model.path) or embeddings.build_table(model.vocabulary)
     entries = studio(model)
-    rows, full_alias = [], dict(model._alias)
+    rows, full_alias, per_fold = [], dict(model._alias), []
     for k, held in enumerate(folds(model)):
         crowd = crowd_eqs(data, held, models_dir()) if data is not None else {}
         keep = [i for i, t in enumerate(table.terms) if t not in held]
@@ -126,6 +127,8 @@ def leave_words_out(model: SemanticModel, data: Path | None, log) -> dict:
                              use.via))
             except UnknownTermError:
                 rows.append((v.term, None, None, False, "refused", ""))
+        fold_rows = [r for r in rows if r[0] in held]
+        per_fold.append((sum(r[3] for r in fold_rows), len(fold_rows)))
         log(f"leave-words-out fold {k + 1}/{FOLDS} done")
     model._alias, model._known, model._embeddings = full_alias, frozenset(full_alias), table
     routes: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -133,5 +136,5 @@ def leave_words_out(model: SemanticModel, data: Path | None, log) -> dict:
         routes[r[4]][0] += r[3]
         routes[r[4]][1] += 1
     return {"rows": rows, "n": len(rows), "landed": sum(r[3] for r in rows),
-            "refused": sum(r[1] is None for r in rows), "routes": dict(routes),
+            "refused": sum(r[1] is None for r in rows), "routes": dict(routes), "folds": per_fold,
             "proxy": crowd_proxy_rms_db(model, data) if data is not None else None}

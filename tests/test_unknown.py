@@ -167,3 +167,68 @@ def test_the_build_tool_reads_wordnet_files(tmp_path):
     assert sorted(data["index"]) == ["big sound", "loud", "quiet"]  # the time noun is not kept
     assert {(r.word, r.route) for r in related("loud", table)} == {("big sound", "synonym"), ("quiet", "antonym")}
     assert table.lemmas("louder") == [("loud", True)]
+
+
+def test_the_build_tool_lists_words_that_name_only_things(tmp_path):
+    """Lexicographer files 06 (noun.artifact) and 27 (noun.substance) are things; a sense about sound,
+    an adjective sense or a noun of another file (07 attribute, 11 event) makes a word not one."""
+    from tools.build_wordnet import build
+
+    (tmp_path / "data.noun").write_text(
+        "00000010 06 n 01 plank 0 000 | a long flat piece of timber\n"
+        "00000011 27 n 01 brass 0 000 | an alloy of copper and zinc\n"
+        "00000012 06 n 01 gong 0 000 | a percussion instrument that makes a ringing sound when struck\n"
+        "00000013 11 n 01 thud 0 000 | a heavy dull thump\n"
+        "00000014 07 n 01 warmth 0 000 | the quality of being warm\n", encoding="latin-1")
+    (tmp_path / "index.noun").write_text("brass n 1 0 1 0 00000011\ngong n 1 0 1 0 00000012\n"
+                                         "plank n 1 0 1 0 00000010\nthud n 1 0 1 0 00000013\n"
+                                         "warmth n 1 0 1 0 00000014\n", encoding="latin-1")
+    (tmp_path / "data.verb").write_text("00000030 35 v 01 plank 0 000 | set down forcefully\n", encoding="latin-1")
+    (tmp_path / "index.verb").write_text("plank v 1 0 1 0 00000030\n", encoding="latin-1")
+    (tmp_path / "data.adj").write_text("00000020 00 a 01 brass 0 000 | made of an alloy of copper and zinc\n",
+                                       encoding="latin-1")
+    (tmp_path / "index.adj").write_text("brass a 1 0 1 0 00000020\n", encoding="latin-1")
+    for name in ("adv",):
+        (tmp_path / f"data.{name}").write_text("", encoding="latin-1")
+        (tmp_path / f"index.{name}").write_text("", encoding="latin-1")
+    data = build(tmp_path)
+    assert data["things"] == ["plank"]  # brass has an adjective sense; gong is about sound
+    table = decode(encode(data["synsets"], data["index"], data["exceptions"], data["things"]))
+    assert table.names_a_thing("plank") and table.names_a_thing("planks")
+    assert not any(table.names_a_thing(w) for w in ("planky", "brass", "gong", "thud", "warmth", "asdf"))
+
+
+@pytest.mark.parametrize("word", ["wood", "glass", "brick", "cars"])
+def test_words_that_name_a_thing_are_refused_with_suggestions(model, word):
+    with pytest.raises(UnknownTermError) as info:
+        model.interpret(f"more {word}")
+    assert "names a thing" in str(info.value) and info.value.suggestions
+
+
+def test_sound_nouns_are_not_things_in_the_committed_table():
+    table = load()
+    assert not any(table.names_a_thing(w) for w in ("hiss", "rumble", "thud", "clang", "buzz", "bell", "crackle"))
+    assert table.names_a_thing("glass") and not table.names_a_thing("glassy")
+
+
+def test_the_bare_words_gate_and_the_sound_context_ranks(monkeypatch):
+    """Entry x is closest on the bare words, z in the sound context but below the gate on the bare
+    words, y passes the gate and is closer than x in context: y answers; suggestions in bare order."""
+    from daw_bridge.semantic import embeddings
+    from daw_bridge.semantic.unknown import by_embedding
+
+    def unit(*v):
+        v = np.array(v + (0.0,) * (3 - len(v)), dtype=np.float32)
+        return v / np.linalg.norm(v)
+
+    query = {"w": unit(1, 0), embeddings.CONTEXT.format("w"): unit(0, 1)}
+    monkeypatch.setattr(embeddings, "embed", lambda texts: np.array([query[t] for t in texts]))
+    rows = [("x", "name", unit(1, 0)), ("x", "context", unit(0, 0, 1)), ("x", "definition", unit(1, 0)),
+            ("y", "name", unit(0.6, 0.8)), ("y", "context", unit(0, 1)), ("y", "definition", unit(0.6, 0.8)),
+            ("z", "name", unit(0.2, 0.98)), ("z", "context", unit(0, 1)), ("z", "definition", unit(0.2, 0.98))]
+    table = embeddings.Table([r[0] for r in rows], [r[0] for r in rows], [r[1] for r in rows],
+                             np.array([r[2] for r in rows]))
+    found, close, score = by_embedding("w", table)
+    assert found.term == "y" and close == ["x", "y", "z"] and score == pytest.approx(1.0)
+    query["w"] = unit(0.3, 0, 1)  # no entry reaches the gate on the bare words: refused
+    assert by_embedding("w", table)[0] is None

@@ -32,7 +32,7 @@ import re
 import sys
 from pathlib import Path
 
-from daw_bridge.semantic.wordnet import RELATIONS_FILE, encode
+from daw_bridge.semantic.wordnet import RELATIONS_FILE, encode, speaks_of_sound
 
 POS_FILES = {"adj": "a", "adv": "r", "noun": "n", "verb": "v"}
 #: Pointers kept (WordNet pointer symbols), see the module docstring.
@@ -42,6 +42,9 @@ DROPPED_NOUN_FILES = {
     "noun.animal", "noun.body", "noun.food", "noun.group", "noun.location", "noun.person", "noun.plant",
     "noun.quantity", "noun.time", "noun.object", "noun.possession", "noun.motive", "noun.Tops",
 }
+#: Noun lexicographer files of made or material things (a lemma known only in these, in left-out noun
+#: files and as verbs, none about sound, names a thing: "wood", "glass", "window").
+THING_NOUN_FILES = {"noun.artifact", "noun.substance"}
 #: WordNet's lexicographer file numbers (lexnames, fixed for WordNet 3.0).
 LEXNAMES = (
     "adj.all adj.pert adv.all noun.Tops noun.act noun.animal noun.artifact noun.attribute noun.body "
@@ -117,13 +120,15 @@ def parse_data(path: Path) -> list[tuple[str, str, int, list[str], str, list[tup
 def build(wordnet: Path) -> dict:
     """The table from the WordNet folder ``wordnet``: ``synsets`` [[pos, [lemmas], gloss, [[pointer,
     target, source word, target word], ...]], ...], ``index`` {lemma: [[synset, sense number], ...]},
-    ``exceptions`` {form: [base, ...]}."""
-    synsets = {}
+    ``exceptions`` {form: [base, ...]}, ``things`` [lemma, ...] (:func:`thing_lemmas`)."""
+    synsets, thing_keys = {}, set()
     for name in POS_FILES:
         for key, ss_type, lexfile, lemmas, gloss, pointers in parse_data(wordnet / f"data.{name}"):
             if name == "noun" and LEXNAMES[lexfile] in DROPPED_NOUN_FILES:
                 continue
             synsets[key] = (ss_type, lemmas, gloss, pointers)
+            if name == "noun" and LEXNAMES[lexfile] in THING_NOUN_FILES:
+                thing_keys.add(key)
     keys = sorted(synsets)
     number = {k: i for i, k in enumerate(keys)}
     table = []
@@ -149,7 +154,23 @@ def build(wordnet: Path) -> dict:
             form, *bases = (lemma_key(w) for w in line.split())
             exceptions.setdefault(form, [])
             exceptions[form] += [b for b in bases if b in index and b not in exceptions[form]]
-    return {"synsets": table, "index": index, "exceptions": {f: b for f, b in exceptions.items() if b}}
+    things = thing_lemmas(index, table, {number[k] for k in thing_keys})
+    return {"synsets": table, "index": index, "exceptions": {f: b for f, b in exceptions.items() if b},
+            "things": things}
+
+
+def thing_lemmas(index: dict[str, list[list[int]]], synsets: list, thing_synsets: set[int]) -> list[str]:
+    """Lemmas that name a made or material thing and nothing about sound: no adjective or adverb sense,
+    every kept noun sense in :data:`THING_NOUN_FILES`, at least one noun sense, and no sense whose gloss
+    speaks of sound (so "boom", "hiss", "bell" are not things). Sorted."""
+    out = []
+    for lemma, senses in index.items():
+        pos = [synsets[s][0] for s, _ in senses]
+        if "n" in pos and all(p in ("n", "v") for p in pos) \
+                and all(s in thing_synsets for s, _ in senses if synsets[s][0] == "n") \
+                and not any(speaks_of_sound(synsets[s][2]) for s, _ in senses):
+            out.append(lemma)
+    return sorted(out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,11 +180,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     table = build(args.wordnet)
     args.out.mkdir(parents=True, exist_ok=True)
-    text = encode(table["synsets"], table["index"], table["exceptions"]).encode("utf-8")
+    text = encode(table["synsets"], table["index"], table["exceptions"], table["things"]).encode("utf-8")
     out = args.out / RELATIONS_FILE
     out.write_bytes(gzip.compress(text, compresslevel=9, mtime=0))
     (args.out / "LICENSE").write_text(LICENSE, encoding="utf-8")
-    print(f"{out}: {len(table['synsets'])} synsets, {len(table['index'])} lemmas, "
+    print(f"{out}: {len(table['synsets'])} synsets, {len(table['index'])} lemmas, {len(table['things'])} things, "
           f"{out.stat().st_size / 1e6:.2f} MB", file=sys.stderr)
     return 0
 

@@ -304,6 +304,11 @@ class SemanticModel:
                                                       self._embedding_table(), self._no_change)
         if found is None:
             close = _unique(close + self._spelling_suggestions(mention.word))[:6]
+            relations = self._relations()
+            if relations is not None and relations.names_a_thing(mention.base):
+                raise UnknownTermError(f"{mention.word!r} names a thing or a material, not how something sounds. Say "
+                                       "how it should sound, e.g. 'warmer' or 'less harsh'. Close studio words: "
+                                       + _join(close), mention.word, close or ["warm", "bright"])
             if self._embedding_table() is None:
                 raise UnknownTermError(
                     f"unknown word {mention.word!r}; the sentence-embedding extra that maps new words to known "

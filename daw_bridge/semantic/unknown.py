@@ -24,8 +24,11 @@ synonym or antonym, or any relation in a sense about sound) answers first; then 
 when WordNet names the embedding's entry as an antonym of the word, the answer is its opposite:
 embeddings place antonyms together, "light" next to "dark"); then
 a weaker relation answer; then the gloss. Otherwise the word is refused with close suggestions. A
-word WordNet's table does not hold (nonsense, or a word naming a thing, a being, a place or a time:
-the table leaves those senses out) can only pass the embedding route.
+word WordNet's table does not hold (nonsense, or a word naming a being, a place or a time: the table
+leaves those senses out) can only pass the embedding route. A word WordNet knows only as a made or
+material thing (:meth:`~daw_bridge.semantic.wordnet.Relations.names_a_thing`: "wood", "glass",
+"window") is refused, with the lexicon names WordNet derives from it first among the suggestions
+("glass" -> glassy): embeddings placed such words next to studio words ("wood" by "cardboard").
 """
 
 from __future__ import annotations
@@ -140,20 +143,23 @@ def by_gloss(word: str, table: wordnet.Relations, vectors: embeddings.Table) -> 
 def by_embedding(word: str, vectors: embeddings.Table,
                  no_change: frozenset[str] = frozenset()) -> tuple[Resolution | None, list[str], float]:
     """Route 2: (answer or None, the closest entries, the best score), over the word and the bases it
-    could be the comparative of ("cozier" -> cozy). A word whose closest entry is in ``no_change``
-    (entries with no EQ: flat, neutral, ...) is not answered: only a no-change word itself or a
-    WordNet relation of one returns flat; a word that merely resembles one ("blue" near "colourless",
-    a synonym of neutral) is refused with it among the suggestions."""
+    could be the comparative of ("cozier" -> cozy). The bare-word score gates (only entries from
+    :data:`~daw_bridge.semantic.embeddings.THRESHOLD` may answer), the sound-context score picks among
+    them (:mod:`~daw_bridge.semantic.embeddings`). A word whose closest entry (either way) is in
+    ``no_change`` (entries with no EQ: flat, neutral, ...) is not answered: only a no-change word
+    itself or a WordNet relation of one returns flat; a word that merely resembles one ("blue" near
+    "colourless", a synonym of neutral) is refused with it among the suggestions."""
     readings = [(word, False)] + [(b, True) for b in comparative_readings(word)]
-    tried = [(embeddings.nearest(base, vectors, k=5), comparative) for base, comparative in readings]
-    best, comparative = max(tried, key=lambda t: t[0][0].score if t[0] else -1.0)
+    tried = [(embeddings.nearest(base, vectors), comparative) for base, comparative in readings]
+    best, comparative = max(tried, key=lambda t: max((m.score for m in t[0]), default=-1.0))
     if not best:
         return None, [], 0.0
-    match = best[0]
-    close = [m.term for m in best]
-    if match.score < embeddings.THRESHOLD or match.term in no_change:
-        return None, close, match.score
-    return Resolution(match.term, "embedding", match.text, False, round(match.score, 4), comparative), close, match.score
+    by_score = sorted(best, key=lambda m: -m.score)
+    close, score = [m.term for m in by_score[:5]], by_score[0].score
+    match = next(m for m in best if m.score >= embeddings.THRESHOLD) if score >= embeddings.THRESHOLD else None
+    if match is None or by_score[0].term in no_change or match.term in no_change:
+        return None, close, score
+    return Resolution(match.term, "embedding", match.text, False, round(match.score, 4), comparative), close, score
 
 
 def _by_relations_or_head(word: str, names: dict[str, str], relations: wordnet.Relations) -> Resolution | None:
@@ -174,10 +180,16 @@ def resolve_unknown(word: str, names: dict[str, str], relations: wordnet.Relatio
     score). Relation evidence of at least :data:`STRONG_EVIDENCE` answers first; weaker relation
     evidence only when the word itself is not close enough to any entry in the embedding.
 
+    A word that names a thing is refused (module docstring): (None, suggestions, 0.0).
     ``relations`` None: the relation and gloss routes are skipped; ``vectors`` None (no embedding
     extra): the embedding and gloss routes are skipped. Only entries named in ``names`` can answer;
     the embedding route never answers with an entry in ``no_change`` (:func:`by_embedding`).
     """
+    if relations is not None and relations.names_a_thing(word):
+        close = [r.via for r in relation_answers(word, names, relations)]
+        if vectors is not None:
+            close += [t for t in by_embedding(word, vectors, no_change)[1] if t not in close]
+        return None, close[:5], 0.0
     related = _by_relations_or_head(word, names, relations) if relations is not None else None
     if related is not None and related.score >= STRONG_EVIDENCE:
         return related, [related.term], related.score

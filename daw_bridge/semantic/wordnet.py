@@ -11,6 +11,8 @@ indirect through the head of an adjective cluster: a satellite of "light" is opp
 The weight is :data:`ROUTE_WEIGHTS` x the sense's weight: ``1 / (1 + rank)`` in WordNet's sense
 order (most frequent first), times :data:`SOUND_SENSE_BOOST` when the sense's gloss speaks of sound
 ("(of sound) ..."). :func:`glosses` gives the definitions of a word's senses, sound senses first.
+:meth:`Relations.names_a_thing` tells a word that names only a made or material thing ("wood",
+"glass", "window"; the build tool lists those lemmas) from a word about sound.
 """
 
 from __future__ import annotations
@@ -68,11 +70,13 @@ class Relations:
     """The loaded table, kept as its text lines (parsed on use: about 20 MB instead of 80 MB as Python
     objects). ``synset_lines[i]``: synset i (:func:`encode`); ``lemma_lines``: "lemma<TAB>synset:sense
     ..." sorted by lemma (sense = sense number within its part of speech, 0 = most frequent);
-    ``exceptions``: irregular form -> bases."""
+    ``exceptions``: irregular form -> bases; ``things``: lemmas that name only a made or material
+    thing (``tools.build_wordnet.thing_lemmas``)."""
 
     synset_lines: list[str]
     lemma_lines: list[str]
     exceptions: dict[str, list[str]]
+    things: frozenset[str] = frozenset()
 
     def synset(self, i: int) -> Synset:
         """(pos, lemmas, gloss, pointers [(symbol, target, source word, target word)]) of synset ``i``."""
@@ -116,16 +120,30 @@ class Relations:
         seen: set[str] = set()
         return [(w, c) for w, c in found if not (w in seen or seen.add(w))]
 
+    def names_a_thing(self, word: str) -> bool:
+        """True if every reading of ``word`` (itself or its inflections, :meth:`lemmas`) names only a
+        made or material thing. A word read only through its derivation ("cardboardy" -> cardboard,
+        "glassy") does not: an adjective made from a thing describes a sound."""
+        readings = [w for w, _ in self.lemmas(word)]
+        derived = set(_derivation_bases(re.sub(r"[\s_-]+", " ", word.strip().lower())))
+        return bool(readings) and all(w in self.things for w in readings) and not set(readings) <= derived
+
     def senses(self, lemma: str) -> list[tuple[int, float]]:
         """(synset, sense weight) of ``lemma``, in WordNet's order (see the module docstring)."""
-        return [(s, (SOUND_SENSE_BOOST if _SOUND_GLOSS.search(self.synset(s)[2]) else 1.0) / (1.0 + rank))
+        return [(s, (SOUND_SENSE_BOOST if speaks_of_sound(self.synset(s)[2]) else 1.0) / (1.0 + rank))
                 for s, rank in self.index(lemma)]
 
 
-def encode(synsets: list, index: dict[str, list], exceptions: dict[str, list[str]]) -> str:
+def speaks_of_sound(gloss: str) -> bool:
+    """True if a sense's gloss speaks of sound ("(of sound) ...", "a hissing noise")."""
+    return _SOUND_GLOSS.search(gloss) is not None
+
+
+def encode(synsets: list, index: dict[str, list], exceptions: dict[str, list[str]], things: list[str] = ()) -> str:
     """The table as text: a header line, "S n" and n synset lines (pos, lemmas joined by "|", gloss,
     pointers "symbol target source target-word" joined by ";", tab-separated), "L m" and m lemma lines
-    sorted by lemma, "E k" and k exception lines ("form<TAB>base|base")."""
+    sorted by lemma, "E k" and k exception lines ("form<TAB>base|base"), and, when ``things`` is not
+    empty, "T j" and j lemma lines (sorted)."""
     out = [HEADER, f"S {len(synsets)}"]
     out += ["\t".join((pos, "|".join(lemmas), " ".join(gloss.split()), ";".join(" ".join(map(str, p)) for p in pointers)))
             for pos, lemmas, gloss, pointers in synsets]
@@ -133,6 +151,8 @@ def encode(synsets: list, index: dict[str, list], exceptions: dict[str, list[str
     out += [f"{lemma}\t" + " ".join(f"{s}:{r}" for s, r in index[lemma]) for lemma in sorted(index)]
     out.append(f"E {len(exceptions)}")
     out += [f"{form}\t" + "|".join(exceptions[form]) for form in sorted(exceptions)]
+    if things:
+        out += [f"T {len(things)}", *sorted(things)]
     return "\n".join(out) + "\n"
 
 
@@ -150,7 +170,9 @@ def decode(text: str) -> Relations:
         sections.append(lines[i + 1: i + 1 + n])
         i += 1 + n
     exceptions = {form: bases.split("|") for form, bases in (line.split("\t") for line in sections[2])}
-    return Relations(sections[0], sections[1], exceptions)
+    head, _, count = lines[i].partition(" ")
+    things = frozenset(lines[i + 1: i + 1 + int(count)]) if head == "T" else frozenset()
+    return Relations(sections[0], sections[1], exceptions, things)
 
 
 def _derivation_bases(key: str) -> list[str]:
