@@ -46,7 +46,7 @@ from daw_bridge.eq import (
 )
 from daw_bridge.layout import BANDS, q_from_octaves
 from daw_bridge.reference import Reference
-from daw_bridge.spectrum import LongTermSpectrum, band_responses_db
+from daw_bridge.spectrum import LongTermSpectrum, band_responses_db, vector_band_responses_db
 
 #: The fine grid: step and smoothing width (octaves), range (Hz), least FFT bins per point.
 FINE_STEP_OCT = 1.0 / 24.0
@@ -108,6 +108,11 @@ def eq_from_bands(bands: list[tuple[str, float, float, float | None]]) -> EQPara
     """A 5-band EQ from (shape, freq Hz, gain dB, width octaves or None) bands: at most one per
     shelf and three peaks (lowest frequency first), each gain clipped to +-12 dB, Q from the width
     (:func:`daw_bridge.layout.q_from_octaves`, inside the design range); unused bands are flat."""
+    return EQParams.from_vector(bands_vector(bands))
+
+
+def bands_vector(bands: list[tuple[str, float, float, float | None]]) -> np.ndarray:
+    """The 13-vector of :func:`eq_from_bands` (what it validates into an :class:`EQParams`)."""
     v = EQParams.flat().raw_vector()
     slots = {kind: [b for b in BANDS if b.kind == kind] for kind in ("low_shelf", "peak", "high_shelf")}
     for shape, freq_hz, gain_db, width_oct in sorted(bands, key=lambda b: b[1]):
@@ -116,7 +121,7 @@ def eq_from_bands(bands: list[tuple[str, float, float, float | None]]) -> EQPara
         v[slot.freq_index] = float(np.clip(freq_hz, *FREQ_RANGE_HZ))
         if slot.q_index is not None:
             v[slot.q_index] = float(np.clip(q_from_octaves(width_oct or 1.0), *DESIGN_Q_RANGE))
-    return EQParams.from_vector(v)
+    return v
 
 
 def bell_db(log2_hz: np.ndarray, centre_log2_hz: float, gain_db: float, width_oct: float) -> np.ndarray:
@@ -331,9 +336,9 @@ def broad_atoms(sample_rate_hz: float) -> _Atoms:
     rows += [("low_shelf", f, np.nan) for f in LOW_SHELF_HZ]
     rows += [("high_shelf", f, np.nan) for f in HIGH_SHELF_HZ if f < 0.4 * sample_rate_hz]
     shapes, freqs, widths = zip(*rows)
-    params = [Bump(s, f, ATOM_DESIGN_DB, None if np.isnan(w) else w, 0.0, "").params()
-              for s, f, w in zip(shapes, freqs, widths)]
-    per_db = band_responses_db(params, sample_rate_hz, third_octave_centres_hz()) / ATOM_DESIGN_DB
+    vectors = np.array([bands_vector([(s, f, ATOM_DESIGN_DB, None if np.isnan(w) else w)])
+                        for s, f, w in zip(shapes, freqs, widths)])
+    per_db = vector_band_responses_db(vectors, sample_rate_hz, third_octave_centres_hz()) / ATOM_DESIGN_DB
     return _Atoms(tuple(shapes), np.array(freqs), np.array(widths), per_db)
 
 

@@ -286,6 +286,13 @@ def band_response_db(params: EQParams, sample_rate_hz: float, centres_hz: np.nda
 
 def band_responses_db(params_list: list[EQParams], sample_rate_hz: float, centres_hz: np.ndarray) -> np.ndarray:
     """:func:`band_response_db` for many EQs at once, shape (len(params_list), bands)."""
+    vectors = np.array([p.raw_vector() for p in params_list]).reshape(len(params_list), 13)
+    return vector_band_responses_db(vectors, sample_rate_hz, centres_hz)
+
+
+def vector_band_responses_db(vectors: np.ndarray, sample_rate_hz: float, centres_hz: np.ndarray) -> np.ndarray:
+    """:func:`band_responses_db` for EQs given as 13-vectors ``(n, 13)`` (valid ones: see
+    :meth:`EQParams.raw_vector`), shape (n, bands)."""
     sr = float(sample_rate_hz)
     nyquist = sr / 2.0
     lo, hi = band_edges_hz(centres_hz)
@@ -293,10 +300,9 @@ def band_responses_db(params_list: list[EQParams], sample_rate_hz: float, centre
     offsets = np.linspace(0.0, 1.0, RESPONSE_POINTS_PER_BAND)
     grid = np.exp(np.log(lo)[:, None] + (np.log(np.maximum(hi, lo * 1.0001)) - np.log(lo))[:, None] * offsets)
     valid = centres_hz < nyquist
-    out = np.full((len(params_list), centres_hz.size), np.nan)
-    if not params_list:
+    out = np.full((vectors.shape[0], centres_hz.size), np.nan)
+    if not vectors.shape[0]:
         return out
-    vectors = np.array([p.raw_vector() for p in params_list])
-    db = responses_db(vectors, grid[valid].ravel(), sr).reshape(len(params_list), -1, RESPONSE_POINTS_PER_BAND)
+    db = responses_db(vectors, grid[valid].ravel(), sr).reshape(vectors.shape[0], -1, RESPONSE_POINTS_PER_BAND)
     out[:, valid] = 10.0 * np.log10(np.mean(10.0 ** (db / 10.0), axis=2))
     return out
