@@ -219,14 +219,22 @@ def _measure(audio: np.ndarray | Iterable[np.ndarray], sr: float) -> tuple[LongT
             return lts, float(loudness.result()), float(peak.result()), x.shape[0], x.shape[1]
     meters: tuple[SpectrumAccumulator, LoudnessMeter] | None = None
     peak_dbtp = -np.inf
-    for block in audio:
-        x = as_frames(block)
-        if meters is None:
-            meters = SpectrumAccumulator(sr, x.shape[1]), LoudnessMeter(sr, x.shape[1])
-        if x.shape[0]:
-            meters[0].add(x)
-            meters[1].update(x.astype(np.float64, copy=False))
-            peak_dbtp = max(peak_dbtp, true_peak_dbtp(x))  # per block: edges read as zero-padded
+    # the true peak of each block is measured beside the next block's spectrum and loudness (one
+    # block in flight, so memory stays two blocks whatever the file's length)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = None
+        for block in audio:
+            x = as_frames(block)
+            if meters is None:
+                meters = SpectrumAccumulator(sr, x.shape[1]), LoudnessMeter(sr, x.shape[1])
+            if x.shape[0]:
+                if pending is not None:
+                    peak_dbtp = max(peak_dbtp, pending.result())
+                pending = pool.submit(true_peak_dbtp, x)  # per block: edges read as zero-padded
+                meters[0].add(x)
+                meters[1].update(x.astype(np.float64, copy=False))
+        if pending is not None:
+            peak_dbtp = max(peak_dbtp, pending.result())
     if meters is None:
         raise AnalysisError("the audio is empty (no blocks)")
     lts = meters[0].result()
