@@ -137,7 +137,8 @@ def offered_load(port: int, n: int, rate_per_s: float, cached: bool, op: str = "
             sent_at[f"{tag}{i}"] = start + i / rate_per_s
             sock.send(messages[i])
             i += 1
-        time.sleep(0.0002)  # short naps keep the schedule within ~0.3 ms and free the GIL
+        if i < n:  # sleep until the next one is due: one wake-up per request (a late send counts in its latency)
+            time.sleep(max(0.0, start + i / rate_per_s - time.perf_counter()))
     last_send[0] = time.perf_counter()
     achieved = n / (last_send[0] - start)
     finished.set()

@@ -21,9 +21,12 @@ Prints, each figure beside its peer in the same run:
    reading a request to answering it (from its log: one line per request, 0.1 ms steps) and the CPU
    the machine's other processes used meanwhile (cores busy, from /proc/stat); repeated phrases at the same rate,
    and a warm sequential client (p50 / p99) with ``ping`` as the transport's peer; then the first
-   unknown word (it loads the sentence-embedding fallback) and the memory after it.
+   unknown word (it loads the sentence-embedding fallback) and the memory after it. With ``--pin``
+   (Linux), every run is made twice in turn: as above, and with this client on one CPU and the
+   server on the other (``sched_setaffinity``), as on a machine where the DAW and the server do not
+   share a core; both figures are printed, the unpinned first.
 
-    python -m benchmarks.bench_runtime [--starts 15] [--requests 10000] [--rate 1000] [--osc-runs 5] [--osc-only] [--out FILE]
+    python -m benchmarks.bench_runtime [--starts 15] [--requests 10000] [--rate 1000] [--osc-runs 5] [--osc-only] [--pin] [--out FILE]
 
 The output (also written to ``--out``) states the date and the machine.
 """
@@ -47,7 +50,7 @@ for _name, _value in BLAS_THREADS.items():  # as in every semeq process, before 
     os.environ.setdefault(_name, _value)
 
 from benchmarks.bench_osc import offered_load, percentile, sequential  # noqa: E402
-from benchmarks.server import rss_mb, start_server  # noqa: E402
+from benchmarks.server import rss_mb, set_affinity, start_server  # noqa: E402
 from benchmarks.machine import Report, describe, utc_now  # noqa: E402
 from daw_bridge.client import Client  # noqa: E402
 
@@ -105,10 +108,11 @@ def measured_load(port: int, pid: int, n: int, rate: float, cached: bool, op: st
     lat, errors, lost, achieved = offered_load(port, n, rate, cached, op, first)
     server1, me1, machine1, t1 = cpu_seconds(pid), os.times(), machine_busy_seconds(), time.perf_counter()
     user, system = ((b - a) * 1000.0 / n for a, b in zip(server0, server1))
-    ours = sum(server1) - sum(server0) + (me1.user + me1.system) - (me0.user + me0.system)
+    client = (me1.user + me1.system) - (me0.user + me0.system)
+    ours = sum(server1) - sum(server0) + client
     others = max(0.0, (machine1 - machine0) - ours) / (t1 - t0)
     return {"lat": lat, "errors": errors, "lost": lost, "achieved": achieved, "user_ms": user,
-            "system_ms": system, "others_cores": others,
+            "system_ms": system, "client_ms": client * 1000.0 / n, "others_cores": others,
             "p99": percentile(lat, 99) if lat else float("nan")}
 
 
@@ -130,8 +134,30 @@ def say_run(say, name: str, run: dict, goal_p99_ms: float | None) -> None:
         + (f"  p50 {percentile(lat, 50):.3f} p99 {run['p99']:.3f} max {max(lat):.3f}" if lat else ""))
     ok = not errors and run["lost"] == 0 and run["p99"] <= (goal_p99_ms or 0.0)
     say(f"   {'':28} server CPU {run['user_ms'] + run['system_ms']:.3f} (user {run['user_ms']:.3f}, system "
-        f"{run['system_ms']:.3f}); other processes kept {run['others_cores']:.2f} of {os.cpu_count()} cores busy"
+        f"{run['system_ms']:.3f}), client {run['client_ms']:.3f}; other processes kept {run['others_cores']:.2f} "
+        f"of {os.cpu_count()} cores busy"
         + ("" if goal_p99_ms is None else f"; goal: {'met' if ok else 'NOT met'}"))
+
+
+def say_summary(say, label: str, fresh_runs: list[dict], pings: list[dict], logged: list[list[float]]) -> None:
+    """The uncached eq runs of one mode (unpinned or pinned) over all runs, beside their ping peers."""
+    p99s = sorted(run["p99"] for run in fresh_runs)
+    met = sum(1 for run in fresh_runs if not run["errors"] and run["lost"] == 0 and run["p99"] <= GOAL_P99_MS)
+    cpu = statistics.median(run["user_ms"] + run["system_ms"] for run in fresh_runs)
+    client = statistics.median(run["client_ms"] for run in fresh_runs)
+    say(f"   {label}: eq never cached over {len(fresh_runs)} runs: p99 median {statistics.median(p99s):.3f}, best "
+        f"{p99s[0]:.3f}, worst {p99s[-1]:.3f}; busy {sum(sum(r['errors'].values()) for r in fresh_runs)}, lost "
+        f"{sum(r['lost'] for r in fresh_runs)}; server CPU median {cpu:.3f} ms per request (one free core answers "
+        f"about {1000.0 / cpu:.0f}/s), client {client:.3f}")
+    flat = [ms for chunk in logged for ms in chunk]
+    if flat:
+        say(f"   {label}: eq never cached, server's own time from read to answer (its log): p50 {percentile(flat, 50):.1f} "
+            f"p99 {percentile(flat, 99):.1f} max {max(flat):.1f}; p99 per run "
+            + ", ".join(f"{percentile(c, 99):.1f}" for c in logged))
+    ping_p99s = sorted(run["p99"] for run in pings)
+    say(f"   {label}: ping (peer) over {len(pings)} runs: p99 median {statistics.median(ping_p99s):.3f}, best "
+        f"{ping_p99s[0]:.3f}, worst {ping_p99s[-1]:.3f}")
+    say(f"   {label}: goal 0 busy, 0 lost, p99 <= {GOAL_P99_MS:g} ms: met in {met} of {len(fresh_runs)} runs")
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -216,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=1000.0, help="offered requests per second (default 1,000)")
     parser.add_argument("--osc-runs", type=int, default=5, help="offered-load runs of the uncached eq (default 5)")
     parser.add_argument("--osc-only", action="store_true", help="point 4 only (e.g. again when the machine is quiet)")
+    parser.add_argument("--pin", action="store_true",
+                        help="point 4 also with the client on CPU 0 and the server on CPU 1 (Linux; both figures printed)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     report = Report()
@@ -223,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     say(f"bench_runtime  {utc_now()}")
     say(f"machine: {describe()}")
     say(f"command: python -m benchmarks.bench_runtime --starts {args.starts} --requests {args.requests} --rate {args.rate:g} "
-        f"--osc-runs {args.osc_runs}{' --osc-only' if args.osc_only else ''}")
+        f"--osc-runs {args.osc_runs}{' --osc-only' if args.osc_only else ''}{' --pin' if args.pin else ''}")
 
     semeq = semeq_command()
     if not args.osc_only:
@@ -271,31 +299,31 @@ def main(argv: list[str] | None = None) -> int:
             say()
             say(f"4. OSC, semeq serve --no-watch (separate process), {args.requests} requests at {args.rate:g}/s offered "
                 f"(latency in ms from each request's scheduled send; CPU in ms per request)")
-            pings, fresh_runs = [], []
+            modes = [("", None)] + ([(", pinned", ({0}, {1}))] if args.pin else [])
+            if args.pin:
+                say("   pinned: this client (sender and receiver) on CPU 0, every server thread on CPU 1; other "
+                    "processes may still run on both")
+            pings: dict[str, list] = {mode: [] for mode, _ in modes}
+            fresh: dict[str, list] = {mode: [] for mode, _ in modes}
+            everywhere = os.sched_getaffinity(0)
             for i in range(args.osc_runs):
-                pings.append(measured_load(port, proc.pid, args.requests, args.rate, False, op="ping"))
-                fresh_runs.append(measured_load(port, proc.pid, args.requests, args.rate, False, first=i * args.requests))
-                say_run(say, f"ping (peer), run {i + 1}", pings[-1], None)
-                say_run(say, f"eq never cached, run {i + 1}", fresh_runs[-1], GOAL_P99_MS)
+                for k, (mode, cpus) in enumerate(modes):
+                    set_affinity(os.getpid(), everywhere if cpus is None else cpus[0])
+                    set_affinity(proc.pid, everywhere if cpus is None else cpus[1])
+                    pings[mode].append(measured_load(port, proc.pid, args.requests, args.rate, False, op="ping"))
+                    fresh[mode].append(measured_load(port, proc.pid, args.requests, args.rate, False,
+                                                     first=(i * len(modes) + k) * args.requests))
+                    say_run(say, f"ping (peer), run {i + 1}{mode}", pings[mode][-1], None)
+                    say_run(say, f"eq never cached, run {i + 1}{mode}", fresh[mode][-1], GOAL_P99_MS)
+            set_affinity(os.getpid(), everywhere)
+            set_affinity(proc.pid, everywhere)
             say_run(say, "eq repeated phrases", measured_load(port, proc.pid, args.requests, args.rate, True), None)
-            p99s = sorted(run["p99"] for run in fresh_runs)
-            met = sum(1 for run in fresh_runs if not run["errors"] and run["lost"] == 0 and run["p99"] <= GOAL_P99_MS)
-            cpu = statistics.median(run["user_ms"] + run["system_ms"] for run in fresh_runs)
-            say(f"   eq never cached over {len(fresh_runs)} runs: p99 median {statistics.median(p99s):.3f}, best {p99s[0]:.3f}, "
-                f"worst {p99s[-1]:.3f}; busy {sum(sum(r['errors'].values()) for r in fresh_runs)}, lost "
-                f"{sum(r['lost'] for r in fresh_runs)}; server CPU median {cpu:.3f} ms per request (one free core answers about "
-                f"{1000.0 / cpu:.0f}/s)")
             time.sleep(0.3)  # the server writes its log every 50 ms
-            logged = logged_ms(log, "U")
-            chunks = [logged[k * args.requests:(k + 1) * args.requests] for k in range(args.osc_runs)]
-            if logged:
-                say(f"   eq never cached, server's own time from read to answer (its log): p50 {percentile(logged, 50):.1f} "
-                    f"p99 {percentile(logged, 99):.1f} max {max(logged):.1f}; p99 per run "
-                    + ", ".join(f"{percentile(c, 99):.1f}" for c in chunks if c))
-            ping_p99s = sorted(run["p99"] for run in pings)
-            say(f"   ping (peer) over {len(pings)} runs: p99 median {statistics.median(ping_p99s):.3f}, best {ping_p99s[0]:.3f}, "
-                f"worst {ping_p99s[-1]:.3f}")
-            say(f"   goal 0 busy, 0 lost, p99 <= {GOAL_P99_MS:g} ms: met in {met} of {len(fresh_runs)} runs")
+            logged = logged_ms(log, "U")  # runs in the order made: run 1 of each mode, run 2 of each mode, ...
+            for k, (mode, _) in enumerate(modes):
+                chunks = [logged[(i * len(modes) + k) * args.requests:(i * len(modes) + k + 1) * args.requests]
+                          for i in range(args.osc_runs)]
+                say_summary(say, mode.lstrip(", ") or "unpinned", fresh[mode], pings[mode], [c for c in chunks if c])
             n = min(args.requests, 3000)
             ping, _ = sequential(port, "ping", n)
             fresh, failed = sequential(port, "eq", n, cached=False)

@@ -36,3 +36,10 @@ def rss_mb(pid: int) -> tuple[float, float]:
     """(resident, peak resident) memory of a process in MB, from /proc (Linux)."""
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
     return int(fields["VmRSS"].split()[0]) / 1024.0, int(fields["VmHWM"].split()[0]) / 1024.0
+
+
+def set_affinity(pid: int, cpus: set[int]) -> None:
+    """Let every thread of process ``pid`` run only on ``cpus`` (Linux ``sched_setaffinity``; a thread
+    started later inherits its creator's set)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        os.sched_setaffinity(int(task.name), cpus)

@@ -28,24 +28,31 @@ def error_answer(rid: Any, op: Any, code: str, message: str, **extra: Any) -> An
     return {"ok": False, "id": rid, "op": op, "code": code, "message": message, **extra}
 
 
+#: What a term use carries into the answer (the last four only when set).
+_TERM_FIELDS = ("term", "weight", "source", "similarity", "matched", "kind", "definition", "route", "via")
+
+
 def _terms_json(terms) -> list[dict]:
     """Term uses (objects with term, weight, source, similarity, matched, or such dicts) as JSON; kind,
     definition, route and via are added when set."""
     out = []
     for t in terms:
-        get = t.get if isinstance(t, Mapping) else lambda name, t=t: getattr(t, name, None)
-        similarity = get("similarity")
-        out.append(
-            {
-                "term": get("term"),
-                "weight": round(float(get("weight")), 4),
-                "source": get("source"),
-                "similarity": None if similarity is None else round(float(similarity), 4),
-                "matched": get("matched"),
-                # what the word is (lexicon or crowd) and, for an unknown word, how it was reached
-                **{k: get(k) for k in ("kind", "definition", "route", "via") if get(k)},
-            }
-        )
+        if isinstance(t, Mapping):
+            term, weight, source, similarity, matched, *extras = (t.get(name) for name in _TERM_FIELDS)
+        else:
+            term, weight, source, similarity, matched, *extras = (getattr(t, name, None) for name in _TERM_FIELDS)
+        entry = {
+            "term": term,
+            "weight": round(float(weight), 4),
+            "source": source,
+            "similarity": None if similarity is None else round(float(similarity), 4),
+            "matched": matched,
+        }
+        # what the word is (lexicon or crowd) and, for an unknown word, how it was reached
+        for name, value in zip(_TERM_FIELDS[5:], extras):
+            if value:
+                entry[name] = value
+        out.append(entry)
     return out
 
 
@@ -106,12 +113,12 @@ def eq_answer(
     answer["response_db"] = {
         "sample_rate_hz": float(sample_rate_hz),
         "freqs_hz": list(freqs_json),
-        "db": np.round(db, 3).tolist(),
+        "db": db.round(3).tolist(),
     }
     answer["warnings"] = all_warnings
     answer["explanation"] = explanation or describe_params(params)
     # an answer that changes nothing says so: in a member clients can test and in the sentence
-    answer["changed"] = bool(np.max(np.abs(db), initial=0.0) >= NO_CHANGE_DB)
+    answer["changed"] = bool(np.abs(db).max(initial=0.0) >= NO_CHANGE_DB)
     if not answer["changed"]:
         answer["explanation"] += (
             f" This EQ is flat (no frequency moves by {NO_CHANGE_DB:g} dB or more): applying it changes nothing."

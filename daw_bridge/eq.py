@@ -225,15 +225,27 @@ def band_sos(band: Band, sample_rate_hz: float) -> np.ndarray:
     A band at or above the Nyquist frequency cannot be designed; it is replaced by what it does
     below Nyquist: nothing for a peak or a high shelf, its full gain for a low shelf.
     """
+    _check_rate(sample_rate_hz)
+    return np.array(_band_coefficients(band, sample_rate_hz))
+
+
+def _check_rate(sample_rate_hz: float) -> None:
     if sample_rate_hz <= 0 or not math.isfinite(sample_rate_hz):
         raise EQError(f"sample rate must be a positive number of Hz, got {sample_rate_hz}")
+
+
+_IDENTITY_TUPLE = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+
+def _band_coefficients(band: Band, sample_rate_hz: float) -> tuple[float, ...]:
+    """:func:`band_sos` as six Python floats (the design in scalar arithmetic, normalised by a0)."""
     if band.gain_db == 0.0:
-        return _IDENTITY.copy()
+        return _IDENTITY_TUPLE
     nyquist = sample_rate_hz / 2.0
     if band.freq_hz >= nyquist:
         if band.kind == "low_shelf":
-            return np.array([10.0 ** (band.gain_db / 20.0), 0.0, 0.0, 1.0, 0.0, 0.0])
-        return _IDENTITY.copy()
+            return (10.0 ** (band.gain_db / 20.0), 0.0, 0.0, 1.0, 0.0, 0.0)
+        return _IDENTITY_TUPLE
     a = 10.0 ** (band.gain_db / 40.0)
     w0 = 2.0 * math.pi * band.freq_hz / sample_rate_hz
     cos_w0, sin_w0 = math.cos(w0), math.sin(w0)
@@ -256,7 +268,8 @@ def band_sos(band: Band, sample_rate_hz: float) -> np.ndarray:
         )
     else:
         raise EQError(f"unknown band kind {band.kind!r}")
-    return np.array([b[0], b[1], b[2], den[0], den[1], den[2]]) / den[0]
+    a0 = den[0]
+    return (b[0] / a0, b[1] / a0, b[2] / a0, a0 / a0, den[1] / a0, den[2] / a0)
 
 
 _PEAK_BANDS = np.array([False, True, True, True, False])
@@ -281,7 +294,8 @@ def design_sos(params: EQParams, sample_rate_hz: float) -> np.ndarray:
 
     A flat EQ gives one identity section, so the array is never empty.
     """
-    sections = [band_sos(b, sample_rate_hz) for b in params.bands() if b.gain_db != 0.0]
+    _check_rate(sample_rate_hz)
+    sections = [_band_coefficients(b, sample_rate_hz) for b in params.bands() if b.gain_db != 0.0]
     return np.array(sections) if sections else _IDENTITY[None, :].copy()
 
 

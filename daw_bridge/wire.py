@@ -239,31 +239,50 @@ _LEAVES = frozenset({str, int, bool, type(None)})
 def _finite(value: Any) -> bool:
     """False if ``value`` holds a NaN or an infinite float anywhere (orjson would write ``null``).
 
-    The floats met in a container are summed as they come (a NaN or an infinity makes the sum so),
-    a long list of numbers in one C loop. May also say False for finite floats whose sum overflows:
-    the caller then takes the exact path.
+    One pass over the containers (a stack, no recursion): the floats met are summed as they come (a
+    NaN or an infinity makes the sum so), a list that starts with a float in one C loop (curves,
+    params). Also says False for finite floats whose sum overflows and for float subclasses (numpy
+    scalars): the caller then takes the exact path.
     """
-    kind = type(value)
-    if kind is float:
-        return value - value == 0.0
-    if kind is dict or (kind not in _LEAVES and isinstance(value, dict)):
-        items = value.values()
-    elif kind is list or kind is tuple or (kind not in _LEAVES and isinstance(value, (list, tuple))):
-        try:
-            total = sum(value)  # one C loop over the long lists of numbers (curves, params)
-        except TypeError:  # not all numbers
-            items = value
-        else:
-            return type(total) is int or (type(total) is float and total - total == 0.0)  # numpy: exact path
-    else:
-        return not isinstance(value, float) or value - value == 0.0
     floats = 0.0
-    for item in items:
-        kind = type(item)
-        if kind is float:
-            floats += item
-        elif kind not in _LEAVES and not _finite(item):
+    pending = [value]
+    while pending:
+        value = pending.pop()
+        kind = type(value)
+        if kind is dict:
+            items = value.values()
+        elif kind is list or kind is tuple:
+            if value and type(value[0]) is float:
+                try:
+                    total = sum(value)
+                except TypeError:  # not all numbers
+                    items = value
+                else:
+                    if type(total) is not float:  # numpy scalars: exact path
+                        return False
+                    floats += total
+                    continue
+            else:
+                items = value
+        elif kind is float:
+            floats += value
+            continue
+        elif kind in _LEAVES:
+            continue
+        elif isinstance(value, dict):
+            items = value.values()
+        elif isinstance(value, (list, tuple)):
+            items = value
+        elif isinstance(value, float):  # numpy scalars and other float subclasses: exact path
             return False
+        else:
+            continue
+        for item in items:
+            kind = type(item)
+            if kind is float:
+                floats += item
+            elif kind not in _LEAVES:
+                pending.append(item)
     return floats - floats == 0.0
 
 

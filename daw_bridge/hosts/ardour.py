@@ -113,10 +113,6 @@ def rbj_shelf_freq_hz(kind: str, ace_freq_hz: float, gain_db: float, sample_rate
     return _warp(ace_freq_hz, _shelf_scale(kind, gain_db), sample_rate_hz)
 
 
-def _clamp(value: float, low: float, high: float) -> float:
-    return min(max(value, low), high)
-
-
 def _ace_bands(values: list[float], sample_rate_hz: float) -> list[Band]:
     """The RBJ bands ACE plays for the 24 control values (switched-off bands left out)."""
     from daw_bridge.eq import SHELF_Q, Band
@@ -152,42 +148,53 @@ def ace_response_db(values: list[float], freqs_hz: np.ndarray, sample_rate_hz: f
     return 20.0 * np.log10(np.maximum(np.abs(h), 1e-12)) + values[16]
 
 
+#: The defaults of the 24 inputs, and each input's (index, name) for the answer block: built once.
+_DEFAULTS: tuple[float, ...] = tuple(p.default for p in ACE_PARAMETERS)
+_INDEX_NAMES: tuple[tuple[int, str], ...] = tuple((p.index, p.name) for p in ACE_PARAMETERS)
+#: Values that are already exact at the block's 6 decimals (switches, 0 dB, the defaults): round() skips them.
+_ROUND_EXACT = frozenset({0.0, 1.0, *_DEFAULTS})
+#: Control-input indices of each band: (frequency, gain) of the shelves, (frequency, gain, bandwidth) of peaks 1-3.
+_SHELF_INPUTS = ((0, 1), (14, 15))
+_PEAK_INPUTS = ((2, 3, 4), (5, 6, 7), (8, 9, 10))
+
+
 def ace_values(params: EQParams, sample_rate_hz: float = 48000.0) -> tuple[list[float], list[str]]:
     """The 24 ACE control values for ``params`` and the names of the values that had to be clamped."""
     if not (math.isfinite(sample_rate_hz) and sample_rate_hz > 0):
         raise SemeqError(f"sample rate must be a positive number of Hz, got {sample_rate_hz}", "bad_params")
-    values = [p.default for p in ACE_PARAMETERS]
+    values = list(_DEFAULTS)
     clamped: list[str] = []
     # ACE's tan() prewarp needs a frequency below Nyquist as well as within its range.
     f_low, f_high = ACE_FREQ_RANGE_HZ[0], min(ACE_FREQ_RANGE_HZ[1], 0.49 * sample_rate_hz)
-
-    def put(index: int, wanted: float, low: float, high: float, audible: bool = True) -> None:
-        value = _clamp(wanted, low, high)
-        if value != wanted and audible:
-            clamped.append(f"{ACE_PARAMETERS[index].name} {wanted:.5g} -> {value:.5g}")
-        values[index] = value
-
+    g_low, g_high = ACE_GAIN_RANGE_DB
+    bw_low, bw_high = ACE_BW_RANGE_OCT
+    # (index, wanted, low, high, audible) of every value that is set from the EQ, clamped into range
+    wanted: list[tuple[int, float, float, float, bool]] = []
     bands = params.bands()
     nyquist = sample_rate_hz / 2.0
     master_db = 0.0
-    for band, (fi, gi) in zip((bands[0], bands[4]), ((0, 1), (14, 15))):
+    for band, (fi, gi) in zip((bands[0], bands[4]), _SHELF_INPUTS):
         if band.freq_hz >= nyquist:
             # The engine plays a shelf above Nyquist as its full gain (low) or nothing (high).
             master_db += band.gain_db if band.kind == "low_shelf" else 0.0
             values[gi] = 0.0
             continue
         audible = band.gain_db != 0.0
-        put(fi, ace_shelf_freq_hz(band.kind, band.freq_hz, band.gain_db, sample_rate_hz), f_low, f_high, audible)
-        put(gi, band.gain_db, *ACE_GAIN_RANGE_DB)
-    for n, band in enumerate(bands[1:4]):
-        base = 2 + 3 * n
+        wanted.append((fi, ace_shelf_freq_hz(band.kind, band.freq_hz, band.gain_db, sample_rate_hz), f_low, f_high, audible))
+        wanted.append((gi, band.gain_db, g_low, g_high, True))
+    for band, (fi, gi, bi) in zip(bands[1:4], _PEAK_INPUTS):
         if band.freq_hz >= nyquist:  # the engine leaves such a peak out
-            values[base + 1] = 0.0
+            values[gi] = 0.0
             continue
         audible = band.gain_db != 0.0  # a 0 dB peak is silent at any frequency and width
-        put(base, band.freq_hz, f_low, f_high, audible)
-        put(base + 1, band.gain_db, *ACE_GAIN_RANGE_DB)
-        put(base + 2, octaves_from_q(band.q), *ACE_BW_RANGE_OCT, audible)
+        wanted.append((fi, band.freq_hz, f_low, f_high, audible))
+        wanted.append((gi, band.gain_db, g_low, g_high, True))
+        wanted.append((bi, octaves_from_q(band.q), bw_low, bw_high, audible))
+    for index, value, low, high, audible in wanted:
+        kept = min(max(value, low), high)
+        if kept != value and audible:
+            clamped.append(f"{ACE_PARAMETERS[index].name} {value:.5g} -> {kept:.5g}")
+        values[index] = kept
     values[12] = 0.0  # fourth peak: gain 0 and switched off
     values[16] = master_db
     values[17:23] = [1.0, 1.0, 1.0, 1.0, 0.0, 1.0]
@@ -201,14 +208,15 @@ def map_eq(params: EQParams, sample_rate_hz: float = 48000.0) -> HostMapping:
     ``warnings`` is empty when ACE plays exactly the engine's EQ; otherwise it names the clamped
     values and the largest resulting difference in dB between 20 Hz and 20 kHz.
     """
-    import numpy as np
-
-    from daw_bridge.eq import log_freq_grid, response_db
-
     values, clamped = ace_values(params, sample_rate_hz)
-    block = [{"index": p.index, "name": p.name, "value": round(v, 6)} for p, v in zip(ACE_PARAMETERS, values)]
+    block = [{"index": index, "name": name, "value": v if v in _ROUND_EXACT else round(v, 6)}
+             for (index, name), v in zip(_INDEX_NAMES, values)]
     warnings: list[str] = []
     if clamped:
+        import numpy as np
+
+        from daw_bridge.eq import log_freq_grid, response_db
+
         # Unclamped values reproduce the engine exactly (tested); only a clamp costs accuracy.
         freqs = log_freq_grid(512)
         deviation_db = float(np.max(np.abs(ace_response_db(values, freqs, sample_rate_hz)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from daw_bridge.errors import SemeqError
 from daw_bridge.hosts.base import Host, HostMapping, TargetField
-from daw_bridge.layout import octaves_from_q
+from daw_bridge.layout import BANDS, octaves_from_q
 
 if TYPE_CHECKING:
     from daw_bridge.eq import EQParams
@@ -85,6 +85,21 @@ def _band_name(kind: str, position: int) -> str:
     return f"Band {position}" if kind == "peak" else f"High Shelf {position}"
 
 
+def _band_slots() -> tuple[tuple[int, str, str, int, int, int], ...]:
+    """Per band of the layout (:data:`daw_bridge.layout.BANDS`): position, name, kind, ``eq_bandtype``,
+    ``eq_bandidx`` (counted within its type) and ``bandtype_code``: what no EQ changes, built once."""
+    slots, index_in_type = [], {}
+    for position, slot in enumerate(BANDS):
+        idx = index_in_type.get(slot.kind, 0)
+        index_in_type[slot.kind] = idx + 1
+        slots.append((position, _band_name(slot.kind, position + 1), slot.kind, EQ_BANDTYPE[slot.kind], idx,
+                      BANDTYPE_CODE[slot.kind]))
+    return tuple(slots)
+
+
+_SLOTS = _band_slots()
+
+
 def map_eq(params: EQParams, sample_rate_hz: float = 48000.0) -> HostMapping:
     """The five ReaEQ bands for ``params`` (block ``{"bands": [...], "bw_norm_known": False}``).
 
@@ -94,23 +109,20 @@ def map_eq(params: EQParams, sample_rate_hz: float = 48000.0) -> HostMapping:
     project's rate, used only to warn about bands at or above its Nyquist frequency.
     """
     bands, warnings = [], []
-    index_in_type: dict[str, int] = {}
     nyquist = sample_rate_hz / 2.0
-    for position, band in enumerate(params.bands()):
-        idx = index_in_type.get(band.kind, 0)
-        index_in_type[band.kind] = idx + 1
-        name = _band_name(band.kind, position + 1)
+    for (position, name, kind, bandtype, idx, code), band in zip(_SLOTS, params.bands()):
+        bw_oct = octaves_from_q(band.q)
         bands.append(
             {
                 "band": position,
                 "name": name,
-                "kind": band.kind,
-                "eq_bandtype": EQ_BANDTYPE[band.kind],
+                "kind": kind,
+                "eq_bandtype": bandtype,
                 "eq_bandidx": idx,
-                "bandtype_code": BANDTYPE_CODE[band.kind],
+                "bandtype_code": code,
                 "freq_hz": band.freq_hz,
                 "gain_db": band.gain_db,
-                "bw_oct": octaves_from_q(band.q),
+                "bw_oct": bw_oct,
                 "q": band.q,
                 "freq_norm": freq_norm(band.freq_hz),
                 "gain_norm": gain_norm(band.gain_db),
@@ -122,9 +134,9 @@ def map_eq(params: EQParams, sample_rate_hz: float = 48000.0) -> HostMapping:
                 f"{name} at {band.freq_hz:g} Hz is at or above the Nyquist frequency ({nyquist:g} Hz) of a "
                 f"{sample_rate_hz:g} Hz project; ReaEQ cannot play it as designed"
             )
-        if band.kind == "peak" and band.gain_db != 0.0 and octaves_from_q(band.q) > REAEQ_MAX_BW_OCT:
+        if kind == "peak" and band.gain_db != 0.0 and bw_oct > REAEQ_MAX_BW_OCT:
             warnings.append(
-                f"{name} is {octaves_from_q(band.q):.2f} octaves wide (Q {band.q:g}); ReaEQ is believed to hold "
+                f"{name} is {bw_oct:.2f} octaves wide (Q {band.q:g}); ReaEQ is believed to hold "
                 f"at most {REAEQ_MAX_BW_OCT:g} octaves, so REAPER may refuse it"
             )
     return HostMapping({"bands": bands, "bw_norm_known": False}, tuple(warnings))
