@@ -205,6 +205,12 @@ def find_problems(fine: FineSpectrum, deviation_db: np.ndarray, reference: Refer
     return tuple(name_bumps(narrow + broad, lexicon))
 
 
+def _loudness_and_peak(meter: LoudnessMeter, block: np.ndarray) -> float:
+    """Feed ``block`` to the loudness meter; its true peak (dBTP; edges read as zero-padded)."""
+    meter.update(block.astype(np.float64, copy=False))
+    return true_peak_dbtp(block)
+
+
 def _measure(audio: np.ndarray | Iterable[np.ndarray], sr: float) -> tuple[LongTermSpectrum, float, float, int, int]:
     """(long-term spectrum, loudness LUFS, true peak dBTP, frames, channels) in one pass."""
     if isinstance(audio, np.ndarray):
@@ -219,8 +225,8 @@ def _measure(audio: np.ndarray | Iterable[np.ndarray], sr: float) -> tuple[LongT
             return lts, float(loudness.result()), float(peak.result()), x.shape[0], x.shape[1]
     meters: tuple[SpectrumAccumulator, LoudnessMeter] | None = None
     peak_dbtp = -np.inf
-    # the true peak of each block is measured beside the next block's spectrum and loudness (one
-    # block in flight, so memory stays two blocks whatever the file's length)
+    # each block's loudness and true peak are measured in a worker beside the next block's spectrum
+    # (one block in flight, so memory stays two blocks whatever the file's length)
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = None
         for block in audio:
@@ -230,9 +236,8 @@ def _measure(audio: np.ndarray | Iterable[np.ndarray], sr: float) -> tuple[LongT
             if x.shape[0]:
                 if pending is not None:
                     peak_dbtp = max(peak_dbtp, pending.result())
-                pending = pool.submit(true_peak_dbtp, x)  # per block: edges read as zero-padded
+                pending = pool.submit(_loudness_and_peak, meters[1], x)
                 meters[0].add(x)
-                meters[1].update(x.astype(np.float64, copy=False))
         if pending is not None:
             peak_dbtp = max(peak_dbtp, pending.result())
     if meters is None:
