@@ -27,6 +27,7 @@ import scipy.fft
 
 from daw_bridge.audio import blocks as blk
 from daw_bridge.audio.blocks import AudioError, array_blocks, as_frames, db
+from daw_bridge.biquad import rbj_sections
 
 #: Oversampling factor of the true-peak meter (BS.1770 asks for at least 4x at 48 kHz).
 OVERSAMPLING = 4
@@ -40,23 +41,14 @@ RESAMPLE_RADIUS = 12
 
 def _k_weighting_sos(sample_rate_hz: float) -> np.ndarray:
     """BS.1770's K-weighting as second-order sections ``(2, 6)``, designed for any rate as pyloudnorm
-    does (RBJ cookbook formulas): a +4 dB high shelf at 1500 Hz (Q 1/sqrt 2), then a high-pass at
-    38 Hz (Q 0.5)."""
-    rows = []
-    for kind, gain_db, q, fc_hz in (("high_shelf", 4.0, 1.0 / np.sqrt(2.0), 1500.0), ("high_pass", 0.0, 0.5, 38.0)):
-        big_a = 10.0 ** (gain_db / 40.0)
-        w0 = 2.0 * np.pi * fc_hz / sample_rate_hz
-        cos, alpha, root = np.cos(w0), np.sin(w0) / (2.0 * q), 2.0 * np.sqrt(big_a) * np.sin(w0) / (2.0 * q)
-        if kind == "high_shelf":
-            b = big_a * np.array([(big_a + 1) + (big_a - 1) * cos + root, -2 * ((big_a - 1) + (big_a + 1) * cos),
-                                  (big_a + 1) + (big_a - 1) * cos - root])
-            a = np.array([(big_a + 1) - (big_a - 1) * cos + root, 2 * ((big_a - 1) - (big_a + 1) * cos),
-                          (big_a + 1) - (big_a - 1) * cos - root])
-        else:
-            b = np.array([(1 + cos) / 2, -(1 + cos), (1 + cos) / 2])
-            a = np.array([1 + alpha, -2 * cos, 1 - alpha])
-        rows.append(np.concatenate([b / a[0], a / a[0]]))
-    return np.array(rows)
+    does (RBJ cookbook formulas): a +4 dB high shelf at 1500 Hz (Q 1/sqrt 2, the EQ engine's own
+    shelf), then a high-pass at 38 Hz (Q 0.5)."""
+    shelf = rbj_sections(np.array(False), np.array(False), np.array(1500.0), np.array(4.0),
+                         np.array(1.0 / np.sqrt(2.0)), sample_rate_hz)
+    w0 = 2.0 * np.pi * 38.0 / sample_rate_hz
+    cos, alpha = np.cos(w0), np.sin(w0) / (2.0 * 0.5)
+    high_pass = np.array([(1 + cos) / 2, -(1 + cos), (1 + cos) / 2, 1 + alpha, -2 * cos, 1 - alpha]) / (1 + alpha)
+    return np.array([shelf, high_pass])
 
 
 #: Shortest length (s) of the K-weighting's impulse response that is applied (rounded up to a power
@@ -65,7 +57,7 @@ def _k_weighting_sos(sample_rate_hz: float) -> np.ndarray:
 _K_RESPONSE_S = 0.2
 
 
-def impulse_response(sos: np.ndarray, frames: int) -> np.ndarray:
+def _impulse_response(sos: np.ndarray, frames: int) -> np.ndarray:
     """The first ``frames`` samples of the impulse response of the cascade ``sos`` (sections, 6): the
     inverse FFT of its exact frequency response on ``frames`` points (the time-aliasing this implies
     is the response's own size beyond ``frames`` samples: negligible once it has decayed)."""
@@ -73,7 +65,7 @@ def impulse_response(sos: np.ndarray, frames: int) -> np.ndarray:
     response = np.ones(z.size, dtype=complex)
     for b0, b1, b2, a0, a1, a2 in sos:
         response *= (b0 + (b1 + b2 * z) * z) / (a0 + (a1 + a2 * z) * z)
-    return np.fft.irfft(response, frames)
+    return scipy.fft.irfft(response, frames)
 
 
 class LoudnessMeter:
@@ -83,7 +75,7 @@ class LoudnessMeter:
         self.sample_rate_hz = float(sample_rate_hz)
         self.channels = channels
         frames = 1 << max(8, int(np.ceil(np.log2(_K_RESPONSE_S * self.sample_rate_hz))))
-        self._impulse = impulse_response(_k_weighting_sos(sample_rate_hz), frames)
+        self._impulse = _impulse_response(_k_weighting_sos(sample_rate_hz), frames)
         self._spectra: dict[int, np.ndarray] = {}  # FFT size -> spectrum of the impulse response
         self._tail = np.zeros((frames - 1, channels))  # filter output still owed to the next blocks
         self._weights = np.array([_BS1770_CHANNEL_WEIGHTS[c] if c < 5 else 1.0 for c in range(channels)])
