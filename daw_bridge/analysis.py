@@ -187,7 +187,10 @@ def describe(problems: tuple[Problem, ...], regions: list[tuple[str, float]]) ->
     """One plain sentence: the main problems in lexicon words with Hz and dB, or, with none, how
     close the track is to typical music."""
     if problems:
-        parts = [p.text for p in problems[:SUMMARY_PROBLEMS]]
+        shown: dict[str, list[str]] = {}  # word -> its places, so a word is said once
+        for p in problems[:SUMMARY_PROBLEMS]:
+            shown.setdefault(p.word, []).append(p.text.split(": ", 1)[1])
+        parts = [f"{word}: {' and '.join(places)}" for word, places in shown.items()]
         more = len(problems) - SUMMARY_PROBLEMS
         text = "; ".join(parts) + (f"; and {more} smaller" if more > 0 else "")
         return text[0].upper() + text[1:] + "."

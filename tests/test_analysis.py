@@ -17,11 +17,13 @@ from daw_bridge.analysis import (
     analyze,
     analyze_file,
     default_lexicon,
+    describe,
     load_reference,
 )
 from daw_bridge.audio import AudioError
 from daw_bridge.eq import EQParams, apply_eq, third_octave_centres_hz
 from daw_bridge.errors import SemeqError
+from daw_bridge.naming import Problem
 from daw_bridge.spectrum import band_response_db, band_spectrum
 
 
@@ -232,6 +234,15 @@ def test_answer_speaks_only_lexicon_words():
     assert all(lexicon.lookup(x["term"]) is not None for x in d["descriptors"])
     assert d["summary"].startswith(d["problems"][0]["text"][0].upper() + d["problems"][0]["text"][1:])
     assert "latent" not in d
+
+
+def test_summary_says_each_word_once_with_all_its_places():
+    def problem(word: str, shape: str, freq_hz: float, gain_db: float) -> Problem:
+        return Problem(word, freq_hz, gain_db, None if shape != "peak" else 1.0, 0.6, "envelope", shape, 0.9, 5.0)
+
+    text = describe((problem("boomy", "low_shelf", 280.0, 10.0), problem("dull", "high_shelf", 8200.0, -5.0),
+                     problem("boomy", "peak", 80.0, 7.0), problem("nasal", "peak", 1000.0, 4.0)), [])
+    assert text == "Boomy: +10 dB below 280 Hz and +7 dB around 80 Hz; dull: -5 dB above 8.2 kHz; and 1 smaller."
 
 
 def test_reference_holds_real_music_statistics():
