@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 from benchmarks.server import start_server  # noqa: E402
-from benchmarks.machine import Report, describe, utc_now
+from benchmarks.machine import Report
 from daw_bridge.client import Client
 from daw_bridge.wire import request_message
 
@@ -172,9 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     report = Report()
     say = report.say
 
-    say(f"bench_osc  {utc_now()}")
-    say(f"machine: {describe()}")
-    say(f"command: python -m benchmarks.bench_osc --requests {args.requests} --rate {args.rate:g} --starts {args.starts}")
+    report.header("bench_osc", f"python -m benchmarks.bench_osc --requests {args.requests} --rate {args.rate:g} --starts {args.starts}")
     with tempfile.TemporaryDirectory() as tmp:
         proc, port, _ = start_server(Path(tmp) / "home", "--no-watch", log=Path(tmp) / "serve.log")
         try:

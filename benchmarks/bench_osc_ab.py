@@ -27,7 +27,7 @@ from pathlib import Path
 
 from benchmarks.bench_osc import percentile, sequential
 from benchmarks.bench_runtime import measured_load, stop
-from benchmarks.machine import Report, describe, utc_now
+from benchmarks.machine import Report
 from benchmarks.server import start_server
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,10 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     report = Report()
     say = report.say
-    say(f"bench_osc_ab  {utc_now()}")
-    say(f"machine: {describe()}")
-    say(f"command: python -m benchmarks.bench_osc_ab --base {args.base} --rounds {args.rounds} --requests {args.requests} "
-        f"--rate {args.rate:g}")
+    report.header("bench_osc_ab", f"python -m benchmarks.bench_osc_ab --base {args.base} --rounds {args.rounds} "
+                  f"--requests {args.requests} --rate {args.rate:g}")
     say(f"never-cached eq, {args.requests} requests at {args.rate:g}/s offered; base {args.base} vs this checkout ({head}), "
         "alternating (latency ms from each scheduled send; CPU ms per request)")
     results: dict[str, list[dict]] = {"base": [], "this": []}

@@ -45,7 +45,7 @@ import soundfile as sf
 
 from benchmarks.debian_music import fetch_packages
 from benchmarks.server import start_server  # noqa: E402
-from benchmarks.machine import Report, describe, utc_now
+from benchmarks.machine import Report
 
 PACKAGE = "drascula-music"
 TRACK_SECONDS = 180.0
@@ -106,8 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
     report = Report()
-    report.say(f"bench_reaper  {utc_now()}")
-    report.say(f"machine: {describe()}")
+    report.header("bench_reaper")
     tracks = fetch_packages([PACKAGE])[PACKAGE]
     with tempfile.TemporaryDirectory() as tmp:
         media, home = Path(tmp) / "media", Path(tmp) / "SemanticEQ"

@@ -51,7 +51,7 @@ for _name, _value in BLAS_THREADS.items():  # as in every semeq process, before 
 
 from benchmarks.bench_osc import offered_load, percentile, sequential  # noqa: E402
 from benchmarks.server import rss_mb, set_affinity, start_server  # noqa: E402
-from benchmarks.machine import Report, describe, utc_now  # noqa: E402
+from benchmarks.machine import Report  # noqa: E402
 from daw_bridge.client import Client  # noqa: E402
 
 HEAVY = ("torch", "scipy.signal", "matplotlib", "sentence_transformers")
@@ -248,10 +248,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     report = Report()
     say = report.say
-    say(f"bench_runtime  {utc_now()}")
-    say(f"machine: {describe()}")
-    say(f"command: python -m benchmarks.bench_runtime --starts {args.starts} --requests {args.requests} --rate {args.rate:g} "
-        f"--osc-runs {args.osc_runs}{' --osc-only' if args.osc_only else ''}{' --pin' if args.pin else ''}")
+    report.header("bench_runtime", f"python -m benchmarks.bench_runtime --starts {args.starts} --requests {args.requests} "
+                  f"--rate {args.rate:g} --osc-runs {args.osc_runs}{' --osc-only' if args.osc_only else ''}"
+                  f"{' --pin' if args.pin else ''}")
 
     semeq = semeq_command()
     if not args.osc_only:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import soundfile as sf
 
-from benchmarks.machine import Report, describe, utc_now
+from benchmarks.machine import Report
 from benchmarks.debian_music import fetch_packages
 
 PACKAGE = "drascula-music"
@@ -185,8 +185,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from daw_bridge.service import Service
 
-    say(f"bench_watch  {utc_now()}")
-    say(f"machine: {describe()}")
+    report.header("bench_watch")
     say(f"load average at start (1/5/15 min): {' '.join(f'{v:.2f}' for v in os.getloadavg())} "
         "(other work on the machine slows both runs below alike)")
     tracks = fetch_packages([PACKAGE])[PACKAGE]

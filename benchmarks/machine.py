@@ -43,6 +43,13 @@ class Report:
         print(text, flush=True)
         self.lines.append(text)
 
+    def header(self, name: str, command: str = "") -> None:
+        """A results file's first lines: the benchmark and the time (UTC), the machine, the command."""
+        self.say(f"{name}  {utc_now()}")
+        self.say(f"machine: {describe()}")
+        if command:
+            self.say(f"command: {command}")
+
     def save(self, path: Path | None) -> None:
         if path is not None:
             from daw_bridge.files import write_text_atomic

@@ -269,7 +269,7 @@ def _band_coefficients(band: Band, sample_rate_hz: float) -> tuple[float, ...]:
     else:
         raise EQError(f"unknown band kind {band.kind!r}")
     a0 = den[0]
-    return (b[0] / a0, b[1] / a0, b[2] / a0, a0 / a0, den[1] / a0, den[2] / a0)
+    return (b[0] / a0, b[1] / a0, b[2] / a0, 1.0, den[1] / a0, den[2] / a0)
 
 
 _PEAK_BANDS = np.array([False, True, True, True, False])
