@@ -15,7 +15,8 @@ a track on the opposite side, less the nearer it starts to the end, nothing beyo
 pushed past the reference 5-95 % range (a band already outside may not move further out). A 5-band EQ
 is fitted to the limited move (:func:`daw_bridge.fit.fit_eq`) and shrunk until the fitted EQ respects
 the limits too. With ``current`` (the EQ already on the track, the analysed audio being pre-EQ), the
-state is audio + current and the answer is the new total EQ, refitted into one 5-band EQ.
+state is audio + current and the answer is the new total EQ, refitted into one 5-band EQ. A request
+that names places or amounts ("cut 300 Hz", "3 dB brighter") is applied as asked, never resized.
 
 **Auto-suggest** (:func:`suggest`): cuts for resonances that stand out far more than real music's own
 first, then the part of the track's departure from typical music that is likely a problem rather than
@@ -294,6 +295,11 @@ def adapt_words(
         return Decision(params, f"'{text}' asks for no change at intensity {intensity:g}.", 0.0, before, before,
                         terms, warnings, state)
 
+    if getattr(interpretation, "explicit", False):  # places and amounts ("cut 300 Hz"): as asked, never resized
+        after = state + direction
+        params = preset if current is None else fit_cascade(current, preset, sr).params
+        return Decision(params, f"Applied '{text.strip()}' as asked ({_region_phrase(centres, direction)}).", 1.0,
+                        before, descriptor_scores(after, sr, default_lexicon(), weights), terms, warnings, after)
     position = float(projection_scores(state, direction[None, :], weights)[0])
     reference_positions = projection_scores(ref.track_deviations_db, direction[None, :], weights)[:, 0]
     end = float(np.nanpercentile(reference_positions, END_PERCENTILE))

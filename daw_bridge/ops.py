@@ -99,7 +99,8 @@ class Op:
 FIELDS: dict[str, Field] = {
     f.name: f
     for f in (
-        Field("text", "text", "the words describing the sound, e.g. 'a bit warmer'", max_chars=500),
+        Field("text", "text", "the words describing the sound, e.g. 'a bit warmer'; places and amounts are applied "
+              "as asked ('cut 300 Hz', 'less mud around 250 Hz', '3 dB brighter': a term of kind 'place')", max_chars=500),
         Field("path", "path", "absolute path of an audio file in a folder the server may read, or of a REAPER track file (.json item list in the home's requests/)", max_chars=MAX_PATH_CHARS),
         Field("output", "path", "absolute path of the audio file to write, inside the server's home", max_chars=MAX_PATH_CHARS),
         Field("intensity", "number", "how much of the words' EQ (negative = the opposite EQ, 0 = flat)", -2.0, 2.0, 1.0),

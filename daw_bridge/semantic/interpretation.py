@@ -22,7 +22,8 @@ class TermUse:
     for an unknown word, ``route`` (synonym | similar | derived | antonym | indirect antonym | gloss |
     embedding: :mod:`daw_bridge.semantic.unknown`) and ``via`` (how, e.g. "opposite of dull (WordNet
     antonym 'dull', evidence 1.00)"); an antonym's weight is negated (the opposite move), and
-    ``similarity`` then holds the relation evidence.
+    ``similarity`` then holds the relation evidence. A place named without a word ("cut 300 Hz") is a
+    use of its own: ``term`` says the place, ``kind`` is ``place``, ``source`` is ``request``.
     """
 
     term: str
@@ -42,7 +43,9 @@ class TermUse:
 
 @dataclass(frozen=True, eq=False)
 class Interpretation:
-    """What a request was understood as, and the EQ for it (``latent``: the blended 32-d latent)."""
+    """What a request was understood as, and the EQ for it (``latent``: the blended 32-d latent, or
+    the encoding of the EQ when the request names places). ``explicit``: the request names a place or
+    an amount ("cut 300 Hz", "3 dB less boxy"), so the EQ is what was asked, not a size to adapt."""
 
     text: str
     terms: tuple[TermUse, ...]
@@ -51,6 +54,7 @@ class Interpretation:
     latent: np.ndarray
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    explicit: bool = False
 
     def terms_as_dicts(self) -> list[dict]:
         """``terms`` as JSON-ready dictionaries (term, weight, source, similarity, matched)."""
@@ -67,7 +71,8 @@ class Interpretation:
 class Reading:
     """A text read at intensity 1: its words, notes and warnings, its EQ (``decoded``), blended latent,
     strength (largest word weight) and the EQ's gain furthest from 0 dB (the first in band order with
-    the peaks sorted by frequency), for the clipping warning."""
+    the peaks sorted by frequency), for the clipping warning; with places (``explicit``), ``decoded``
+    is already at the asked size (strength 1) and the gain is the largest asked before the limit."""
 
     terms: tuple[TermUse, ...]
     notes: tuple[str, ...]
@@ -76,3 +81,4 @@ class Reading:
     latent: np.ndarray
     strength: float
     peak_gain_db: float
+    explicit: bool = False

@@ -9,8 +9,10 @@ of headwords, synonyms and definitions), reported with the entry's definition an
 raises :class:`UnknownTermError`. Words that judge rather than describe ("better", "fix it") raise
 :class:`NeedsAudioError`; no-change words ("flat", "neutral") give exactly the flat EQ with a note.
 One word alone gives its own EQ (for a lexicon word exactly the target the sources' precedence
-decided); several words are blended in the latent space and decoded to one EQ. A gain that hits
-the +-12 dB limit is reported in ``warnings``.
+decided); several words are blended in the latent space and decoded to one EQ. Places and amounts
+("cut 300 Hz", "less mud at 250 Hz", "3 dB brighter": :mod:`daw_bridge.semantic.frequencies`) are
+applied as asked and combined with the words' EQ. A gain that hits the +-12 dB limit is reported in
+``warnings``.
 
 Blend rule: with signed word weights w_i and latents z_i, the latent is
 ``sum(w_i z_i) / sum(|w_i|)`` (a negative weight uses ``-z_i``, which the network decodes to exactly
@@ -31,7 +33,7 @@ import numpy as np
 
 from daw_bridge.eq import GAIN_INDEX, GAIN_RANGE_DB, EQError, EQParams
 from daw_bridge.errors import SemeqError
-from daw_bridge.semantic import embeddings, unknown, wordnet
+from daw_bridge.semantic import embeddings, frequencies, unknown, wordnet
 from daw_bridge.semantic.entries import vocabulary_entries
 from daw_bridge.semantic.interpretation import Interpretation, Reading, TermUse
 from daw_bridge.semantic.lexicon import normalise as lexicon_key
@@ -234,7 +236,7 @@ class SemanticModel:
         if abs(asked) > GAIN_RANGE_DB[1] + 1e-9:
             warnings.append(f"clipped: the words ask for {asked:+.1f} dB, the EQ stops at +-{GAIN_RANGE_DB[1]:g} dB")
         return Interpretation(text=text, terms=reading.terms, intensity=intensity, params=reading.decoded.scaled(scale),
-                              latent=reading.latent, notes=reading.notes, warnings=tuple(warnings))
+                              latent=reading.latent, notes=reading.notes, warnings=tuple(warnings), explicit=reading.explicit)
 
     def answers_locally(self, text: str) -> bool:
         """True when every word of ``text`` is a vocabulary word, a synonym or a judging word, or the
@@ -247,7 +249,7 @@ class SemanticModel:
             mentions = self._parsed(text)
         except SemeqError:
             return True
-        return all(lexicon_key(m.base) in self._alias or m.base in NEEDS_AUDIO for m in mentions)
+        return all(not m.base or lexicon_key(m.base) in self._alias or m.base in NEEDS_AUDIO for m in mentions)
 
     def _read(self, text: str) -> "Reading":
         """What ``text`` asks for at intensity 1 (the intensity-independent part of :meth:`interpret`)."""
@@ -262,7 +264,7 @@ class SemanticModel:
         warnings = tuple(f"'{m.word}' judges rather than describes; ignored (with audio, auto-suggest decides)"
                          for m in judging)
         uses: dict[str, TermUse] = {}
-        for mention in (m for m in mentions if m not in judging):
+        for mention in (m for m in mentions if m not in judging and m.spot is None):
             use = self._use(mention)
             if use.term in uses:  # the same word twice: weights add
                 old = uses[use.term]
@@ -276,19 +278,48 @@ class SemanticModel:
         active = [t for t in terms if t.kind != "no-change"]
         weights = np.array([t.weight for t in active])
         total = float(np.abs(weights).sum())
+        places = [m for m in mentions if m not in judging and m.spot is not None]
         if total == 0.0:
             latent, strength = np.zeros(self.net.latent_dim), 0.0
-            if not notes:
+            if not notes and not places:
                 notes.append("The words cancel out: the EQ is flat.")
         else:
             latent = sum(w * self._latents[self._index[t.term]] for w, t in zip(weights, active)) / total
             strength = float(np.abs(weights).max())
         # One word alone: its own EQ (exact for lexicon words); several: the blend of their latents.
-        decoded = self.word_params(active[0].term).scaled(float(np.sign(weights[0]))) if len(active) == 1 \
-            else self.decode(latent)
+        decoded = EQParams.flat() if not active else self.word_params(active[0].term).scaled(
+            float(np.sign(weights[0]))) if len(active) == 1 else self.decode(latent)
+        if places:
+            return self._placed(places, decoded.scaled(strength), terms, notes, warnings)
         gains_db = decoded.to_vector()[list(GAIN_INDEX)]
         latent.setflags(write=False)
         return Reading(terms, tuple(notes), warnings, decoded, latent, strength, float(gains_db[np.argmax(np.abs(gains_db))]))
+
+    def _placed(self, places: list[Mention], words: EQParams, terms: tuple, notes: list[str],
+                warnings: tuple[str, ...]) -> "Reading":
+        """The reading of a request with places or amounts (:mod:`frequencies`) at the sizes asked
+        (strength 1), combined with the other words' EQ (``words``, at its size) into one 5-band EQ."""
+        words_db = words.raw_vector()[list(GAIN_INDEX)]
+        parts, uses, asked_db = [words], list(terms), [float(words_db[np.argmax(np.abs(words_db))])]
+        for m in places:
+            use = self._use(m) if m.base else None
+            part, asked = frequencies.place_part(m.spot, m.weight if use is None else use.weight,
+                                                 None if use is None else self.word_params(use.term))
+            if use is None:
+                use = TermUse(m.spot.text, round(m.weight, 6), "request", None, m.matched, "place",
+                              f"{asked:+.1f} dB {frequencies.describe(m.spot)}, as asked.")
+            else:
+                where = "placed " + ("at " if m.spot.shape == "peak" else "") if m.spot.names_place else "sized to "
+                notes.append(f"'{m.word}' {where}{m.spot.text}.")
+            parts.append(part)
+            uses.append(use)
+            asked_db.append(asked)
+        decoded, fit_rms_db = frequencies.combine([p for p in parts if not p.is_flat] or [words])
+        if fit_rms_db is not None:
+            notes.append(f"More moves than the 5 bands hold: combined by a 5-band fit within {fit_rms_db:.2f} dB RMS.")
+        latent = self.encode(decoded)
+        latent.setflags(write=False)
+        return Reading(tuple(uses), tuple(notes), warnings, decoded, latent, 1.0, max(asked_db, key=abs), True)
 
     def _use(self, mention: Mention) -> TermUse:
         term = self._alias.get(lexicon_key(mention.base))

@@ -12,18 +12,24 @@ Grammar (small and explicit):
 * every remaining word is a descriptor, folded onto a known word where possible ("warmer" -> warm,
   "air" -> airy, "brightness" -> bright) by :func:`daw_bridge.semantic.words.resolve`;
 * known phrases of several words ("low end", "no eq", "lo-fi") are read as one descriptor, before
-  degrees and negators (so "no eq" is a word, not "no" + "eq").
+  degrees and negators (so "no eq" is a word, not "no" + "eq");
+* a place or amount ("cut 300 Hz", "boost 2-5 kHz by 3 dB", "less mud around 250 Hz", "3 dB less
+  boxy") is taken out of its clause first (:mod:`daw_bridge.semantic.frequencies`) and rides on the
+  clause's mentions (``spot``); a clause with a place and no word is a mention of the place alone
+  (``base`` ""), which takes the previous clause's direction when it has none ("cut 300 and 500 Hz").
 
 Unknown descriptors are returned as such; the model decides (sentence embeddings or an error).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 from daw_bridge.errors import SemeqError
+from daw_bridge.semantic.frequencies import FrequencyError, Spot, find_spot, join_ranges
 from daw_bridge.semantic.words import comparative_readings, resolve
 
 #: Weight factor of a comparative ("warmer", "more warm") against the plain word ("warm").
@@ -39,19 +45,32 @@ DEGREES = {
 }
 #: Words that turn the request into its opposite.
 NEGATORS = ("less", "not", "no", "too", "without", "reduce", "remove", "cut", "tame", "lower", "fewer",
-            "decrease", "kill", "lose")
+            "decrease", "kill", "lose", "dip", "attenuate", "soften")
 #: Words that ask for more of something (comparative).
-INTENSIFIERS = ("more", "add", "boost", "increase", "extra", "bring")
+INTENSIFIERS = ("more", "add", "boost", "increase", "extra", "bring", "raise", "lift", "emphasise", "emphasize",
+                "accentuate", "enhance")
+#: Verb phrases that say which way, read as "less" or "more" before anything else ("bring down the
+#: highs" is less bright, not "bring" = more).
+DIRECTION_PHRASES = {
+    "bring down": "less", "pull down": "less", "pull back": "less", "turn down": "less", "dial back": "less",
+    "roll off": "less", "back off": "less", "get rid of": "less", "take out": "less", "take away": "less",
+    "clean up": "less", "bring up": "more", "bring out": "more", "turn up": "more", "push up": "more",
+    "dial in": "more",
+}
 
 FILLER = frozenset("""
 make makes making it its it's the a an sound sounds sounding tone please can could would you i i'd
 want wanted need like to be should just give me us some this that mix track song overall feel feeling
 get let's lets go for on in of my our out up bit lot little at all here there so is are was were
 vocals vocal voice guitar guitars drums drum piano keys bass-line snare kick synth instrument master
-do does did have has thing things stuff end keep leave stay
+do does did have has thing things stuff end keep leave stay needs needed use wants there's there
 """.split())
 
-_CLAUSE = re.compile(r"\s*(?:[,;.!?&+/]|\band\b|\bbut\b|\bwith\b|\bplus\b|\bwhile\b|\balso\b)\s*")
+#: Clause separators; a "." or "/" between digits ("2.5k", "1/3 octave"), a "+" before a number
+#: ("+3 dB") and "with" before a Q ("with a Q of 2") do not separate.
+_CLAUSE = re.compile(r"\s*(?:[,;!?&]|(?<!\d)[./]|[./](?!\d)|\+(?!\s*\d)|\band\b|\bbut\b|"
+                     r"\bwith\b(?!\s+(?:an?\s+)?q\b)|\bplus\b|\bwhile\b|\balso\b)\s*")
+_DIRECTION = re.compile(r"\b(" + "|".join(map(re.escape, DIRECTION_PHRASES)) + r")\b")
 
 
 @dataclass(frozen=True)
@@ -60,7 +79,8 @@ class Mention:
 
     ``word``: the token as typed; ``base``: folded form to look up ("warmer" -> "warm");
     ``weight``: signed weight (degree x sign x comparative); ``matched``: the clause it came from;
-    ``comparative``: whether :data:`COMPARATIVE` is already in the weight.
+    ``comparative``: whether :data:`COMPARATIVE` is already in the weight; ``spot``: the place or
+    amount its clause names (a mention of a place alone has ``base`` "").
     """
 
     word: str
@@ -68,6 +88,7 @@ class Mention:
     weight: float
     matched: str
     comparative: bool = False
+    spot: Spot | None = None
 
 
 class ParseError(SemeqError):
@@ -80,13 +101,16 @@ def parse(text: str, known: frozenset[str] | set[str]) -> list[Mention]:
     """Read ``text`` into descriptor mentions (see the module docstring); ``known`` is the vocabulary."""
     if not isinstance(text, str) or not text.strip():
         raise ParseError("say what you want to hear, e.g. 'warmer' or 'a bit less harsh'")
-    lowered = text.lower().replace("’", "'")
+    lowered = join_ranges(text.lower().replace("’", "'"))
+    lowered = _DIRECTION.sub(lambda m: DIRECTION_PHRASES[m.group(1)], lowered)
     mentions: list[Mention] = []
     for clause in _CLAUSE.split(lowered):
+        spot, clause = find_spot(clause)
         clause = " ".join(re.sub(r"[^a-z0-9' -]+", " ", clause).split())
-        if not clause:
+        if not clause and spot is None:
             continue
-        mentions.extend(_parse_clause(clause, known))
+        previous = mentions[-1].weight if mentions and mentions[-1].spot is not None else 0.0
+        mentions.extend(_parse_clause(clause, known, spot, previous))
     if not mentions:
         raise ParseError(
             f"found no word describing a sound in {text.strip()!r}; try e.g. 'warmer', 'a bit brighter' "
@@ -103,9 +127,10 @@ def _phrases(known: frozenset[str]) -> tuple[tuple[re.Pattern, str], ...]:
                  for k in multi)
 
 
-def _parse_clause(clause: str, known: frozenset[str] | set[str]) -> list[Mention]:
+def _parse_clause(clause: str, known: frozenset[str] | set[str], spot: Spot | None = None,
+                  previous: float = 0.0) -> list[Mention]:
     factor = 1.0
-    comparative = False
+    comparative = directed = False
     rest = clause
     for pattern, token in _phrases(frozenset(known)):
         rest = pattern.sub(token, rest)
@@ -122,8 +147,9 @@ def _parse_clause(clause: str, known: frozenset[str] | set[str]) -> list[Mention
         if token in NEGATORS:
             factor = -factor
             comparative = comparative or token in ("less", "fewer")
+            directed = True
         elif token in INTENSIFIERS:
-            comparative = True
+            comparative = directed = True
         elif token in FILLER or token.isdigit():
             continue
         elif "_" in token:
@@ -133,12 +159,30 @@ def _parse_clause(clause: str, known: frozenset[str] | set[str]) -> list[Mention
         else:
             base, is_comparative = resolve(token, known)
             words.append((token, base, is_comparative))
+    if spot is not None and not words:
+        return [_place_alone(spot, factor, directed, previous, clause)]
+    if spot is not None and spot.sign < 0:
+        factor = -abs(factor)  # "-3 dB of mud"
     out = []
     for token, base, is_comparative in words:
         is_comparative = comparative or is_comparative
         weight = factor * (COMPARATIVE if is_comparative else 1.0)
-        out.append(Mention(word=token, base=base, weight=weight, matched=clause, comparative=is_comparative))
+        out.append(Mention(word=token, base=base, weight=weight, matched=clause, comparative=is_comparative, spot=spot))
     return out
+
+
+def _place_alone(spot: Spot, factor: float, directed: bool, previous: float, clause: str) -> Mention:
+    """The mention of a place (or amount) named without a word: its weight's sign says cut or boost
+    (a negator, a typed sign, "boost"/"more", or else the previous place's direction), its size the
+    degree words ("cut 300 Hz a bit": 0.5)."""
+    where = spot.text
+    if not spot.names_place:
+        raise FrequencyError(f"{where} of what? Say where ('boost {where} at 5 kHz') or what ('{where} brighter')")
+    sign = -1.0 if factor < 0 or spot.sign < 0 else 1.0 if directed or spot.sign > 0 else math.copysign(1.0, previous) \
+        if previous else 0.0
+    if sign == 0.0:
+        raise FrequencyError(f"say which way at {where}: e.g. 'cut {where}' or 'boost {where}'")
+    return Mention(word=where, base="", weight=sign * abs(factor), matched=clause or where, spot=spot)
 
 
 def _folds_to_other(token: str, known: frozenset[str] | set[str]) -> bool:
