@@ -45,7 +45,7 @@ DEGREES = {
 }
 #: Words that turn the request into its opposite.
 NEGATORS = ("less", "not", "no", "too", "without", "reduce", "remove", "cut", "tame", "lower", "fewer",
-            "decrease", "kill", "lose", "dip", "attenuate", "soften")
+            "decrease", "kill", "lose", "dip", "attenuate")
 #: Words that ask for more of something (comparative).
 INTENSIFIERS = ("more", "add", "boost", "increase", "extra", "bring", "raise", "lift", "emphasise", "emphasize",
                 "accentuate", "enhance")
@@ -54,7 +54,7 @@ INTENSIFIERS = ("more", "add", "boost", "increase", "extra", "bring", "raise", "
 DIRECTION_PHRASES = {
     "bring down": "less", "pull down": "less", "pull back": "less", "turn down": "less", "dial back": "less",
     "roll off": "less", "back off": "less", "get rid of": "less", "take out": "less", "take away": "less",
-    "clean up": "less", "bring up": "more", "bring out": "more", "turn up": "more", "push up": "more",
+    "bring up": "more", "bring out": "more", "turn up": "more", "push up": "more",
     "dial in": "more",
 }
 
