@@ -45,6 +45,11 @@ def at(freq_hz: float, db: np.ndarray) -> float:
     ("less below 80 hz", "low_shelf", 80.0, None, 0),
     ("12k and up", "high_shelf", 12000.0, None, 0),
     ("3 db less boxy", "", 0.0, 3.0, 0),
+    ("less 60 cycle hum", "peak", 60.0, None, 0),
+    ("+2 db 8k shelf", "high_shelf", 8000.0, 2.0, 1),
+    ("boost 200 hz shelf", "low_shelf", 200.0, None, 0),
+    ("high shelf at 300", "high_shelf", 300.0, None, 0),
+    ("a bell at 50 hz", "peak", 50.0, None, 0),
 ])
 def test_places_and_amounts_are_read_with_their_units(text, shape, freq_hz, gain_db, sign):
     spot, rest = find_spot(join_ranges(text))
@@ -84,6 +89,7 @@ def test_a_place_alone_is_a_bell_of_the_asked_size_at_the_asked_place(model):
     assert GRID_HZ[np.argmax(db)] == pytest.approx(np.sqrt(1e7), rel=0.01)
     assert db.max() == pytest.approx(4.0, abs=0.01)
     assert at(2000.0, db) == pytest.approx(2.0, abs=0.15) and at(5000.0, db) == pytest.approx(2.0, abs=0.15)
+    assert curve(model, "bump 100 Hz").max() == pytest.approx(3.0, abs=0.01)  # a verb that says which way
     # Degrees size a place named without an amount.
     assert curve(model, "cut 300 Hz a bit").min() == pytest.approx(-1.5, abs=0.01)
 
@@ -127,6 +133,7 @@ def test_places_keep_the_intensity_and_clip_rules(model):
 
 
 @pytest.mark.parametrize("text, says", [
+    ("high pass at 80 Hz", "is a filter"), ("low cut 100", "is a filter"), ("hpf", "is a filter"),
     ("300 Hz", "which way"), ("boost 3 dB", "of what"), ("cut 30 kHz", "outside"), ("cut 5 Hz", "outside"),
     ("boost 300 Hz by 0 dB", "changes nothing"), ("cut 2-5", "not a frequency"),
 ])

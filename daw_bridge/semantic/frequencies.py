@@ -4,13 +4,15 @@
 A clause of a request may name a place and an amount besides (or instead of) words.
 :func:`find_spot` takes them out of one clause and returns a :class:`Spot`:
 
-* **a frequency**: ``300 Hz``, ``300hz``, ``2.5 kHz``, ``2.5k``, ``10 kilohertz``, or a plain number
+* **a frequency**: ``300 Hz``, ``300hz``, ``2.5 kHz``, ``2.5k``, ``10 kilohertz``, ``60 cycle``, or a plain number
   from 20 to 20,000 (Hz: "cut 300"); optionally after "at", "around", "about", "near", "centred on";
 * **a range** ``200-400 Hz``, ``2 to 5k``, ``between 2 and 5 kHz`` (:func:`join_ranges` keeps the
   "and" of the last from splitting the clause): a peak at the range's geometric centre, as wide as
   the range (at least a third of an octave);
 * **a shelf**: ``below 100 Hz``, ``under 80``, ``above 10k``, ``over 12 kHz``, ``10k and up``: the
   corner of a low or high shelf;
+* **a shape**: ``high shelf``, ``low shelf``, ``shelf`` (low below 632 Hz, high above), ``bell``,
+  ``peak``; filters (high-pass, low cut, ...) are a clear error: the layout has none;
 * **a width**: ``narrow`` (1/3 octave), ``surgical`` (1/6), ``notch`` (1/6, and a cut), ``wide`` or
   ``broad`` (2 octaves), ``Q 4``, ``an octave wide``, ``1/2 octave``; a peak without one is an
   octave wide (Q 1.41);
@@ -47,7 +49,7 @@ WIDTH_WORDS = {"narrow": 1 / 3, "narrowly": 1 / 3, "tight q": 1 / 3, "surgical":
 FREQ_LIMITS_HZ = (20.0, 20000.0)
 
 _NUM = r"\d+(?:\.\d+)?"
-_UNIT = r"(?:khz|kilohertz|k|hz|hertz)"
+_UNIT = r"(?:khz|kilohertz|k|hz|hertz|cycles?)"
 _FREQ = rf"({_NUM})\s*({_UNIT})?"
 _AT = r"(?:(?:at|around|about|near|close to|centred (?:on|at)|centered (?:on|at)|by|of)\s+)?"
 _AREA = r"(?:\s+(?:region|area|range|zone|band|frequencies|frequency|mark))?"
@@ -65,6 +67,11 @@ _WIDTH = re.compile(r"\b(" + "|".join(sorted(map(re.escape, WIDTH_WORDS), key=le
 _WORD_NUMBERS = {"half a": 0.5, "half an": 0.5, "a half": 0.5, "a third of a": 1 / 3, "a third of an": 1 / 3,
                  "a quarter of a": 0.25, "a quarter of an": 0.25, "one": 1.0, "two": 2.0, "three": 3.0,
                  "a": 1.0, "an": 1.0}
+_FILTER = re.compile(r"\b(high[\s-]?pass|low[\s-]?pass|band[\s-]?pass|hpf|lpf|low[\s-]?cut|high[\s-]?cut)\b")
+_SHAPE = re.compile(r"\b(high[\s-]?shelf|low[\s-]?shelf|shelf|shelving|bell(?![\s-]*(?:like|tone))|peak|peaking)\b")
+#: A shelf named without its side is a low shelf below this corner (Hz; the geometric middle of the band
+#: range) and a high shelf above.
+SHELF_SIDE_HZ = 632.0
 _BETWEEN = re.compile(rf"\b(?:between|from)\s+({_NUM}\s*{_UNIT}?)\s+(?:and|to)\s+({_NUM}\s*{_UNIT}?)")
 _AND_UP = re.compile(rf"({_NUM}\s*{_UNIT}?)\s+and\s+(up|upwards|above|down|downwards|below)\b")
 
@@ -136,8 +143,15 @@ def find_spot(clause: str) -> tuple[Spot | None, str]:
     frequency outside 20 Hz - 20 kHz, a width or amount that is not positive, or two places in one
     clause (say them in two clauses: "cut 300 Hz and boost 3 kHz").
     """
+    if m := _FILTER.search(clause):
+        raise FrequencyError(
+            f"'{m.group(1)}' is a filter, and the EQ's five bands (a low shelf, three bells, a high shelf) have none; "
+            "say e.g. 'less below 80 Hz' or 'less above 12k' for a shelf cut, or use the host's own filter")
     rest, read = clause, []
-    gain_db, sign, width_oct, amount = None, 0, None, ""
+    gain_db, sign, width_oct, amount, shape_word = None, 0, None, "", ""
+    if m := _SHAPE.search(rest):
+        shape_word = m.group(1).replace("-", " ")
+        rest = rest[:m.start()] + " " + rest[m.end():]
     if m := _GAIN.search(rest):
         gain_db = float(m.group(2))
         sign = -1 if m.group(1) in ("-", "\u2212") else 1 if m.group(1) == "+" else 0
@@ -190,6 +204,11 @@ def find_spot(clause: str) -> tuple[Spot | None, str]:
                              "'cut 300 Hz and boost 3 kHz'")
     if not shape and gain_db is None:
         return None, clause
+    if shape and shape_word:  # "8k shelf", "low shelf at 200", "a bell at 3k"
+        shelf = "low_shelf" if shape_word.startswith("low") or (
+            not shape_word.startswith("high") and freq_hz < SHELF_SIDE_HZ) else "high_shelf"
+        shape = "peak" if shape_word in ("bell", "peak", "peaking") else shelf
+        read = [f"{'below' if shape == 'low_shelf' else 'above'} {_say_hz(freq_hz)}" if shape != "peak" else read[0]]
     if gain_db is not None and not 0 < gain_db:
         raise FrequencyError(f"an amount of {gain_db:g} dB changes nothing; say e.g. '3 dB'")
     text = ", ".join(filter(None, (" ".join(read), amount)))

@@ -48,7 +48,7 @@ NEGATORS = ("less", "not", "no", "too", "without", "reduce", "remove", "cut", "t
             "decrease", "kill", "lose", "dip", "attenuate")
 #: Words that ask for more of something (comparative).
 INTENSIFIERS = ("more", "add", "boost", "increase", "extra", "bring", "raise", "lift", "emphasise", "emphasize",
-                "accentuate", "enhance")
+                "accentuate", "enhance", "bump")
 #: Verb phrases that say which way, read as "less" or "more" before anything else ("bring down the
 #: highs" is less bright, not "bring" = more).
 DIRECTION_PHRASES = {
@@ -181,7 +181,7 @@ def _place_alone(spot: Spot, factor: float, directed: bool, previous: float, cla
     sign = -1.0 if factor < 0 or spot.sign < 0 else 1.0 if directed or spot.sign > 0 else math.copysign(1.0, previous) \
         if previous else 0.0
     if sign == 0.0:
-        raise FrequencyError(f"say which way at {where}: e.g. 'cut {where}' or 'boost {where}'")
+        raise FrequencyError(f"say which way for {where}: e.g. 'cut {where}' or 'boost {where}'")
     return Mention(word=where, base="", weight=sign * abs(factor), matched=clause or where, spot=spot)
 
 
