@@ -21,6 +21,7 @@ are read once (cached), the word curves are computed per sample rate in one batc
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -30,12 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from daw_bridge.audio import (
-    LoudnessMeter,
-    integrated_loudness_lufs,
-    open_audio,
-    true_peak_dbtp,
-)
+from daw_bridge.audio import AudioError, metered, open_audio
+from daw_bridge.audio.blocks import array_blocks, db
 from daw_bridge.naming import Descriptor, Problem, descriptor_scores, name_bumps
 from daw_bridge.posterior import estimate_problems
 from daw_bridge.problems import (
@@ -208,45 +205,27 @@ def find_problems(fine: FineSpectrum, deviation_db: np.ndarray, reference: Refer
     return tuple(name_bumps(narrow + broad, lexicon))
 
 
-def _loudness_and_peak(meter: LoudnessMeter, block: np.ndarray) -> float:
-    """Feed ``block`` to the loudness meter; its true peak (dBTP; edges read as zero-padded)."""
-    meter.update(block.astype(np.float64, copy=False))
-    return true_peak_dbtp(block)
-
-
 def _measure(audio: np.ndarray | Iterable[np.ndarray], sr: float) -> tuple[LongTermSpectrum, float, float, int, int]:
-    """(long-term spectrum, loudness LUFS, true peak dBTP, frames, channels) in one pass."""
-    if isinstance(audio, np.ndarray):
-        x = as_frames(audio)
-        whole = SpectrumAccumulator(sr, x.shape[1])
-        # loudness and true peak run beside the spectrum (scipy's filters and FFTs release the GIL)
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            loudness = pool.submit(integrated_loudness_lufs, x, sr)
-            peak = pool.submit(true_peak_dbtp, x)
-            whole.add(x)
-            lts = whole.result()
-            return lts, float(loudness.result()), float(peak.result()), x.shape[0], x.shape[1]
-    meters: tuple[SpectrumAccumulator, LoudnessMeter] | None = None
-    peak_dbtp = -np.inf
-    # each block's loudness and true peak are measured in a worker beside the next block's spectrum
-    # (one block in flight, so memory stays two blocks whatever the file's length)
+    """(long-term spectrum, loudness LUFS, true peak dBTP, frames, channels) in one pass over the
+    blocks of an array or a stream: the meters (:func:`metered`: seamless across blocks) in this
+    thread, each block's spectrum in a worker beside them (its FFTs release the GIL); one block in
+    flight, so memory does not grow with the length."""
+    blocks = iter(array_blocks(as_frames(audio)) if isinstance(audio, np.ndarray) else map(as_frames, audio))
+    first = next((b for b in blocks if b.shape[0]), None)
+    if first is None:
+        raise AudioError("the audio is empty (no samples)")
+    spectrum = SpectrumAccumulator(sr, first.shape[1])
+    meters: dict = {}
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = None
-        for block in audio:
-            x = as_frames(block)
-            if meters is None:
-                meters = SpectrumAccumulator(sr, x.shape[1]), LoudnessMeter(sr, x.shape[1])
-            if x.shape[0]:
-                if pending is not None:
-                    peak_dbtp = max(peak_dbtp, pending.result())
-                pending = pool.submit(_loudness_and_peak, meters[1], x)
-                meters[0].add(x)
+        for x in metered(itertools.chain([first], blocks), sr, first.shape[1], meters):
+            if pending is not None:
+                pending.result()
+            pending = pool.submit(spectrum.add, x)
         if pending is not None:
-            peak_dbtp = max(peak_dbtp, pending.result())
-    if meters is None:
-        raise AnalysisError("the audio is empty (no blocks)")
-    lts = meters[0].result()
-    return lts, meters[1].lufs(), float(peak_dbtp), lts.frames, lts.channels
+            pending.result()
+    lts = spectrum.result()
+    return lts, meters["lufs"], db(meters["peak"]), lts.frames, lts.channels
 
 
 def analyze(

@@ -125,6 +125,23 @@ def test_true_peak_is_the_same_in_blocks(monkeypatch):
     assert true_peak_dbtp(np.zeros((100, 2))) == -math.inf
 
 
+@pytest.mark.parametrize("block_frames", [65536, 4096, 1000, 7])
+def test_a_streamed_analysis_measures_the_peak_across_block_edges(block_frames):
+    """An inter-sample peak straddling a block edge: a stream of any block size reports what the
+    whole array does (and what scipy's resample_poly finds), loudness included."""
+    from daw_bridge.analysis import analyze
+
+    sr = 48000
+    x = noise(3.0, sr, 2, seed=3) * 0.1
+    edge = 65536
+    x[edge - 3 : edge + 3, 0] = [0.5, 0.99, 0.99, -0.2, 0.99, 0.99]  # the 4x points between exceed 1.0
+    whole = analyze(x, sr)
+    assert whole.true_peak_dbtp == pytest.approx(ref_true_peak_dbtp(x), abs=1e-9)
+    streamed = analyze(iter([x[i : i + block_frames] for i in range(0, len(x), block_frames)]), sr)
+    assert streamed.true_peak_dbtp == pytest.approx(whole.true_peak_dbtp, abs=1e-12)
+    assert streamed.loudness_lufs == pytest.approx(whole.loudness_lufs, abs=1e-9)
+
+
 def test_meters_refuse_bad_audio():
     with pytest.raises(AudioError, match="silent"):
         integrated_loudness_lufs(np.zeros((48000, 2)), 48000)

@@ -232,14 +232,14 @@ def metered(blocks: Iterable[np.ndarray], sample_rate_hz: float, channels: int, 
             yield b
 
     r = RESAMPLE_RADIUS
-    peak = 0.0
-    for env in local_map(feed(), r, lambda c: peak_envelope(c)[r:-r]):
-        peak = max(peak, float(env.max(initial=0.0)))
+    peak_dbtp = -np.inf
+    for chunk_dbtp in local_map(feed(), r, lambda c: true_peak_dbtp(c, (r, r))):
+        peak_dbtp = max(peak_dbtp, chunk_dbtp)
         while pending:
             yield pending.popleft()
     while pending:
         yield pending.popleft()
-    out.update(lufs=meter.lufs(), peak=peak, sample_peak=sample_peak)
+    out.update(lufs=meter.lufs(), peak=10.0 ** (peak_dbtp / 20.0), sample_peak=sample_peak)
 
 
 def measure(blocks: Iterable[np.ndarray], sample_rate_hz: float, channels: int) -> dict:
@@ -259,9 +259,13 @@ def integrated_loudness_lufs(samples: np.ndarray, sample_rate_hz: float) -> floa
     return meter.lufs()
 
 
-def true_peak_dbtp(samples: np.ndarray) -> float:
+def true_peak_dbtp(samples: np.ndarray, context_frames: tuple[int, int] = (0, 0)) -> float:
     """True peak (dBTP) of ``(frames, channels)`` or ``(frames,)`` audio by 4x oversampling; ``-inf``
     for digital silence. Oversampling by a fixed factor does not depend on the sample rate.
+
+    ``context_frames`` (leading, trailing): frames at the ends that are only read as neighbours (a
+    stream's adjacent blocks, as :func:`local_map` gives them), their own points not counted; beyond
+    the array the signal is zero. Block by block with context this equals the whole array's peak.
 
     Exact for the oversampling filter, yet only the stretches that can hold the peak are
     oversampled: an interpolated point is at most :func:`_interpolation_gain` times the largest
@@ -269,24 +273,27 @@ def true_peak_dbtp(samples: np.ndarray) -> float:
     divided by that gain cannot hold the true peak and is skipped (most of a typical track).
     """
     x = as_frames(samples)
+    lead, trail = context_frames
+    own = x[lead : x.shape[0] - trail]
     r = RESAMPLE_RADIUS
-    n_blocks = -(-x.shape[0] // _TP_BLOCK_FRAMES)
+    n_blocks = -(-own.shape[0] // _TP_BLOCK_FRAMES)
     block_peak = np.zeros(n_blocks)
     for c in range(x.shape[1]):  # per channel: contiguous reductions, far faster than over (frames, channels)
         column = np.zeros(n_blocks * _TP_BLOCK_FRAMES, dtype=x.dtype)
-        column[: x.shape[0]] = x[:, c]
+        column[: own.shape[0]] = own[:, c]
         np.maximum(block_peak, np.abs(column.reshape(n_blocks, _TP_BLOCK_FRAMES)).max(axis=1), out=block_peak)
-    if block_peak.max() == 0.0:
+    # values in a block depend on samples up to r (< one block) frames into its neighbours (or the context)
+    edges = float(np.abs(x[:lead]).max(initial=0.0)), float(np.abs(x[x.shape[0] - trail :]).max(initial=0.0))
+    reach = np.maximum(block_peak, np.maximum(np.r_[edges[0], block_peak[:-1]], np.r_[block_peak[1:], edges[1]]))
+    if n_blocks == 0 or reach.max() == 0.0:
         return db(0.0)
-    # values in a block depend on samples up to r (< one block) frames into its neighbours
-    reach = np.maximum(block_peak, np.maximum(np.r_[0.0, block_peak[:-1]], np.r_[block_peak[1:], 0.0]))
     candidate = reach * _interpolation_gain() >= _TP_MARGIN * block_peak.max()
     # runs of candidate blocks (merged across short gaps: fewer, longer calls), oversampled with
     # r frames of true context each side
     blocks = np.flatnonzero(candidate)
     breaks = np.flatnonzero(np.diff(blocks) > _TP_MERGE_GAP_BLOCKS)
-    starts = blocks[np.r_[0, breaks + 1]] * _TP_BLOCK_FRAMES
-    stops = np.minimum((blocks[np.r_[breaks, blocks.size - 1]] + 1) * _TP_BLOCK_FRAMES, x.shape[0])
+    starts = lead + blocks[np.r_[0, breaks + 1]] * _TP_BLOCK_FRAMES
+    stops = lead + np.minimum((blocks[np.r_[breaks, blocks.size - 1]] + 1) * _TP_BLOCK_FRAMES, own.shape[0])
     peak = 0.0
     for run_start, run_stop in zip(starts, stops):
         for a in range(run_start, run_stop, blk.BLOCK_FRAMES):
