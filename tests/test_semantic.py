@@ -78,10 +78,15 @@ def test_shimmer_is_not_a_comparative():
         ("warm and a bit bright", [("warm", 1.0), ("bright", 0.5)]),
         ("it's too harsh", [("harsh", -1.0)]),
         ("Make the vocals warmer, please", [("warm", COMPARATIVE)]),
+        ("bring down the highs", [("highs", -COMPARATIVE)]),
+        ("it needs more air", [("airy", COMPARATIVE)]),
+        ("a bit treble-heavy", [("treble", 0.5 * COMPARATIVE)]),
+        ("it's bright-shy", [("bright", -COMPARATIVE)]),
+        ("lift the highs", [("highs", COMPARATIVE)]),
     ],
 )
 def test_parse(text, expected):
-    known = {"warm", "bright", "harsh", "muddy", "airy", "sound", "please"}
+    known = {"warm", "bright", "harsh", "muddy", "airy", "sound", "please", "highs", "treble"}
     assert [(m.base, pytest.approx(m.weight)) for m in parse(text, known)] == expected
 
 

@@ -70,6 +70,9 @@ do does did have has thing things stuff end keep leave stay needs needed use wan
 #: ("+3 dB") and "with" before a Q ("with a Q of 2") do not separate.
 _CLAUSE = re.compile(r"\s*(?:[,;!?&]|(?<!\d)[./]|[./](?!\d)|\+(?!\s*\d)|\band\b|\bbut\b|"
                      r"\bwith\b(?!\s+(?:an?\s+)?q\b)|\bplus\b|\bwhile\b|\balso\b)\s*")
+#: "<word>-heavy" (more of the word) and "<word>-shy" (less of it), when the word is known.
+_TOO_LITTLE = ("light", "shy", "lite", "less", "starved", "deficient", "poor")
+_AMOUNT_COMPOUND = re.compile(r"([a-z]+)-(heavy|rich|loaded|forward|" + "|".join(_TOO_LITTLE) + ")")
 _DIRECTION = re.compile(r"\b(" + "|".join(map(re.escape, DIRECTION_PHRASES)) + r")\b")
 
 
@@ -153,20 +156,23 @@ def _parse_clause(clause: str, known: frozenset[str] | set[str], spot: Spot | No
         elif token in FILLER or token.isdigit():
             continue
         elif "_" in token:
-            words.append((token.replace("_", " "), token.replace("_", " "), False))
+            words.append((token.replace("_", " "), token.replace("_", " "), False, 1.0))
         elif token in known and not _folds_to_other(token, known):
-            words.append((token, token, False))
+            words.append((token, token, False, 1.0))
+        elif (m := _AMOUNT_COMPOUND.fullmatch(token)) and resolve(m.group(1), known)[0] in known:
+            # "treble-heavy" is too much treble, "bass-shy" too little bass
+            words.append((token, resolve(m.group(1), known)[0], True, -1.0 if m.group(2) in _TOO_LITTLE else 1.0))
         else:
             base, is_comparative = resolve(token, known)
-            words.append((token, base, is_comparative))
+            words.append((token, base, is_comparative, 1.0))
     if spot is not None and not words:
         return [_place_alone(spot, factor, directed, previous, clause)]
     if spot is not None and spot.sign < 0:
         factor = -abs(factor)  # "-3 dB of mud"
     out = []
-    for token, base, is_comparative in words:
+    for token, base, is_comparative, sign in words:
         is_comparative = comparative or is_comparative
-        weight = factor * (COMPARATIVE if is_comparative else 1.0)
+        weight = sign * factor * (COMPARATIVE if is_comparative else 1.0)
         out.append(Mention(word=token, base=base, weight=weight, matched=clause, comparative=is_comparative, spot=spot))
     return out
 
