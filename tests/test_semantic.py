@@ -83,10 +83,12 @@ def test_shimmer_is_not_a_comparative():
         ("a bit treble-heavy", [("treble", 0.5 * COMPARATIVE)]),
         ("it's bright-shy", [("bright", -COMPARATIVE)]),
         ("lift the highs", [("highs", COMPARATIVE)]),
+        ("far", [("far", 1.0)]),
+        ("far brighter", [("bright", 1.5 * COMPARATIVE)]),
     ],
 )
 def test_parse(text, expected):
-    known = {"warm", "bright", "harsh", "muddy", "airy", "sound", "please", "highs", "treble"}
+    known = {"warm", "bright", "harsh", "muddy", "airy", "sound", "please", "highs", "treble", "far"}
     assert [(m.base, pytest.approx(m.weight)) for m in parse(text, known)] == expected
 
 
