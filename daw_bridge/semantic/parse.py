@@ -165,7 +165,7 @@ def _parse_clause(clause: str, known: frozenset[str] | set[str], spot: Spot | No
         else:
             base, is_comparative = resolve(token, known)
             words.append((token, base, is_comparative, 1.0))
-    if not words and clause in known:  # a word that is also a degree ("far": distant, not "far brighter")
+    if not words and clause in known and clause in DEGREES:  # a word that is also a degree ("far": distant, not "far brighter")
         words, factor = [(clause, clause, False, 1.0)], 1.0
     if spot is not None and not words:
         return [_place_alone(spot, factor, directed, previous, clause)]
