@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from daw_bridge.eq import GAIN_INDEX, GAIN_RANGE_DB, EQError, EQParams
+from daw_bridge.eq import GAIN_INDEX, GAIN_RANGE_DB, EQError, EQParams, response_db
 from daw_bridge.errors import SemeqError
-from daw_bridge.semantic import embeddings, unknown, wordnet
+from daw_bridge.semantic import embeddings, regions, unknown, wordnet
 from daw_bridge.semantic.entries import vocabulary_entries
 from daw_bridge.semantic.interpretation import Interpretation, Reading, TermUse
 from daw_bridge.semantic.lexicon import normalise as lexicon_key
@@ -123,6 +123,7 @@ class SemanticModel:
         self._embeddings: object = False  # False = not looked up yet; None = extra not installed
         self._names: dict[str, str] = {}
         self._names_for: dict | None = None  # the alias map ``_names`` was built from
+        self._curves: dict[str, np.ndarray] | None = None  # entry EQ curves for region phrases
 
     # --- loading ----------------------------------------------------------------------------------
     @classmethod
@@ -301,7 +302,7 @@ class SemanticModel:
             raise UnknownTermError(f"{mention.word!r} is not a studio word: it {NOT_SOUND[mention.base]}. Say how it "
                                    "should sound, e.g. 'warmer' or 'less harsh'", mention.word, close or ["warm", "bright"])
         found, close, score = unknown.resolve_unknown(mention.base, self._lexicon_names(), self._relations(),
-                                                      self._embedding_table(), self._no_change)
+                                                      self._embedding_table(), self._no_change, self._entry_curves())
         if found is None:
             close = _unique(close + self._spelling_suggestions(mention.word))[:6]
             relations = self._relations()
@@ -329,6 +330,13 @@ class SemanticModel:
             kinds = {e.term: e.kind for e in self.vocabulary}
             self._names, self._names_for = unknown.lexicon_names(self._alias, kinds), self._alias
         return self._names
+
+    def _entry_curves(self) -> dict[str, np.ndarray]:
+        """Problem and quality entries' EQ (dB on :data:`regions.GRID_HZ`), for region phrases; built once."""
+        if self._curves is None:
+            self._curves = {e.term: response_db(EQParams.from_dict(e.params), regions.GRID_HZ)
+                            for e in self.vocabulary if e.kind in ("problem", "quality") and e.params is not None}
+        return self._curves
 
     def _relations(self):
         """WordNet's relations table (:mod:`wordnet`) beside the model, or None if it is not there."""
