@@ -123,7 +123,7 @@ class SemanticModel:
         self._embeddings: object = False  # False = not looked up yet; None = extra not installed
         self._names: dict[str, str] = {}
         self._names_for: dict | None = None  # the alias map ``_names`` was built from
-        self._curves: dict[str, np.ndarray] | None = None  # entry EQ curves for region phrases
+        self._curves: dict[str, np.ndarray] | None = None  # quality entries' EQ curves for region phrases
 
     # --- loading ----------------------------------------------------------------------------------
     @classmethod
@@ -301,8 +301,9 @@ class SemanticModel:
             close = self._spelling_suggestions(mention.word)
             raise UnknownTermError(f"{mention.word!r} is not a studio word: it {NOT_SOUND[mention.base]}. Say how it "
                                    "should sound, e.g. 'warmer' or 'less harsh'", mention.word, close or ["warm", "bright"])
+        curves = self._entry_curves() if regions.parse_region(mention.base) is not None else None
         found, close, score = unknown.resolve_unknown(mention.base, self._lexicon_names(), self._relations(),
-                                                      self._embedding_table(), self._no_change, self._entry_curves())
+                                                      self._embedding_table(), self._no_change, curves)
         if found is None:
             close = _unique(close + self._spelling_suggestions(mention.word))[:6]
             relations = self._relations()
@@ -332,10 +333,11 @@ class SemanticModel:
         return self._names
 
     def _entry_curves(self) -> dict[str, np.ndarray]:
-        """Problem and quality entries' EQ (dB on :data:`regions.GRID_HZ`), for region phrases; built once."""
+        """Quality entries' EQ (dB on :data:`regions.GRID_HZ`), for region phrases (a named region is a
+        quality to have more or less of; a problem entry names an excess); built on the first (tens of ms)."""
         if self._curves is None:
             self._curves = {e.term: response_db(EQParams.from_dict(e.params), regions.GRID_HZ)
-                            for e in self.vocabulary if e.kind in ("problem", "quality") and e.params is not None}
+                            for e in self.vocabulary if e.kind == "quality" and e.params is not None}
         return self._curves
 
     def _relations(self):

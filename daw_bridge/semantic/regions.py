@@ -36,8 +36,9 @@ combination no chart names gets the matching third (on a log-frequency scale) of
   100-200 Hz. The octave 10-20 kHz is the top octave of hearing (octaves from 20 Hz: 20, 40, ...
   10240, 20480 Hz; http://coolwire.co.uk/tube-amps/eq-the-middle-frequency/).
 
-:func:`nearest_entry` then answers a region with the studio-lexicon entry whose EQ has the shape
-of a boost there (:func:`region_curve`) most closely: the cosine of the two dB curves on a
+:func:`nearest_entry` then answers a region with the studio-lexicon entry (the model offers its
+quality entries: a named region is a quality to have more or less of) whose EQ has the shape of a
+boost there (:func:`region_curve`) most closely: the cosine of the two dB curves on a
 log-frequency grid, not centred, so that an EQ which only cuts elsewhere (a telephone band-pass)
 does not pass for a boost in between; a strongly negative cosine is the entry's opposite move
 ("mids" against a mid-scooped entry).
@@ -73,7 +74,7 @@ POSITIONS: dict[str, str] = {
     **{w: "high" for w in ("upper", "high", "higher", "top", "highest", "uppermost")},
     **{w: "extreme" for w in ("extreme", "super", "ultra", "very high")},
 }
-#: (position, range) -> (low Hz, high Hz, charts) as the charts name them; "" = the range named alone.
+#: (position, range) -> (low Hz, high Hz, charts) for the bands the charts name; where charts differ, the union.
 NAMED_BANDS: dict[tuple[str, str], tuple[float, float, str]] = {
     ("sub", "bass"): (20.0, 60.0, "SD, WC"),
     ("low", "bass"): (20.0, 40.0, "SP"),
@@ -115,13 +116,13 @@ class Region:
     charts: str = ""
 
     def describe(self) -> str:
-        """E.g. "upper mids, 1.2-4 kHz (charts: SD, WC 2-4 kHz; SDT, FYM 1.2-2.4 kHz)"."""
-        return f"{self.reading}, {_hz(self.low_hz)}-{_hz(self.high_hz)}" + (f" (charts: {self.charts})"
-                                                                            if self.charts else "")
+        """E.g. "upper mids, 1.2-4 kHz"."""
+        return f"{self.reading}, {_hz(self.low_hz)}-{_hz(self.high_hz)}"
 
 
 def _hz(f: float) -> str:
     return f"{f / 1000:.2g} kHz" if f >= 1000 else f"{f:.0f} Hz"
+
 
 
 def _split_glued(token: str) -> list[str]:

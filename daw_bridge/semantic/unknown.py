@@ -7,8 +7,8 @@ entries that remain. The routes:
 
 0. **Region** (:mod:`daw_bridge.semantic.regions`): a phrase that names a part of the spectrum by a
    position and a range noun ("upper mids", "low-treble", "midbass", "top octave") is read by that
-   grammar into Hz (band edges from published charts) and answered by the entry whose EQ is closest
-   in shape to a boost there (or, with a negative cosine, its opposite). It answers before the others.
+   grammar into Hz (band edges from published charts) and answered by the quality entry whose EQ is
+   closest in shape to a boost there (or, with a negative cosine, its opposite). It answers first.
 1. **Relations** (:mod:`daw_bridge.semantic.wordnet`): the words WordNet relates to the typed word
    (or to the base it is a comparative of, "muddier" -> muddy, or, by English suffix rules for -y,
    -ey, -ish, -like, -ness and -iness, derived from: "boomy" -> boom, "hissiness" -> hiss).
@@ -215,8 +215,9 @@ def _by_relations_or_head(word: str, names: dict[str, str], relations: wordnet.R
 
 
 def by_region(word: str, names: dict[str, str], curves: dict[str, np.ndarray]) -> Resolution | None:
-    """Route 0 (module docstring): a region phrase ("upper mids") answered by the entry of ``names``
-    whose EQ (``curves``: term -> dB on :data:`regions.GRID_HZ`) is closest to a boost there."""
+    """Route 0 (module docstring): a region phrase ("upper mids") answered by the entry of ``names`` and
+    ``curves`` (term -> EQ dB on :data:`regions.GRID_HZ`; the model passes its quality entries) whose
+    EQ is closest to a boost there."""
     region = regions.parse_region(word)
     if region is None:
         return None
@@ -239,8 +240,8 @@ def resolve_unknown(word: str, names: dict[str, str], relations: wordnet.Relatio
     ``relations`` None: the relation and gloss routes are skipped; ``vectors`` None (no embedding
     extra): the embedding and gloss routes are skipped. Only entries named in ``names`` can answer;
     the embedding route never answers with an entry in ``no_change`` (:func:`by_embedding`).
-    ``curves`` (entry -> EQ dB on :data:`regions.GRID_HZ`): a region phrase is answered by
-    :func:`by_region` before any other route; None skips it.
+    ``curves`` (entry -> EQ dB on :data:`regions.GRID_HZ`, the candidates for region phrases): a region
+    phrase is answered by :func:`by_region` before any other route; None skips it.
     """
     region = by_region(word, names, curves) if curves else None
     if region is not None:
