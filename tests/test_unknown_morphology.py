@@ -1,7 +1,7 @@
 """Unknown words by their form (:mod:`daw_bridge.semantic.unknown`, :mod:`daw_bridge.semantic.wordnet`):
-a derived word's stem (-y, -ey, -ish, -ness, -iness), a synonym's derivational family ("hiss" ->
-sibilate -> sibilant), and a compound's parts ("honky-tonk" -> honky), on a small relation table in
-WordNet's shape and on the committed one; nonsense still refused."""
+a derived word's stem (-y, -ey, -ish, -ness, -iness) and a synonym's derivational family ("hiss" ->
+sibilate -> sibilant), on a small relation table in WordNet's shape and on the committed one;
+nonsense and compounds that merely contain a studio word still refused."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from daw_bridge.eq import log_freq_grid, response_db
 from daw_bridge.semantic import SemanticModel, UnknownTermError
-from daw_bridge.semantic.unknown import by_parts, relation_answers, resolve_unknown
+from daw_bridge.semantic.unknown import relation_answers, resolve_unknown
 from daw_bridge.semantic.wordnet import decode, encode
 
 # [pos, lemmas, gloss, [[pointer, target synset, source word, target word]]]
@@ -21,9 +21,13 @@ SYNSETS = [
     ["v", ["drone"], "make a monotonous low dull sound", []],                       # 4
     ["n", ["honky tonk"], "a cheap drinking and dancing establishment", []],        # 5: a thing
     ["n", ["taco stand"], "a stall that sells food", []],                            # 6: a thing
+    ["v", ["fizz", "sizz"], "make a hissing or bubbling sound", [["+", 8, 2, 1], ["+", 9, 2, 1]]],  # 7
+    ["a", ["sizzless"], "without a hiss", []],                                       # 8: a privative form
+    ["n", ["sweetness"], "the taste experience of sugar", []],                       # 9: shares no stem
 ]
 INDEX = {"hiss": [[0, 0]], "sibilate": [[0, 0]], "sibilant": [[1, 0]], "hum": [[2, 0]], "humming": [[2, 0]],
-         "boom": [[3, 0]], "drone": [[4, 0]], "honky tonk": [[5, 0]], "taco stand": [[6, 0]]}
+         "boom": [[3, 0]], "drone": [[4, 0]], "honky tonk": [[5, 0]], "taco stand": [[6, 0]], "fizz": [[7, 0]],
+         "sizz": [[7, 0]], "sizzless": [[8, 0]], "sweetness": [[9, 0]]}
 TABLE = decode(encode(SYNSETS, INDEX, {}, ["honky tonk", "taco stand"]))
 
 
@@ -49,13 +53,16 @@ def test_a_synonyms_derivational_family_reaches_an_entry_in_two_steps():
     assert [(r.term, r.route) for r in direct] == [("hiss entry", "synonym")]
 
 
-def test_a_compound_is_answered_by_a_part_that_is_a_lexicon_name():
-    names = {"honky": "honky", "sibilant": "sibilant"}
-    assert TABLE.names_a_thing("honky tonk")  # WordNet knows it only as a place
-    found, _, _ = resolve_unknown("honky-tonk", names, TABLE, None)
-    assert (found.term, found.route, found.via) == ("honky", "part", "honky")
-    assert by_parts("honky", names) is None  # a single word has no parts
-    for word in ("taco stand", "asdf qwer", "hello world"):
+def test_the_family_step_keeps_to_derivations_of_the_synonyms_stem():
+    # "sizz" derives "sizzless" (a privative) and is linked to "sweetness" (no shared stem): neither counts
+    names = {"sizzless": "x", "sweetness": "sweet"}
+    assert resolve_unknown("fizzy", names, TABLE, None)[0] is None
+    assert relation_answers("fizz", names, TABLE) == []
+
+
+def test_compounds_that_merely_contain_a_studio_word_are_refused():
+    names = {"honky": "honky", "sibilant": "sibilant", "stand": "x"}
+    for word in ("honky tonk", "taco stand", "asdf qwer", "hello world"):
         assert resolve_unknown(word, names, TABLE, None)[0] is None, word
 
 
@@ -83,7 +90,8 @@ def test_the_shipped_table_answers_hissy_without_its_entry_through_the_family_of
     assert db[inside].mean() >= 1.0 and db[inside].mean() > db[~inside].mean() + 0.5
 
 
-@pytest.mark.parametrize("word", ["asdf-qwer", "mid century", "taco-stand", "hello-world", "tuesdayish"])
+@pytest.mark.parametrize("word", ["asdf-qwer", "mid century", "taco-stand", "hello-world", "tuesdayish",
+                                  "vacuum-cleaner", "cold-chisel", "geld", "shutdown"])
 def test_nonsense_compounds_and_forms_stay_refused(model, word):
     with pytest.raises(UnknownTermError):
         model.interpret(word)
