@@ -28,13 +28,16 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from daw_bridge.eq import EQParams, log_freq_grid, response_db
 from daw_bridge.errors import SemeqError
 from daw_bridge.layout import BANDS, GAIN_INDEX, q_from_octaves
+from daw_bridge.semantic.interpretation import TermUse
 
 #: Gain (dB) of a place named without an amount ("cut 300 Hz"): a clearly audible, modest move.
 DEFAULT_GAIN_DB = 3.0
@@ -291,3 +294,32 @@ def combine(parts: list[EQParams], sample_rate_hz: float = 48000.0) -> tuple[EQP
     target_db = sum(response_db(p, freqs_hz, sample_rate_hz) for p in parts)
     fit = fit_eq(freqs_hz, target_db, sample_rate_hz)
     return fit.params, fit.rms_db
+
+
+def read_places(places: Sequence[Any], words: EQParams, use_of: Callable[[Any], TermUse],
+                params_of: Callable[[str], EQParams]) -> tuple[EQParams, list[TermUse], list[str], float]:
+    """One EQ for the mentions with a place or amount (``places``: :class:`~daw_bridge.semantic.parse.Mention`
+    with a ``spot``) and the other words' EQ (``words``, already at its size), every part at the size
+    asked. ``use_of`` looks a mention's word up (the model's vocabulary and unknown-word routes),
+    ``params_of`` gives a vocabulary word's EQ at intensity 1. Returns the EQ, the places' term uses
+    (a place alone is a use of ``kind`` "place"), notes ("'mud' placed at 250 Hz", a fit's error) and
+    the largest gain asked (dB, signed, before the +-12 dB limit)."""
+    words_db = words.raw_vector()[list(GAIN_INDEX)]
+    parts, uses, notes, asked_db = [words], [], [], [float(words_db[np.argmax(np.abs(words_db))])]
+    for m in places:
+        use = use_of(m) if m.base else None
+        part, asked = place_part(m.spot, m.weight if use is None else use.weight,
+                                 None if use is None else params_of(use.term))
+        if use is None:
+            use = TermUse(m.spot.text, round(m.weight, 6), "request", None, m.matched, "place",
+                          f"{asked:+.1f} dB {describe(m.spot)}, as asked.")
+        else:
+            where = "placed " + ("at " if m.spot.shape == "peak" else "") if m.spot.names_place else "sized to "
+            notes.append(f"'{m.word}' {where}{m.spot.text}.")
+        parts.append(part)
+        uses.append(use)
+        asked_db.append(asked)
+    combined, fit_rms_db = combine([p for p in parts if not p.is_flat] or [words])
+    if fit_rms_db is not None:
+        notes.append(f"More moves than the 5 bands hold: combined by a 5-band fit within {fit_rms_db:.2f} dB RMS.")
+    return combined, uses, notes, max(asked_db, key=abs)

@@ -31,9 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
-from daw_bridge.eq import GAIN_INDEX, GAIN_RANGE_DB, EQError, EQParams
+from daw_bridge.eq import GAIN_INDEX, GAIN_RANGE_DB, EQError, EQParams, response_db
 from daw_bridge.errors import SemeqError
-from daw_bridge.semantic import embeddings, frequencies, unknown, wordnet
+from daw_bridge.semantic import embeddings, frequencies, regions, unknown, wordnet
 from daw_bridge.semantic.entries import vocabulary_entries
 from daw_bridge.semantic.interpretation import Interpretation, Reading, TermUse
 from daw_bridge.semantic.lexicon import normalise as lexicon_key
@@ -125,6 +125,7 @@ class SemanticModel:
         self._embeddings: object = False  # False = not looked up yet; None = extra not installed
         self._names: dict[str, str] = {}
         self._names_for: dict | None = None  # the alias map ``_names`` was built from
+        self._curves: dict[str, np.ndarray] | None = None  # quality entries' EQ curves for region phrases
 
     # --- loading ----------------------------------------------------------------------------------
     @classmethod
@@ -297,29 +298,12 @@ class SemanticModel:
 
     def _placed(self, places: list[Mention], words: EQParams, terms: tuple, notes: list[str],
                 warnings: tuple[str, ...]) -> "Reading":
-        """The reading of a request with places or amounts (:mod:`frequencies`) at the sizes asked
-        (strength 1), combined with the other words' EQ (``words``, at its size) into one 5-band EQ."""
-        words_db = words.raw_vector()[list(GAIN_INDEX)]
-        parts, uses, asked_db = [words], list(terms), [float(words_db[np.argmax(np.abs(words_db))])]
-        for m in places:
-            use = self._use(m) if m.base else None
-            part, asked = frequencies.place_part(m.spot, m.weight if use is None else use.weight,
-                                                 None if use is None else self.word_params(use.term))
-            if use is None:
-                use = TermUse(m.spot.text, round(m.weight, 6), "request", None, m.matched, "place",
-                              f"{asked:+.1f} dB {frequencies.describe(m.spot)}, as asked.")
-            else:
-                where = "placed " + ("at " if m.spot.shape == "peak" else "") if m.spot.names_place else "sized to "
-                notes.append(f"'{m.word}' {where}{m.spot.text}.")
-            parts.append(part)
-            uses.append(use)
-            asked_db.append(asked)
-        decoded, fit_rms_db = frequencies.combine([p for p in parts if not p.is_flat] or [words])
-        if fit_rms_db is not None:
-            notes.append(f"More moves than the 5 bands hold: combined by a 5-band fit within {fit_rms_db:.2f} dB RMS.")
+        """The reading of a request with places or amounts (:func:`frequencies.read_places`): the
+        EQ as asked (strength 1), its latent the encoding of that EQ."""
+        decoded, uses, more_notes, asked_db = frequencies.read_places(places, words, self._use, self.word_params)
         latent = self.encode(decoded)
         latent.setflags(write=False)
-        return Reading(tuple(uses), tuple(notes), warnings, decoded, latent, 1.0, max(asked_db, key=abs), True)
+        return Reading(terms + tuple(uses), tuple(notes + more_notes), warnings, decoded, latent, 1.0, asked_db, True)
 
     def _use(self, mention: Mention) -> TermUse:
         term = self._alias.get(lexicon_key(mention.base))
@@ -331,8 +315,9 @@ class SemanticModel:
             close = self._spelling_suggestions(mention.word)
             raise UnknownTermError(f"{mention.word!r} is not a studio word: it {NOT_SOUND[mention.base]}. Say how it "
                                    "should sound, e.g. 'warmer' or 'less harsh'", mention.word, close or ["warm", "bright"])
+        curves = self._entry_curves() if regions.parse_region(mention.base) is not None else None
         found, close, score = unknown.resolve_unknown(mention.base, self._lexicon_names(), self._relations(),
-                                                      self._embedding_table(), self._no_change)
+                                                      self._embedding_table(), self._no_change, curves)
         if found is None:
             close = _unique(close + self._spelling_suggestions(mention.word))[:6]
             relations = self._relations()
@@ -360,6 +345,14 @@ class SemanticModel:
             kinds = {e.term: e.kind for e in self.vocabulary}
             self._names, self._names_for = unknown.lexicon_names(self._alias, kinds), self._alias
         return self._names
+
+    def _entry_curves(self) -> dict[str, np.ndarray]:
+        """Quality entries' EQ (dB on :data:`regions.GRID_HZ`), for region phrases (a named region is a
+        quality to have more or less of; a problem entry names an excess); built on the first (tens of ms)."""
+        if self._curves is None:
+            self._curves = {e.term: response_db(EQParams.from_dict(e.params), regions.GRID_HZ)
+                            for e in self.vocabulary if e.kind == "quality" and e.params is not None}
+        return self._curves
 
     def _relations(self):
         """WordNet's relations table (:mod:`wordnet`) beside the model, or None if it is not there."""

@@ -115,7 +115,7 @@ class Relations:
                     base = key[: -len(suffix)] + repl
                     if self._has_pos(base, pos):
                         found.append((base, pos == "a"))
-        if not found:  # derivation: "boomy" -> boom, "rumbly" -> rumble, "tubby" -> tub, "bell like" -> bell
+        if not found:  # derivation: "boomy" -> boom, "rumbly" -> rumble, "hissiness" -> hiss, "bell like" -> bell
             found = [(base, False) for base in _derivation_bases(key) if base in self]
         seen: set[str] = set()
         return [(w, c) for w, c in found if not (w in seen or seen.add(w))]
@@ -175,14 +175,22 @@ def decode(text: str) -> Relations:
     return Relations(sections[0], sections[1], exceptions, things)
 
 
+#: Suffixes that make an adjective or a quality noun from a word, longest first: (suffix, replacement).
+_DERIVATIONS = (("iness", "y"), ("iness", ""), ("ness", ""), ("ey", ""), ("ish", ""), ("like", ""), ("y", ""))
+
+
 def _derivation_bases(key: str) -> list[str]:
-    """Words an adjective made with -y, -ish, "-like" or "-sounding" is derived from (English suffix rules)."""
-    for suffix in (" like", " sounding", "ish", "like"):
+    """Words a form made with -y, -ey, -ish, -like, -ness, -iness, "-like" or "-sounding" may be derived
+    from (English suffix rules; the caller keeps those WordNet knows): "boomey" -> boom, "hissiness"
+    -> hissy, hiss; "dronish" -> drone; "tubby" -> tub; "bell like" -> bell."""
+    for suffix in (" like", " sounding", " ish"):
         if key.endswith(suffix) and len(key) > len(suffix) + 2:
             return [key[: -len(suffix)].strip()]
-    if key.endswith("y") and len(key) > 3:
-        stem = key[:-1]
-        return [stem, stem + "e"] + ([stem[:-1]] if stem[-1] == stem[-2] else [])
+    for suffix, repl in _DERIVATIONS:
+        if key.endswith(suffix) and len(key) > len(suffix) + 2:
+            stem = key[: -len(suffix)]
+            bases = [stem + repl, stem, stem + "e"] + ([stem[:-1]] if stem[-1] == stem[-2] else [])
+            return list(dict.fromkeys(bases))
     return []
 
 
