@@ -85,6 +85,8 @@ def test_shimmer_is_not_a_comparative():
         ("lift the highs", [("highs", COMPARATIVE)]),
         ("far", [("far", 1.0)]),
         ("far brighter", [("bright", 1.5 * COMPARATIVE)]),
+        ("more upper middle range", [("upper-middle", COMPARATIVE)]),  # one word for the region route
+        ("high middles", [("high-middles", 1.0)]),
     ],
 )
 def test_parse(text, expected):

@@ -30,6 +30,7 @@ from functools import lru_cache
 
 from daw_bridge.errors import SemeqError
 from daw_bridge.semantic.frequencies import FrequencyError, Spot, find_spot, join_ranges
+from daw_bridge.semantic.regions import NOUNS, POSITIONS
 from daw_bridge.semantic.words import comparative_readings, resolve
 
 #: Weight factor of a comparative ("warmer", "more warm") against the plain word ("warm").
@@ -64,12 +65,17 @@ want wanted need like to be should just give me us some this that mix track song
 get let's lets go for on in of my our out up bit lot little at all here there so is are was were
 vocals vocal voice guitar guitars drums drum piano keys bass-line snare kick synth instrument master
 do does did have has thing things stuff end keep leave stay needs needed use wants there's there
+region regions range area zone frequencies frequency band spectrum
 """.split())
 
 #: Clause separators; a "." or "/" between digits ("2.5k", "1/3 octave"), a "+" before a number
 #: ("+3 dB") and "with" before a Q ("with a Q of 2") do not separate.
 _CLAUSE = re.compile(r"\s*(?:[,;!?&]|(?<!\d)[./]|[./](?!\d)|\+(?!\s*\d)|\band\b|\bbut\b|"
                      r"\bwith\b(?!\s+(?:an?\s+)?q\b)|\bplus\b|\bwhile\b|\balso\b)\s*")
+#: A position and a range noun not known as a phrase ("upper middle", "high middles"): one word, for
+#: the named-region route (:mod:`daw_bridge.semantic.regions`).
+_REGION_PAIR = re.compile(r"\b(" + "|".join(sorted(POSITIONS, key=len, reverse=True)) + r")[\s-]+("
+                          + "|".join(sorted(map(re.escape, NOUNS), key=len, reverse=True)) + r")\b")
 #: "<word>-heavy" (more of the word) and "<word>-shy" (less of it), when the word is known.
 _TOO_LITTLE = ("light", "shy", "lite", "less", "starved", "deficient", "poor")
 _AMOUNT_COMPOUND = re.compile(r"([a-z]+)-(heavy|rich|loaded|forward|" + "|".join(_TOO_LITTLE) + ")")
@@ -137,6 +143,7 @@ def _parse_clause(clause: str, known: frozenset[str] | set[str], spot: Spot | No
     rest = clause
     for pattern, token in _phrases(frozenset(known)):
         rest = pattern.sub(token, rest)
+    rest = _REGION_PAIR.sub(lambda m: f"{m.group(1)}-{m.group(2).replace(' ', '-')}", rest)  # "upper middle"
     for phrase in sorted(DEGREES, key=len, reverse=True):
         pattern = rf"\b{re.escape(phrase)}\b"
         if re.search(pattern, rest):
