@@ -176,7 +176,6 @@ def evaluate(data: Path, split: bool, log) -> tuple[dict, SemanticModel]:
 def report(res: dict, out: Report) -> None:
     p = out.say
     p(f"Studio vocabulary evaluation  {res['when']}  {res['machine']}")
-    p("(the machine was shared with other work while this ran)")
     p("vocabulary: " + ", ".join(f"{v} {k}" for k, v in res["kinds"].items()))
     lo = res["leave_out"]
     p(f"\n1. Leave-words-out ({FOLDS} folds of 20 % of the problem and quality entries, names and definitions held out)")

@@ -188,7 +188,6 @@ def main(argv: list[str] | None = None) -> int:
     shipped = [r for r in leave_words_out(model, data, log)["rows"] if r[4] != "crowd"]
     out = Report()
     out.say(f"Unknown-word alternatives on leave-words-out  {utc_now()}  {describe()}")
-    out.say("(the machine was shared with other work while this ran)")
     meaning = [i for i in items if i["crowd"] is None]
     out.say(f"\n1. Words the crowd does not know ({len(meaning)}), landed in region and direction")
     for fit_on, score_on in SPLITS:
