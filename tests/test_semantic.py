@@ -344,6 +344,19 @@ def test_judging_words_need_audio(model, text):
     assert info.value.code == "needs_audio" and "audio" in str(info.value)
 
 
+@pytest.mark.parametrize("text, says", [
+    ("make it wider", "stereo width"), ("more reverb", "reverb or room"), ("less compressed", "dynamics"),
+    ("saturated", "distortion"), ("more chorus", "time-based effect"), ("narrower", "stereo width"),
+])
+def test_what_an_eq_cannot_do_is_refused_with_the_reason_or_ignored_beside_other_words(model, text, says):
+    with pytest.raises(UnknownTermError, match=says) as info:
+        model.interpret(text)
+    assert info.value.code == "unknown_term" and "An EQ changes tone" in str(info.value)
+    both = model.interpret(f"warmer and {text}")
+    assert [t.term for t in both.terms] == ["warm"] and both.params == model.interpret("warmer").params
+    assert any(says in w and "ignored" in w for w in both.warnings)
+
+
 def test_a_clipped_request_says_so(model):
     answer = model.interpret("much harsher", intensity=2.0)
     gains = np.array([answer.params.to_dict()[k] for k in answer.params.to_dict() if k.endswith("gain_db")])

@@ -39,7 +39,7 @@ from daw_bridge.semantic.interpretation import Interpretation, Reading, TermUse
 from daw_bridge.semantic.lexicon import normalise as lexicon_key
 from daw_bridge.semantic.parse import COMPARATIVE, Mention, parse
 from daw_bridge.semantic.runtime import ARRAYS_FILE, NumpyNet
-from daw_bridge.semantic.words import NEEDS_AUDIO, NOT_SOUND
+from daw_bridge.semantic.words import NEEDS_AUDIO, NOT_EQ, NOT_SOUND
 
 WEIGHTS_FILE = "semantic.pt"
 VOCABULARY_FILE = "vocabulary.json"
@@ -264,8 +264,12 @@ class SemanticModel:
                 "auto-suggest action) or say what to change, e.g. 'less muddy' or 'a bit brighter'", words)
         warnings = tuple(f"'{m.word}' judges rather than describes; ignored (with audio, auto-suggest decides)"
                          for m in judging)
+        beyond = [m for m in mentions if (NOT_EQ.get(m.base) or NOT_EQ.get(m.word)) and lexicon_key(m.base) not in self._alias]
+        if beyond and len(beyond) + len(judging) == len(mentions):
+            self._use(beyond[0])  # nothing an EQ can do: the error says why
+        warnings += tuple(f"'{m.word}' {NOT_EQ.get(m.base) or NOT_EQ[m.word]}; ignored" for m in beyond)  # "wider"
         uses: dict[str, TermUse] = {}
-        for mention in (m for m in mentions if m not in judging and m.spot is None):
+        for mention in (m for m in mentions if m not in judging and m not in beyond and m.spot is None):
             use = self._use(mention)
             if use.term in uses:  # the same word twice: weights add
                 old = uses[use.term]
@@ -315,6 +319,9 @@ class SemanticModel:
             close = self._spelling_suggestions(mention.word)
             raise UnknownTermError(f"{mention.word!r} is not a studio word: it {NOT_SOUND[mention.base]}. Say how it "
                                    "should sound, e.g. 'warmer' or 'less harsh'", mention.word, close or ["warm", "bright"])
+        if reason := NOT_EQ.get(mention.base) or NOT_EQ.get(mention.word):  # stereo, space, dynamics, effects
+            raise UnknownTermError(f"{mention.word!r} {reason}. An EQ changes tone: say e.g. 'brighter', 'less boomy' "
+                                   "or 'cut 300 Hz'", mention.word, ["bright", "boomy", "warm"])
         curves = self._entry_curves() if regions.parse_region(mention.base) is not None else None
         found, close, score = unknown.resolve_unknown(mention.base, self._lexicon_names(), self._relations(),
                                                       self._embedding_table(), self._no_change, curves)

@@ -164,6 +164,27 @@ NOT_SOUND: dict[str, str] = {
                                "brave", "caring", "famous", "important", "helpful")},
 }
 
+# --- words about what an EQ cannot do --------------------------------------------------------------
+# Engineers' words for stereo, space, dynamics, distortion and time effects: answering them with an EQ
+# (by meaning: "wider" -> big) would change the tone and not what was asked, so they are refused with
+# the reason. Crowd words among them (wet, dry, loud, quiet, pumping) stay: the crowd gave them EQs.
+_STEREO = "is about stereo width or placement, which an EQ does not change"
+_SPACE = "is about reverb or room sound, which an EQ does not add or take away"
+_DYNAMICS = "is about dynamics (compression, level over time), which an EQ does not change"
+_DISTORTION = "is about distortion or saturation, which an EQ does not add"
+_EFFECT = "names a time-based effect (delay, chorus, flanger, phaser), not an EQ"
+
+NOT_EQ: dict[str, str] = {
+    **{w: _STEREO for w in ("wide", "wider", "widest", "widen", "width", "narrower", "stereo", "mono", "panned",
+                            "pan", "spread", "phasey", "phasy", "out of phase")},
+    **{w: _SPACE for w in ("reverberant", "reverby", "roomy", "echoey", "echoy", "echo", "reverb", "ambient",
+                           "ambience", "ambiance")},
+    **{w: _DYNAMICS for w in ("compressed", "squashed", "squashy", "pumpy", "dynamic", "limited", "compression")},
+    **{w: _DISTORTION for w in ("distorted", "saturated", "clipped", "clipping", "overdriven", "distortion",
+                                "saturation")},
+    **{w: _EFFECT for w in ("delay", "delayed", "chorus", "chorused", "flanged", "flanger", "phaser", "phased")},
+}
+
 #: Words that judge rather than describe: they name no region or direction, so they need audio to
 #: act on (with audio: auto-suggest; without: an error that says so). "better" folds onto "good".
 NEEDS_AUDIO = frozenset("""
