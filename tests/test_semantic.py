@@ -87,10 +87,12 @@ def test_shimmer_is_not_a_comparative():
         ("far brighter", [("bright", 1.5 * COMPARATIVE)]),
         ("more upper middle range", [("upper-middle", COMPARATIVE)]),  # one word for the region route
         ("high middles", [("high-middles", 1.0)]),
+        ("scoop the mids", [("mids", -COMPARATIVE)]),  # the verb, not the quality "scooped" plus mids
+        ("scooped", [("scooped", 1.0)]),
     ],
 )
 def test_parse(text, expected):
-    known = {"warm", "bright", "harsh", "muddy", "airy", "sound", "please", "highs", "treble", "far"}
+    known = {"warm", "bright", "harsh", "muddy", "airy", "sound", "please", "highs", "treble", "far", "mids", "scooped"}
     assert [(m.base, pytest.approx(m.weight)) for m in parse(text, known)] == expected
 
 

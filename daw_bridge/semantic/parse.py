@@ -55,6 +55,7 @@ INTENSIFIERS = ("more", "add", "boost", "increase", "extra", "bring", "raise", "
 DIRECTION_PHRASES = {
     "bring down": "less", "pull down": "less", "pull back": "less", "turn down": "less", "dial back": "less",
     "roll off": "less", "back off": "less", "get rid of": "less", "take out": "less", "take away": "less",
+    "scoop out": "less", "scoop the": "less the", "scoop some": "less some", "carve out": "less",
     "bring up": "more", "bring out": "more", "turn up": "more", "push up": "more",
     "dial in": "more",
 }
