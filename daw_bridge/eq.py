@@ -131,6 +131,23 @@ class EQParams:
         return cls(*(float(x) for x in ordered))
 
     @classmethod
+    def from_bands(cls, bands: Iterable["Band"], clip: bool = False) -> "EQParams":
+        """Build from bands of any order (:class:`Band`: shelves to their slots, peaks to the peak slots
+        sorted by frequency; a shelf's Q is unused); free slots are 0 dB at the flat EQ's frequencies.
+        More bands of a kind than the layout holds (one shelf each side, three peaks) is an error;
+        ``clip`` as in :meth:`from_vector`."""
+        v = cls.flat().raw_vector()
+        free = {kind: [s for s in BANDS if s.kind == kind] for kind in ("low_shelf", "peak", "high_shelf")}
+        for band in bands:
+            if band.kind not in free or not free[band.kind]:
+                raise EQError(f"the 5-band layout has no free {band.kind.replace('_', ' ')} slot for another band")
+            slot = free[band.kind].pop(0)
+            v[slot.gain_index], v[slot.freq_index] = band.gain_db, band.freq_hz
+            if slot.q_index is not None:
+                v[slot.q_index] = band.q
+        return cls.from_vector(v, clip=clip)
+
+    @classmethod
     def from_dict(cls, data: Mapping[str, float]) -> "EQParams":
         """Build from a mapping with exactly the 13 names of :data:`PARAM_NAMES`."""
         if not isinstance(data, Mapping):

@@ -337,3 +337,14 @@ def test_any_eq_matches_the_rbj_reference(fs, gains, freqs, qs):
         if band.gain_db != 0.0:
             want += rbj_reference_db(band.kind, band.freq_hz, band.gain_db, band.q, fs, AUDIBLE)
     assert np.max(np.abs(response_db(p, AUDIBLE, fs) - want)) <= 0.01
+
+
+def test_bands_go_to_their_slots_whatever_their_order():
+    from daw_bridge.eq import SHELF_Q, Band
+
+    params = EQParams.from_bands([Band("peak", 3000.0, -2.0, 2.0), Band("high_shelf", 9000.0, 1.0, SHELF_Q),
+                                  Band("peak", 200.0, 4.0, 1.0)])
+    assert params == EQParams(0.0, 100.0, 4.0, 200.0, 1.0, -2.0, 3000.0, 2.0, 0.0, 4000.0, 0.71, 1.0, 9000.0)
+    assert params.bands() == EQParams.from_bands(params.bands()).bands()  # bands() and from_bands round-trip
+    with pytest.raises(EQError, match="no free low shelf"):
+        EQParams.from_bands([Band("low_shelf", 100.0, 1.0, SHELF_Q)] * 2)

@@ -232,14 +232,14 @@ def metered(blocks: Iterable[np.ndarray], sample_rate_hz: float, channels: int, 
             yield b
 
     r = RESAMPLE_RADIUS
-    peak_dbtp = -np.inf
-    for chunk_dbtp in local_map(feed(), r, lambda c: true_peak_dbtp(c, (r, r))):
-        peak_dbtp = max(peak_dbtp, chunk_dbtp)
+    peak = 0.0
+    for chunk_peak in local_map(feed(), r, lambda c: _true_peak(c, (r, r))):
+        peak = max(peak, chunk_peak)
         while pending:
             yield pending.popleft()
     while pending:
         yield pending.popleft()
-    out.update(lufs=meter.lufs(), peak=10.0 ** (peak_dbtp / 20.0), sample_peak=sample_peak)
+    out.update(lufs=meter.lufs(), peak=peak, sample_peak=sample_peak)
 
 
 def measure(blocks: Iterable[np.ndarray], sample_rate_hz: float, channels: int) -> dict:
@@ -260,8 +260,13 @@ def integrated_loudness_lufs(samples: np.ndarray, sample_rate_hz: float) -> floa
 
 
 def true_peak_dbtp(samples: np.ndarray, context_frames: tuple[int, int] = (0, 0)) -> float:
-    """True peak (dBTP) of ``(frames, channels)`` or ``(frames,)`` audio by 4x oversampling; ``-inf``
-    for digital silence. Oversampling by a fixed factor does not depend on the sample rate.
+    """True peak (dBTP) of ``samples``: :func:`_true_peak` in decibels (``-inf`` for digital silence)."""
+    return db(_true_peak(samples, context_frames))
+
+
+def _true_peak(samples: np.ndarray, context_frames: tuple[int, int] = (0, 0)) -> float:
+    """True peak (linear) of ``(frames, channels)`` or ``(frames,)`` audio by 4x oversampling; 0 for
+    digital silence. Oversampling by a fixed factor does not depend on the sample rate.
 
     ``context_frames`` (leading, trailing): frames at the ends that are only read as neighbours (a
     stream's adjacent blocks, as :func:`local_map` gives them), their own points not counted; beyond
@@ -286,7 +291,7 @@ def true_peak_dbtp(samples: np.ndarray, context_frames: tuple[int, int] = (0, 0)
     edges = float(np.abs(x[:lead]).max(initial=0.0)), float(np.abs(x[x.shape[0] - trail :]).max(initial=0.0))
     reach = np.maximum(block_peak, np.maximum(np.r_[edges[0], block_peak[:-1]], np.r_[block_peak[1:], edges[1]]))
     if n_blocks == 0 or reach.max() == 0.0:
-        return db(0.0)
+        return 0.0
     candidate = reach * _interpolation_gain() >= _TP_MARGIN * block_peak.max()
     # runs of candidate blocks (merged across short gaps: fewer, longer calls), oversampled with
     # r frames of true context each side
@@ -301,4 +306,4 @@ def true_peak_dbtp(samples: np.ndarray, context_frames: tuple[int, int] = (0, 0)
             lo, hi = max(a - r, 0), min(b + r, x.shape[0])
             chunk = np.pad(x[lo:hi].astype(np.float64, copy=False), ((r - (a - lo), r - (hi - b)), (0, 0)))
             peak = max(peak, float(peak_envelope(chunk)[r:-r].max(initial=0.0)))
-    return db(peak)
+    return peak

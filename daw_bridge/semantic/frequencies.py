@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from daw_bridge.eq import EQParams, log_freq_grid, response_db
+from daw_bridge.eq import SHELF_Q, Band, EQParams, log_freq_grid, response_db
 from daw_bridge.errors import SemeqError
 from daw_bridge.layout import BANDS, GAIN_INDEX, q_from_octaves
 from daw_bridge.semantic.interpretation import TermUse
@@ -118,11 +118,16 @@ def _hz(number: str, unit: str | None, other_unit: str | None = None) -> float:
     """Hz of a number and its unit ("2.5", "k" -> 2500); a range's one unit serves both ends."""
     unit = (unit or other_unit or "").strip()
     value = float(number) * (1000.0 if unit in ("k", "khz", "kilohertz") else 1.0)
-    if not unit and not FREQ_LIMITS_HZ[0] <= value <= FREQ_LIMITS_HZ[1]:
-        raise FrequencyError(f"'{number}' is not a frequency; say e.g. '{number} kHz' or '{number} dB'")
     if not FREQ_LIMITS_HZ[0] <= value <= FREQ_LIMITS_HZ[1]:
-        raise FrequencyError(f"{_say_hz(value)} is outside the EQ's range of 20 Hz to 20 kHz")
+        raise FrequencyError(f"{_say_hz(value)} is outside the EQ's range of 20 Hz to 20 kHz" if unit else
+                             f"'{number}' is not a frequency; say e.g. '{number} kHz' or '{number} dB'")
     return value
+
+
+def _single_place(text: str) -> re.Match | None:
+    """The first frequency in ``text``: a number with a unit, or a plain one from 20 to 20,000 (Hz)."""
+    return next((m for m in _SINGLE.finditer(text)
+                 if m.group(2) or FREQ_LIMITS_HZ[0] <= float(m.group(1)) <= FREQ_LIMITS_HZ[1]), None)
 
 
 def _say_hz(hz: float) -> str:
@@ -194,15 +199,11 @@ def find_spot(clause: str) -> tuple[Spot | None, str]:
             width_oct = max(math.log2(high_hz / low_hz), MIN_RANGE_OCT)
         read.append(f"{_say_hz(low_hz)}-{_say_hz(high_hz)}")
         rest = rest[:m.start()] + " " + rest[m.end():]
-    else:
-        for m in _SINGLE.finditer(rest):
-            if m.group(2) or FREQ_LIMITS_HZ[0] <= float(m.group(1)) <= FREQ_LIMITS_HZ[1]:
-                shape, freq_hz = "peak", _hz(m.group(1), m.group(2))
-                read.append(_say_hz(freq_hz))
-                rest = rest[:m.start()] + " " + rest[m.end():]
-                break
-    if shape and (_SINGLE.search(rest) and any(
-            g.group(2) or FREQ_LIMITS_HZ[0] <= float(g.group(1)) <= FREQ_LIMITS_HZ[1] for g in _SINGLE.finditer(rest))):
+    elif m := _single_place(rest):
+        shape, freq_hz = "peak", _hz(m.group(1), m.group(2))
+        read.append(_say_hz(freq_hz))
+        rest = rest[:m.start()] + " " + rest[m.end():]
+    if shape and _single_place(rest):
         raise FrequencyError(f"two places in one clause of {clause.strip()!r}; say each in its own clause, e.g. "
                              "'cut 300 Hz and boost 3 kHz'")
     if not shape and gain_db is None:
@@ -221,12 +222,8 @@ def find_spot(clause: str) -> tuple[Spot | None, str]:
 def spot_params(spot: Spot, gain_db: float) -> EQParams:
     """The EQ of a place alone: one bell (``spot.width_oct`` or an octave wide) or shelf of ``gain_db``
     (dB, signed; clipped to the EQ's +-12 dB) at ``spot.freq_hz``."""
-    v = EQParams.flat().raw_vector()
-    band = next(b for b in BANDS if b.kind == spot.shape)
-    v[band.gain_index], v[band.freq_index] = gain_db, spot.freq_hz
-    if band.q_index is not None:
-        v[band.q_index] = q_from_octaves(spot.width_oct or DEFAULT_WIDTH_OCT)
-    return EQParams.from_vector(v, clip=True)
+    q = q_from_octaves(spot.width_oct or DEFAULT_WIDTH_OCT) if spot.shape == "peak" else SHELF_Q
+    return EQParams.from_bands([Band(spot.shape, spot.freq_hz, gain_db, q)], clip=True)
 
 
 def describe(spot: Spot) -> str:
@@ -276,18 +273,10 @@ def combine(parts: list[EQParams], sample_rate_hz: float = 48000.0) -> tuple[EQP
     shelf in all): the bands are placed as they are. Otherwise a 5-band fit of the summed response
     (:func:`daw_bridge.fit.fit_eq`); the second value is then its RMS error (dB), else None.
     """
-    active = [(slot.kind, band) for p in parts for slot, band in zip(BANDS, p.bands()) if band.gain_db != 0.0]
-    kinds = [kind for kind, _ in active]
+    active = [band for p in parts for band in p.bands() if band.gain_db != 0.0]
+    kinds = [band.kind for band in active]
     if kinds.count("low_shelf") <= 1 and kinds.count("high_shelf") <= 1 and kinds.count("peak") <= 3:
-        v = EQParams.flat().raw_vector()
-        peaks = iter(sorted((b for kind, b in active if kind == "peak"), key=lambda b: b.freq_hz))
-        for slot in BANDS:
-            band = next(peaks, None) if slot.kind == "peak" else next((b for kind, b in active if kind == slot.kind), None)
-            if band is not None:
-                v[slot.gain_index], v[slot.freq_index] = band.gain_db, band.freq_hz
-                if slot.q_index is not None:
-                    v[slot.q_index] = band.q
-        return EQParams.from_vector(v, clip=True), None
+        return EQParams.from_bands(active, clip=True), None
     from daw_bridge.fit import fit_eq
 
     freqs_hz = log_freq_grid(128, 20.0, min(20000.0, 0.49 * sample_rate_hz))

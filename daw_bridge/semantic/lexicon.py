@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from daw_bridge.eq import FREQ_RANGE_HZ, GAIN_RANGE_DB, EQParams, response_db
+from daw_bridge.eq import FREQ_RANGE_HZ, GAIN_RANGE_DB, SHELF_Q, Band, EQParams, response_db
 from daw_bridge.errors import SemeqError
 from daw_bridge.layout import BANDS, q_from_octaves
 
@@ -83,16 +83,8 @@ class LexiconEntry:
         """The word's EQ at ``intensity`` (gains scaled, clipped to +-12 dB; flat without moves): shelves
         in the shelf slots, peaks in the peak slots sorted by frequency, Q from octaves by the RBJ
         relation; unused slots are 0 dB at the flat EQ's frequencies."""
-        v = EQParams.flat().raw_vector()
-        shelves = {m.shape: m for m in self.moves if m.shape != "peak"}
-        peaks = iter(sorted((m for m in self.moves if m.shape == "peak"), key=lambda m: m.centre_hz))
-        for band in BANDS:
-            m = shelves.get(band.kind) if band.kind != "peak" else next(peaks, None)
-            if m is not None:
-                v[band.gain_index], v[band.freq_index] = m.gain_db, m.centre_hz
-                if band.q_index is not None:
-                    v[band.q_index] = q_from_octaves(m.width_oct)
-        return EQParams.from_vector(v).scaled(intensity)
+        return EQParams.from_bands(Band(m.shape, m.centre_hz, m.gain_db, q_from_octaves(m.width_oct) if m.shape == "peak"
+                                        else SHELF_Q) for m in self.moves).scaled(intensity)
 
     def curve_db(self, freqs_hz: np.ndarray, sample_rate_hz: float = 48000.0) -> np.ndarray:
         """Magnitude response (dB) of :meth:`params` at ``freqs_hz``."""

@@ -194,8 +194,12 @@ def _place_alone(spot: Spot, factor: float, directed: bool, previous: float, cla
     where = spot.text
     if not spot.names_place:
         raise FrequencyError(f"{where} of what? Say where ('boost {where} at 5 kHz') or what ('{where} brighter')")
-    sign = -1.0 if factor < 0 or spot.sign < 0 else 1.0 if directed or spot.sign > 0 else math.copysign(1.0, previous) \
-        if previous else 0.0
+    if factor < 0 or spot.sign < 0:
+        sign = -1.0
+    elif directed or spot.sign > 0:
+        sign = 1.0
+    else:
+        sign = math.copysign(1.0, previous) if previous else 0.0
     if sign == 0.0:
         raise FrequencyError(f"say which way for {where}: e.g. 'cut {where}' or 'boost {where}'")
     return Mention(word=where, base="", weight=sign * abs(factor), matched=clause or where, spot=spot)
