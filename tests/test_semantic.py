@@ -89,10 +89,20 @@ def test_shimmer_is_not_a_comparative():
         ("high middles", [("high-middles", 1.0)]),
         ("scoop the mids", [("mids", -COMPARATIVE)]),  # the verb, not the quality "scooped" plus mids
         ("scooped", [("scooped", 1.0)]),
+        ("de-mud it", [("muddy", -COMPARATIVE)]),  # a "de-" verb takes the word away
+        ("de-essing", [("essy", -COMPARATIVE)]),
+        ("deesser", [("essy", -COMPARATIVE)]),
+        ("delight", [("delight", 1.0)]),  # a word of its own, not "less light"
+        ("warmer than before", [("warm", COMPARATIVE)]),
+        ("twice as bright", [("bright", 2.0)]),
+        ("a bit less harsh up top", [("harsh", -0.5 * COMPARATIVE)]),  # a location says where, and is dropped
+        ("more warm down low", [("warm", COMPARATIVE)]),
+        ("more on top", [("top end", COMPARATIVE)]),  # alone, the location is the word
     ],
 )
 def test_parse(text, expected):
-    known = {"warm", "bright", "harsh", "muddy", "airy", "sound", "please", "highs", "treble", "far", "mids", "scooped"}
+    known = {"warm", "bright", "harsh", "muddy", "airy", "sound", "please", "highs", "treble", "far", "mids", "scooped",
+             "essy", "light"}
     assert [(m.base, pytest.approx(m.weight)) for m in parse(text, known)] == expected
 
 

@@ -42,7 +42,7 @@ DEGREES = {
     "a touch": 0.5, "a tad": 0.5, "slightly": 0.5, "subtly": 0.5, "gently": 0.5, "somewhat": 0.7,
     "kind of": 0.7, "sort of": 0.7, "fairly": 0.8, "quite": 1.2, "a lot": 1.5, "lots": 1.5, "much": 1.5,
     "way": 1.5, "very": 1.5, "really": 1.5, "far": 1.5, "heavily": 1.5, "extremely": 2.0,
-    "hugely": 2.0, "massively": 2.0,
+    "hugely": 2.0, "massively": 2.0, "twice as": 2.0, "twice": 2.0,
 }
 #: Words that turn the request into its opposite.
 NEGATORS = ("less", "not", "no", "too", "without", "reduce", "remove", "cut", "tame", "lower", "fewer",
@@ -67,6 +67,7 @@ get let's lets go for on in of my our out up bit lot little at all here there so
 vocals vocal voice guitar guitars drums drum piano keys bass-line snare kick synth instrument master
 do does did have has thing things stuff end keep leave stay needs needed use wants there's there
 region regions range area zone frequencies frequency band spectrum
+than before now currently already as compared
 """.split())
 
 #: Clause separators; a "." or "/" between digits ("2.5k", "1/3 octave"), a "+" before a number
@@ -81,6 +82,14 @@ _REGION_PAIR = re.compile(r"\b(" + "|".join(sorted(POSITIONS, key=len, reverse=T
 _TOO_LITTLE = ("light", "shy", "lite", "less", "starved", "deficient", "poor")
 _AMOUNT_COMPOUND = re.compile(r"([a-z]+)-(heavy|rich|loaded|forward|" + "|".join(_TOO_LITTLE) + ")")
 _DIRECTION = re.compile(r"\b(" + "|".join(map(re.escape, DIRECTION_PHRASES)) + r")\b")
+#: Where in the spectrum, said as a place: with another word it only says where that word acts
+#: ("more sparkle on top", "less mud down low") and is dropped; alone it is that region ("more on top").
+LOCATIONS = {"on top": "top end", "up top": "top end", "at the top": "top end", "down low": "low end",
+             "down below": "low end", "at the bottom": "low end", "on the bottom": "low end", "down the bottom": "low end"}
+_LOCATION = re.compile(r"\b(" + "|".join(sorted(map(re.escape, LOCATIONS), key=len, reverse=True)) + r")\b")
+#: "de-<word>" takes the word away ("de-mud", "de-ess", "de-essing"; "deess" as de-essers are also
+#: spelled): less of it. Unhyphenated only for "ess": "delight" and "deflated" are words of their own.
+_TAKE_AWAY = re.compile(r"de-([a-z]{2,}?)(?:ing|er|ed)?|de(ess)(?:ing|er|ed)?")
 
 
 @dataclass(frozen=True)
@@ -141,7 +150,8 @@ def _parse_clause(clause: str, known: frozenset[str] | set[str], spot: Spot | No
                   previous: float = 0.0) -> list[Mention]:
     factor = 1.0
     comparative = directed = False
-    rest = clause
+    located = _LOCATION.search(clause)
+    rest = _LOCATION.sub(" ", clause)
     for pattern, token in _phrases(frozenset(known)):
         rest = pattern.sub(token, rest)
     rest = _REGION_PAIR.sub(lambda m: f"{m.group(1)}-{m.group(2).replace(' ', '-')}", rest)  # "upper middle"
@@ -170,9 +180,13 @@ def _parse_clause(clause: str, known: frozenset[str] | set[str], spot: Spot | No
         elif (m := _AMOUNT_COMPOUND.fullmatch(token)) and resolve(m.group(1), known)[0] in known:
             # "treble-heavy" is too much treble, "bass-shy" too little bass
             words.append((token, resolve(m.group(1), known)[0], True, -1.0 if m.group(2) in _TOO_LITTLE else 1.0))
+        elif (taken := _taken_away(token, known)) is not None:
+            words.append((token, taken, True, -1.0))
         else:
             base, is_comparative = resolve(token, known)
             words.append((token, base, is_comparative, 1.0))
+    if not words and located is not None and spot is None:  # "more on top": the place is the word
+        words.append((located.group(1), LOCATIONS[located.group(1)], False, 1.0))
     if not words and clause in known and clause in DEGREES:  # a word that is also a degree ("far": distant, not "far brighter")
         words, factor = [(clause, clause, False, 1.0)], 1.0
     if spot is not None and not words:
@@ -203,6 +217,19 @@ def _place_alone(spot: Spot, factor: float, directed: bool, previous: float, cla
     if sign == 0.0:
         raise FrequencyError(f"say which way for {where}: e.g. 'cut {where}' or 'boost {where}'")
     return Mention(word=where, base="", weight=sign * abs(factor), matched=clause or where, spot=spot)
+
+
+def _taken_away(token: str, known: frozenset[str] | set[str]) -> str | None:
+    """The known word a "de-" verb takes away ("de-mud" -> muddy, "de-essing" -> essy), or None; only
+    for a token that is not itself a known word or a form of one."""
+    if resolve(token, known)[0] in known or not (m := _TAKE_AWAY.fullmatch(token)):
+        return None
+    for stem in (m.group(1) or m.group(2), token[3:] if token[2] == "-" else ""):
+        for base in (stem, stem + "y"):
+            word = resolve(base, known)[0]
+            if len(stem) >= 3 and word in known:
+                return word
+    return None
 
 
 def _folds_to_other(token: str, known: frozenset[str] | set[str]) -> bool:
