@@ -5,6 +5,7 @@ nothing read from ``../shared``), and what an engineer would check on the commit
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -98,12 +99,31 @@ def test_shimmer_is_not_a_comparative():
         ("a bit less harsh up top", [("harsh", -0.5 * COMPARATIVE)]),  # a location says where, and is dropped
         ("more warm down low", [("warm", COMPARATIVE)]),
         ("more on top", [("top end", COMPARATIVE)]),  # alone, the location is the word
+        ("smoother highs", [("smooth", COMPARATIVE)]),  # beside a quality, a region says where it acts
+        ("the bass is too boomy", [("boomy", -1.0)]),
+        ("tighten the low end", [("tight", COMPARATIVE)]),  # an "-en" verb makes more of its word
+        ("fatten it", [("fat", COMPARATIVE)]),
+        ("more highs and low end", [("highs", COMPARATIVE), ("low end", 1.0)]),  # regions alone stay
+        ("not bright enough", [("bright", COMPARATIVE)]),
+        ("too little low end", [("low end", COMPARATIVE)]),
+        ("it lacks warmth", [("warm", COMPARATIVE)]),
     ],
 )
 def test_parse(text, expected):
     known = {"warm", "bright", "harsh", "muddy", "airy", "sound", "please", "highs", "treble", "far", "mids", "scooped",
-             "essy", "light"}
+             "essy", "light", "smooth", "boomy", "tight", "fat", "low end"}
     assert [(m.base, pytest.approx(m.weight)) for m in parse(text, known)] == expected
+
+
+@pytest.mark.parametrize(
+    "text, term, sign",
+    [("it sounds harsh", "harsh", -1.0), ("the low end is muddy and boomy", "boomy", -1.0),
+     ("the vocal is sibilant, make it warmer", "sibilant", -1.0), ("make it sound thin", "thin", 1.0),
+     ("harsh", "harsh", 1.0), ("it's warm", "warm", 1.0), ("it's not muddy enough", "muddy", 1.0)],
+)
+def test_a_problem_word_said_as_a_complaint_asks_for_less(model, text, term, sign):
+    weights = {t.term: t.weight for t in model.interpret(text, 1.0).terms}
+    assert math.copysign(1.0, weights[term]) == sign
 
 
 @pytest.mark.parametrize("text", ["", "   ", "make it please"])

@@ -37,7 +37,7 @@ from daw_bridge.semantic import embeddings, frequencies, regions, unknown, wordn
 from daw_bridge.semantic.entries import vocabulary_entries
 from daw_bridge.semantic.interpretation import Interpretation, Reading, TermUse
 from daw_bridge.semantic.lexicon import normalise as lexicon_key
-from daw_bridge.semantic.parse import COMPARATIVE, Mention, parse
+from daw_bridge.semantic.parse import COMPARATIVE, Mention, meant_weight, parse
 from daw_bridge.semantic.runtime import ARRAYS_FILE, NumpyNet
 from daw_bridge.semantic.words import NEEDS_AUDIO, NOT_EQ, NOT_SOUND
 
@@ -313,8 +313,8 @@ class SemanticModel:
         term = self._alias.get(lexicon_key(mention.base))
         if term is not None:
             entry = self._entry[term]
-            return TermUse(term, round(mention.weight, 6), entry.source, None, mention.matched, entry.kind,
-                           entry.definition)
+            return TermUse(term, round(meant_weight(mention, mention.weight, entry.kind), 6), entry.source, None,
+                           mention.matched, entry.kind, entry.definition)
         if mention.base in NOT_SOUND:
             close = self._spelling_suggestions(mention.word)
             raise UnknownTermError(f"{mention.word!r} is not a studio word: it {NOT_SOUND[mention.base]}. Say how it "
@@ -343,8 +343,9 @@ class SemanticModel:
                 "in WordNet names one). Close known words: " + _join(close), mention.word, close)
         entry = self._entry[found.term]
         weight = mention.weight * (COMPARATIVE if found.comparative and not mention.comparative else 1.0)
-        return TermUse(found.term, round(-weight if found.opposite else weight, 6), entry.source, found.score,
-                       mention.matched, entry.kind, entry.definition, found.route, found.describe())
+        return TermUse(found.term, round(meant_weight(mention, -weight if found.opposite else weight, entry.kind), 6),
+                       entry.source, found.score, mention.matched, entry.kind, entry.definition, found.route,
+                       found.describe())
 
     def _lexicon_names(self) -> dict[str, str]:
         """Lexicon names -> entry (for unknown words), rebuilt when the alias map is replaced."""

@@ -10,7 +10,12 @@ Grammar (small and explicit):
 * filler ("make it", "please", "the vocals") is ignored (:data:`FILLER`), even where the word is
   also in the vocabulary (Audealize has "sound" and "please");
 * every remaining word is a descriptor, folded onto a known word where possible ("warmer" -> warm,
-  "air" -> airy, "brightness" -> bright) by :func:`daw_bridge.semantic.words.resolve`;
+  "air" -> airy, "brightness" -> bright) by :func:`daw_bridge.semantic.words.resolve`; an "-en" verb
+  asks for more of its word ("tighten"), a "de-" verb for less ("de-mud", "de-ess");
+* a region beside a quality only says where it acts ("smoother highs" is smooth, "less mud down
+  low" is less muddy); alone it is the word ("more highs", "more on top");
+* a clause that states what the sound is, with no wish or direction ("it sounds harsh and thin",
+  "the low end is muddy"), is a complaint: its problem words ask for less (:func:`meant_weight`);
 * known phrases of several words ("low end", "no eq", "lo-fi") are read as one descriptor, before
   degrees and negators (so "no eq" is a word, not "no" + "eq");
 * a place or amount ("cut 300 Hz", "boost 2-5 kHz by 3 dB", "less mud around 250 Hz", "3 dB less
@@ -57,8 +62,11 @@ DIRECTION_PHRASES = {
     "roll off": "less", "back off": "less", "get rid of": "less", "take out": "less", "take away": "less",
     "scoop out": "less", "scoop the": "less the", "scoop some": "less some", "carve out": "less",
     "bring up": "more", "bring out": "more", "turn up": "more", "push up": "more",
-    "dial in": "more",
+    "dial in": "more", "cut through": "more presence",
+    "not enough": "more", "too little": "more", "lacks": "more", "lacking": "more", "missing": "more",
 }
+#: "not <word> enough": more of the word.
+_NOT_ENOUGH = re.compile(r"\bnot ([a-z' -]+?) enough\b")
 
 FILLER = frozenset("""
 make makes making it its it's the a an sound sounds sounding tone please can could would you i i'd
@@ -81,6 +89,9 @@ _REGION_PAIR = re.compile(r"\b(" + "|".join(sorted(POSITIONS, key=len, reverse=T
 #: "<word>-heavy" (more of the word) and "<word>-shy" (less of it), when the word is known.
 _TOO_LITTLE = ("light", "shy", "lite", "less", "starved", "deficient", "poor")
 _AMOUNT_COMPOUND = re.compile(r"([a-z]+)-(heavy|rich|loaded|forward|" + "|".join(_TOO_LITTLE) + ")")
+#: A clause that says what the sound is ("it sounds thin") and one that says what is wanted ("make it thin").
+_STATES = re.compile(r"\b(is|are|was|were|sounds|seems|feels|it's|that's|they're|it is)\b")
+_WISHES = re.compile(r"\b(make|makes|making|want|wants|wanted|should|could|would|need|needs|let's|give|i'd)\b")
 _DIRECTION = re.compile(r"\b(" + "|".join(map(re.escape, DIRECTION_PHRASES)) + r")\b")
 #: Where in the spectrum, said as a place: with another word it only says where that word acts
 #: ("more sparkle on top", "less mud down low") and is dropped; alone it is that region ("more on top").
@@ -99,7 +110,9 @@ class Mention:
     ``word``: the token as typed; ``base``: folded form to look up ("warmer" -> "warm");
     ``weight``: signed weight (degree x sign x comparative); ``matched``: the clause it came from;
     ``comparative``: whether :data:`COMPARATIVE` is already in the weight; ``spot``: the place or
-    amount its clause names (a mention of a place alone has ``base`` "").
+    amount its clause names (a mention of a place alone has ``base`` ""); ``complaint``: the clause
+    states what the sound is, with no wish or direction ("it sounds harsh", "the low end is muddy"),
+    so a problem word asks for less of it (:func:`meant_weight`).
     """
 
     word: str
@@ -108,6 +121,7 @@ class Mention:
     matched: str
     comparative: bool = False
     spot: Spot | None = None
+    complaint: bool = False
 
 
 class ParseError(SemeqError):
@@ -121,15 +135,17 @@ def parse(text: str, known: frozenset[str] | set[str]) -> list[Mention]:
     if not isinstance(text, str) or not text.strip():
         raise ParseError("say what you want to hear, e.g. 'warmer' or 'a bit less harsh'")
     lowered = join_ranges(text.lower().replace("’", "'"))
-    lowered = _DIRECTION.sub(lambda m: DIRECTION_PHRASES[m.group(1)], lowered)
+    lowered = _DIRECTION.sub(lambda m: DIRECTION_PHRASES[m.group(1)], _NOT_ENOUGH.sub(r"more \1", lowered))
     mentions: list[Mention] = []
+    stated = False  # "it sounds harsh and thin": the statement carries over to the next clause
     for clause in _CLAUSE.split(lowered):
         spot, clause = find_spot(clause)
         clause = " ".join(re.sub(r"[^a-z0-9' -]+", " ", clause).split())
         if not clause and spot is None:
             continue
         previous = mentions[-1].weight if mentions and mentions[-1].spot is not None else 0.0
-        mentions.extend(_parse_clause(clause, known, spot, previous))
+        stated = (stated or bool(_STATES.search(clause))) and not _WISHES.search(clause)
+        mentions.extend(_parse_clause(clause, known, spot, previous, stated))
     if not mentions:
         raise ParseError(
             f"found no word describing a sound in {text.strip()!r}; try e.g. 'warmer', 'a bit brighter' "
@@ -147,7 +163,7 @@ def _phrases(known: frozenset[str]) -> tuple[tuple[re.Pattern, str], ...]:
 
 
 def _parse_clause(clause: str, known: frozenset[str] | set[str], spot: Spot | None = None,
-                  previous: float = 0.0) -> list[Mention]:
+                  previous: float = 0.0, stated: bool = False) -> list[Mention]:
     factor = 1.0
     comparative = directed = False
     located = _LOCATION.search(clause)
@@ -184,7 +200,11 @@ def _parse_clause(clause: str, known: frozenset[str] | set[str], spot: Spot | No
             words.append((token, taken, True, -1.0))
         else:
             base, is_comparative = resolve(token, known)
+            if base not in known and (verb := _made_more(token, known)) is not None:  # "tighten"
+                base, is_comparative = verb, True
             words.append((token, base, is_comparative, 1.0))
+    if any(_names_region(w[0]) for w in words) and not all(_names_region(w[0]) for w in words):
+        words = [w for w in words if not _names_region(w[0])]  # "smoother highs": the region says where
     if not words and located is not None and spot is None:  # "more on top": the place is the word
         words.append((located.group(1), LOCATIONS[located.group(1)], False, 1.0))
     if not words and clause in known and clause in DEGREES:  # a word that is also a degree ("far": distant, not "far brighter")
@@ -193,12 +213,19 @@ def _parse_clause(clause: str, known: frozenset[str] | set[str], spot: Spot | No
         return [_place_alone(spot, factor, directed, previous, clause)]
     if spot is not None and spot.sign < 0:
         factor = -abs(factor)  # "-3 dB of mud"
+    complaint = stated and not directed and spot is None
     out = []
     for token, base, is_comparative, sign in words:
         is_comparative = comparative or is_comparative
         weight = sign * factor * (COMPARATIVE if is_comparative else 1.0)
-        out.append(Mention(word=token, base=base, weight=weight, matched=clause, comparative=is_comparative, spot=spot))
+        out.append(Mention(token, base, weight, clause, is_comparative, spot, complaint and sign > 0))
     return out
+
+
+def meant_weight(mention: Mention, weight: float, kind: str) -> float:
+    """``weight`` of a word of ``kind`` as meant: a problem word said as a complaint ("it sounds
+    harsh") asks for less of it, not more."""
+    return -abs(weight) if mention.complaint and kind == "problem" else weight
 
 
 def _place_alone(spot: Spot, factor: float, directed: bool, previous: float, clause: str) -> Mention:
@@ -230,6 +257,26 @@ def _taken_away(token: str, known: frozenset[str] | set[str]) -> str | None:
             if len(stem) >= 3 and word in known:
                 return word
     return None
+
+
+def _made_more(token: str, known: frozenset[str] | set[str]) -> str | None:
+    """The known word an "-en" verb makes more of ("tighten" -> tight, "soften" -> soft, "fatten" ->
+    fat, "loosen" -> loose), or None."""
+    if not token.endswith("en") or len(token) < 5:
+        return None
+    stem = token[:-2]
+    for base in (stem, stem + "e", stem[:-1] if stem[-1] == stem[-2] else ""):
+        if base and resolve(base, known)[0] in known:
+            return resolve(base, known)[0]
+    return None
+
+
+def _names_region(token: str) -> bool:
+    """True if ``token`` names a part of the spectrum ("highs", "low end", "top", "upper mids",
+    "upper-middle"): beside a quality word it only says where that word acts."""
+    parts = token.replace("-", " ").split()
+    return (token in NOUNS or token == "top"
+            or (len(parts) == 2 and parts[0] in (*POSITIONS, "sub") and " ".join(parts[1:]) in NOUNS))
 
 
 def _folds_to_other(token: str, known: frozenset[str] | set[str]) -> bool:
