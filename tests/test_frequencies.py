@@ -163,3 +163,19 @@ def test_with_audio_a_place_is_applied_as_asked_not_sized(model):
     decision = adapt_words(analyze(x, sr), "cut 300 Hz", model)
     assert decision.params == model.interpret("cut 300 Hz").params
     assert "as asked" in decision.explanation
+
+
+@pytest.mark.parametrize("text, sign, octaves", [
+    ("reduce the 200 Hz buildup", -1, 1.0),  # an excess, cut, an octave wide
+    ("there's a resonance at 3k", -1, 1 / 3),  # a resonance: cut, a third of an octave (Q 4.32)
+    ("tame the ringing at 900 hz", -1, 1 / 3),
+    ("boost the 3k resonance", 1, 1 / 3),  # the words say which way
+    ("add a bump at 100", 1, 1.0),  # "bump" is no excess: "add a bump" is a boost
+])
+def test_an_excess_at_a_place_is_a_cut_unless_the_words_say_otherwise(model, text, sign, octaves):
+    spot = next(m.spot for m in parse(text, model._known))
+    assert (spot.width_oct or 1.0) == pytest.approx(octaves)
+    db = curve(model, text)
+    assert sign * at(spot.freq_hz, db) == pytest.approx(3.0, abs=0.05)
+    half = spot.freq_hz * 2 ** (octaves / 2)  # RBJ: the half-gain (dB) point is half the bandwidth away
+    assert sign * at(half, db) == pytest.approx(1.5, abs=0.1)

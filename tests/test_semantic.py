@@ -107,6 +107,8 @@ def test_shimmer_is_not_a_comparative():
         ("not bright enough", [("bright", COMPARATIVE)]),
         ("too little low end", [("low end", COMPARATIVE)]),
         ("it lacks warmth", [("warm", COMPARATIVE)]),
+        ("brighten the cymbals a little", [("bright", 0.5 * COMPARATIVE)]),  # instruments say what, not how
+        ("remove the mud from the guitars", [("muddy", -1.0)]),
     ],
 )
 def test_parse(text, expected):
@@ -119,7 +121,8 @@ def test_parse(text, expected):
     "text, term, sign",
     [("it sounds harsh", "harsh", -1.0), ("the low end is muddy and boomy", "boomy", -1.0),
      ("the vocal is sibilant, make it warmer", "sibilant", -1.0), ("make it sound thin", "thin", 1.0),
-     ("harsh", "harsh", 1.0), ("it's warm", "warm", 1.0), ("it's not muddy enough", "muddy", 1.0)],
+     ("harsh", "harsh", 1.0), ("it's warm", "warm", 1.0), ("it's not muddy enough", "muddy", 1.0),
+     ("the 250 Hz buildup is muddy", "muddy", -1.0), ("more mud at 250 Hz", "muddy", 1.0)],
 )
 def test_a_problem_word_said_as_a_complaint_asks_for_less(model, text, term, sign):
     weights = {t.term: t.weight for t in model.interpret(text, 1.0).terms}

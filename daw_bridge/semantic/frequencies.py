@@ -16,7 +16,9 @@ A clause of a request may name a place and an amount besides (or instead of) wor
 * **a width**: ``narrow`` (1/3 octave), ``surgical`` (1/6), ``notch`` (1/6, and a cut), ``wide`` or
   ``broad`` (2 octaves), ``Q 4``, ``an octave wide``, ``1/2 octave``; a peak without one is an
   octave wide (Q 1.41);
-* **an amount**: ``3 dB``, ``+4 dB``, ``-2.5 dB`` (``sign`` keeps a typed sign).
+* **an amount**: ``3 dB``, ``+4 dB``, ``-2.5 dB`` (``sign`` keeps a typed sign);
+* **an excess** at the place (:data:`EXCESS_WORDS`: "the 200 Hz buildup", "a resonance at 3k"): a
+  cut unless the words say otherwise, a third of an octave wide for a resonance.
 
 What the clause's words then mean is decided in :mod:`daw_bridge.semantic.model`: a place alone is a
 bell or shelf of :data:`DEFAULT_GAIN_DB` (times the degree words: "cut 300 Hz a bit" is 1.5 dB) or
@@ -48,6 +50,10 @@ MIN_RANGE_OCT = 1.0 / 3.0
 #: Width words (octaves).
 WIDTH_WORDS = {"narrow": 1 / 3, "narrowly": 1 / 3, "tight q": 1 / 3, "surgical": 1 / 6, "surgically": 1 / 6,
                "notch": 1 / 6, "wide": 2.0, "broad": 2.0, "broadly": 2.0, "gentle slope": 2.0}
+#: Words for too much at a place, and whether they are narrow (a resonance: a third of an octave).
+EXCESS_WORDS = {"resonance": True, "resonances": True, "ring": True, "ringing": True, "whistle": True,
+                "whistling": True, "spike": True, "hot spot": True, "buildup": False, "build-up": False,
+                "build up": False, "excess": False, "congestion": False}
 #: Lowest and highest frequency a request may name (Hz): the EQ's band range.
 FREQ_LIMITS_HZ = (20.0, 20000.0)
 
@@ -67,6 +73,7 @@ _UP_FROM = re.compile(rf"(?<![\w.])(?:from\s+)?{_FREQ}\s+(?:and\s+)?(up|upwards|
 _RANGE = re.compile(rf"(?<![\w.]){_AT}{_FREQ}\s*(?:-|\u2013|to)\s*{_FREQ}{_AREA}(?![\w.])")
 _SINGLE = re.compile(rf"(?<![\w.]){_AT}{_FREQ}{_AREA}(?![\w.])")
 _WIDTH = re.compile(r"\b(" + "|".join(sorted(map(re.escape, WIDTH_WORDS), key=len, reverse=True)) + r")\b")
+_EXCESS = re.compile(r"\b(" + "|".join(sorted(map(re.escape, EXCESS_WORDS), key=len, reverse=True)) + r")\b")
 _WORD_NUMBERS = {"half a": 0.5, "half an": 0.5, "a half": 0.5, "a third of a": 1 / 3, "a third of an": 1 / 3,
                  "a quarter of a": 0.25, "a quarter of an": 0.25, "one": 1.0, "two": 2.0, "three": 3.0,
                  "a": 1.0, "an": 1.0}
@@ -93,7 +100,8 @@ class Spot:
     but no frequency; ``freq_hz``: peak centre or shelf corner (Hz; 0 without a frequency);
     ``width_oct``: peak bandwidth (octaves) when the clause gives one, else None; ``gain_db``: the
     amount (dB, >= 0) when given, else None; ``sign``: +1 or -1 when the text itself says which way
-    ("+3 dB", "-2 dB", "notch"), else 0; ``text``: what was read, for people ("300 Hz", "3 dB").
+    ("+3 dB", "-2 dB", "notch"), else 0; ``text``: what was read, for people ("300 Hz", "3 dB");
+    ``excess``: the clause calls the place too much ("buildup", "resonance"): a cut unless it says which way.
     """
 
     shape: str
@@ -102,6 +110,7 @@ class Spot:
     gain_db: float | None
     sign: int
     text: str
+    excess: bool = False
 
     @property
     def names_place(self) -> bool:
@@ -208,6 +217,10 @@ def find_spot(clause: str) -> tuple[Spot | None, str]:
                              "'cut 300 Hz and boost 3 kHz'")
     if not shape and gain_db is None:
         return None, clause
+    excess = bool(shape) and (m := _EXCESS.search(rest)) is not None
+    if excess:  # "the 200 Hz buildup", "a resonance at 3k"
+        width_oct = WIDTH_WORDS["narrow"] if width_oct is None and EXCESS_WORDS[m.group(1)] else width_oct
+        rest = rest[:m.start()] + " " + rest[m.end():]
     if shape and shape_word:  # "8k shelf", "low shelf at 200", "a bell at 3k"
         shelf = "low_shelf" if shape_word.startswith("low") or (
             not shape_word.startswith("high") and freq_hz < SHELF_SIDE_HZ) else "high_shelf"
@@ -216,7 +229,8 @@ def find_spot(clause: str) -> tuple[Spot | None, str]:
     if gain_db is not None and not 0 < gain_db:
         raise FrequencyError(f"an amount of {gain_db:g} dB changes nothing; say e.g. '3 dB'")
     text = ", ".join(filter(None, (" ".join(read), amount)))
-    return Spot(shape, freq_hz, width_oct if shape == "peak" else None, gain_db, sign, text), " ".join(rest.split())
+    spot = Spot(shape, freq_hz, width_oct if shape == "peak" else None, gain_db, sign, text, excess)
+    return spot, " ".join(rest.split())
 
 
 def spot_params(spot: Spot, gain_db: float) -> EQParams:

@@ -73,6 +73,9 @@ make makes making it its it's the a an sound sounds sounding tone please can cou
 want wanted need like to be should just give me us some this that mix track song overall feel feeling
 get let's lets go for on in of my our out up bit lot little at all here there so is are was were
 vocals vocal voice guitar guitars drums drum piano keys bass-line snare kick synth instrument master
+cymbal cymbals hat hats hihat hihats hi-hat hi-hats tom toms overheads strings horns organ pad pads choir
+bvs backing lead rhythm sax trumpet violin violins cello flute harp banjo mandolin ukulele percussion
+shaker tambourine loop loops beat stem stems bus channel from across throughout whole entire everything
 do does did have has thing things stuff end keep leave stay needs needed use wants there's there
 region regions range area zone frequencies frequency band spectrum
 than before now currently already as compared
@@ -213,7 +216,7 @@ def _parse_clause(clause: str, known: frozenset[str] | set[str], spot: Spot | No
         return [_place_alone(spot, factor, directed, previous, clause)]
     if spot is not None and spot.sign < 0:
         factor = -abs(factor)  # "-3 dB of mud"
-    complaint = stated and not directed and spot is None
+    complaint = (stated or (spot is not None and spot.excess)) and not directed  # "the 250 Hz buildup is muddy"
     out = []
     for token, base, is_comparative, sign in words:
         is_comparative = comparative or is_comparative
@@ -230,7 +233,7 @@ def meant_weight(mention: Mention, weight: float, kind: str) -> float:
 
 def _place_alone(spot: Spot, factor: float, directed: bool, previous: float, clause: str) -> Mention:
     """The mention of a place (or amount) named without a word: its weight's sign says cut or boost
-    (a negator, a typed sign, "boost"/"more", or else the previous place's direction), its size the
+    (a negator, a typed sign, "boost"/"more", an excess word, or else the previous place's direction), its size the
     degree words ("cut 300 Hz a bit": 0.5)."""
     where = spot.text
     if not spot.names_place:
@@ -239,6 +242,8 @@ def _place_alone(spot: Spot, factor: float, directed: bool, previous: float, cla
         sign = -1.0
     elif directed or spot.sign > 0:
         sign = 1.0
+    elif spot.excess:  # "there's a resonance at 3k"
+        sign = -1.0
     else:
         sign = math.copysign(1.0, previous) if previous else 0.0
     if sign == 0.0:
