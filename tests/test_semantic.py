@@ -109,11 +109,16 @@ def test_shimmer_is_not_a_comparative():
         ("it lacks warmth", [("warm", COMPARATIVE)]),
         ("brighten the cymbals a little", [("bright", 0.5 * COMPARATIVE)]),  # instruments say what, not how
         ("remove the mud from the guitars", [("muddy", -1.0)]),
+        ("fix the mud", [("muddy", -COMPARATIVE)]),  # "fix the X" takes X away ("fix it" needs the audio)
+        ("turn the highs down a bit", [("highs", -0.5 * COMPARATIVE)]),  # the particle after its object
+        ("the bass is overpowering", [("bassy", -1.0)]),
+        ("the top end is a bit much", [("top end", -0.75)]),
+        ("take some 400 out", [("", -1.0)]),
     ],
 )
 def test_parse(text, expected):
     known = {"warm", "bright", "harsh", "muddy", "airy", "sound", "please", "highs", "treble", "far", "mids", "scooped",
-             "essy", "light", "smooth", "boomy", "tight", "fat", "low end"}
+             "essy", "light", "smooth", "boomy", "tight", "fat", "low end", "top end"}
     assert [(m.base, pytest.approx(m.weight)) for m in parse(text, known)] == expected
 
 

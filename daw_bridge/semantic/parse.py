@@ -51,20 +51,27 @@ DEGREES = {
 }
 #: Words that turn the request into its opposite.
 NEGATORS = ("less", "not", "no", "too", "without", "reduce", "remove", "cut", "tame", "lower", "fewer",
-            "decrease", "kill", "lose", "dip", "attenuate")
+            "decrease", "kill", "lose", "dip", "attenuate", "pull", "take", "shave", "trim", "ease",
+            "overpowering", "overwhelming", "overbearing", "excessive", "dominating")
 #: Words that ask for more of something (comparative).
 INTENSIFIERS = ("more", "add", "boost", "increase", "extra", "bring", "raise", "lift", "emphasise", "emphasize",
                 "accentuate", "enhance", "bump")
 #: Verb phrases that say which way, read as "less" or "more" before anything else ("bring down the
 #: highs" is less bright, not "bring" = more).
 DIRECTION_PHRASES = {
-    "bring down": "less", "pull down": "less", "pull back": "less", "turn down": "less", "dial back": "less",
+    "bring down": "less", "pull down": "less", "knock down": "less", "pull back": "less", "turn down": "less", "dial back": "less",
     "roll off": "less", "back off": "less", "get rid of": "less", "take out": "less", "take away": "less",
     "scoop out": "less", "scoop the": "less the", "scoop some": "less some", "carve out": "less",
     "bring up": "more", "bring out": "more", "turn up": "more", "push up": "more",
     "dial in": "more", "cut through": "more presence",
     "not enough": "more", "too little": "more", "lacks": "more", "lacking": "more", "missing": "more",
+    "fix the": "less the", "fix up the": "less the", "sort out the": "less the", "deal with the": "less the",
+    "a bit much": "a bit too much", "a little much": "a little too much",
 }
+#: A verb whose particle follows its object ("turn the highs down", "bring the mids up a bit"): put back
+#: together before :data:`DIRECTION_PHRASES` are read.
+_SPLIT_VERB = re.compile(r"\b(turn|bring|pull|push|dial|knock|roll|take)\s+((?:(?!and\b|but\b)[a-z0-9'.]+\s+){1,3}?)"
+                         r"(down|up|back|out|off)\b")
 #: "not <word> enough": more of the word.
 _NOT_ENOUGH = re.compile(r"\bnot ([a-z' -]+?) enough\b")
 
@@ -76,6 +83,7 @@ vocals vocal voice guitar guitars drums drum piano keys bass-line snare kick syn
 cymbal cymbals hat hats hihat hihats hi-hat hi-hats tom toms overheads strings horns organ pad pads choir
 bvs backing lead rhythm sax trumpet violin violins cello flute harp banjo mandolin ukulele percussion
 shaker tambourine loop loops beat stem stems bus channel from across throughout whole entire everything
+off down away
 do does did have has thing things stuff end keep leave stay needs needed use wants there's there
 region regions range area zone frequencies frequency band spectrum
 than before now currently already as compared
@@ -138,7 +146,8 @@ def parse(text: str, known: frozenset[str] | set[str]) -> list[Mention]:
     if not isinstance(text, str) or not text.strip():
         raise ParseError("say what you want to hear, e.g. 'warmer' or 'a bit less harsh'")
     lowered = join_ranges(text.lower().replace("’", "'"))
-    lowered = _DIRECTION.sub(lambda m: DIRECTION_PHRASES[m.group(1)], _NOT_ENOUGH.sub(r"more \1", lowered))
+    lowered = _SPLIT_VERB.sub(r"\1 \3 \2", _NOT_ENOUGH.sub(r"more \1", lowered))
+    lowered = _DIRECTION.sub(lambda m: DIRECTION_PHRASES[m.group(1)], lowered)
     mentions: list[Mention] = []
     stated = False  # "it sounds harsh and thin": the statement carries over to the next clause
     for clause in _CLAUSE.split(lowered):

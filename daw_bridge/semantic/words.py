@@ -31,7 +31,7 @@ NOUNS = {
     "twang": "twangy", "thump": "thumpy", "snap": "snappy", "tightness": "tight",
     "darkness": "dark", "dullness": "dull", "clarity": "clear", "sharpness": "sharp",
     "softness": "soft", "smoothness": "smooth", "boxiness": "boxy", "tinniness": "tinny",
-    "nasality": "nasal", "hollowness": "hollow", "sweetness": "sweet",
+    "nasality": "nasal", "hollowness": "hollow", "sweetness": "sweet", "ess": "sibilant",
 }
 
 #: Comparative and superlative forms that a suffix rule would get wrong.
