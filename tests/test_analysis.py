@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from daw_bridge.analysis import (
+    TONE_POWER_SHARE,
     Analysis,
     analyze,
     analyze_file,
@@ -243,6 +244,25 @@ def test_summary_says_each_word_once_with_all_its_places():
     text = describe((problem("boomy", "low_shelf", 280.0, 10.0), problem("dull", "high_shelf", 8200.0, -5.0),
                      problem("boomy", "peak", 80.0, 7.0), problem("nasal", "peak", 1000.0, 4.0)), [])
     assert text == "Boomy: +10 dB below 280 Hz and +7 dB around 80 Hz; dull: -5 dB above 8.2 kHz; and 1 smaller."
+
+
+@pytest.mark.parametrize("freq_hz, channels", [(55.0, 1), (440.0, 2), (3000.0, 8)])
+def test_a_steady_tone_is_refused_with_its_frequency(freq_hz, channels):
+    t = np.arange(3 * 48000) / 48000
+    with pytest.raises(AudioError) as err:
+        analyze(0.3 * np.sin(2 * np.pi * freq_hz * t)[:, None] * np.ones(channels), 48000)
+    said_hz = float(str(err.value).split("steady tone around ")[1].split(" Hz")[0])
+    assert said_hz == pytest.approx(freq_hz, rel=0.03)
+    analyze(0.3 * np.sin(2 * np.pi * freq_hz * t)[:, None] + pink_noise(3, 48000, 1) * 0.3, 48000)  # music-like: answered
+
+
+def test_no_real_track_of_the_reference_counts_as_a_tone():
+    """Every track the reference balance was measured on (real music) is far below the tone share."""
+    ref = load_reference()
+    ok = np.isfinite(ref.median_db)
+    power = 10.0 ** ((ref.median_db[ok] + np.nan_to_num(ref.track_deviations_db[:, ok])) / 10.0)
+    share = np.array([np.convolve(p, np.ones(3), "valid").max() / p.sum() for p in power])
+    assert len(share) >= 50 and share.max() < TONE_POWER_SHARE - 0.05
 
 
 def test_reference_holds_real_music_statistics():

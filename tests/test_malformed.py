@@ -38,7 +38,7 @@ def home(tmp_path_factory):
 
     home = ensure_home(tmp_path_factory.mktemp("malformed") / "home")
     t = np.arange(44100) / 44100
-    sf.write(str(home / "renders" / "song.wav"), 0.1 * np.sin(2 * np.pi * 440 * t), 44100)
+    sf.write(str(home / "renders" / "song.wav"), 0.1 * np.sin(2 * np.pi * 440 * t) + 0.02 * np.random.default_rng(0).standard_normal(t.size), 44100)
     return home
 
 

@@ -217,10 +217,10 @@ def find_spot(clause: str) -> tuple[Spot | None, str]:
                              "'cut 300 Hz and boost 3 kHz'")
     if not shape and gain_db is None:
         return None, clause
-    excess = bool(shape) and (m := _EXCESS.search(rest)) is not None
-    if excess:  # "the 200 Hz buildup", "a resonance at 3k"
-        width_oct = WIDTH_WORDS["narrow"] if width_oct is None and EXCESS_WORDS[m.group(1)] else width_oct
-        rest = rest[:m.start()] + " " + rest[m.end():]
+    excess = _EXCESS.search(rest) if shape else None
+    if excess is not None:  # "the 200 Hz buildup", "a resonance at 3k"
+        width_oct = WIDTH_WORDS["narrow"] if width_oct is None and EXCESS_WORDS[excess.group(1)] else width_oct
+        rest = rest[:excess.start()] + " " + rest[excess.end():]
     if shape and shape_word:  # "8k shelf", "low shelf at 200", "a bell at 3k"
         shelf = "low_shelf" if shape_word.startswith("low") or (
             not shape_word.startswith("high") and freq_hz < SHELF_SIDE_HZ) else "high_shelf"
@@ -229,7 +229,7 @@ def find_spot(clause: str) -> tuple[Spot | None, str]:
     if gain_db is not None and not 0 < gain_db:
         raise FrequencyError(f"an amount of {gain_db:g} dB changes nothing; say e.g. '3 dB'")
     text = ", ".join(filter(None, (" ".join(read), amount)))
-    spot = Spot(shape, freq_hz, width_oct if shape == "peak" else None, gain_db, sign, text, excess)
+    spot = Spot(shape, freq_hz, width_oct if shape == "peak" else None, gain_db, sign, text, excess is not None)
     return spot, " ".join(rest.split())
 
 
