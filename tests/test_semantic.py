@@ -114,11 +114,12 @@ def test_shimmer_is_not_a_comparative():
         ("the bass is overpowering", [("bassy", -1.0)]),
         ("the top end is a bit much", [("top end", -0.75)]),
         ("take some 400 out", [("", -1.0)]),
+        ("more nasal", [("more nasal", COMPARATIVE)]),  # a form listed as a phrase is still a comparative
     ],
 )
 def test_parse(text, expected):
     known = {"warm", "bright", "harsh", "muddy", "airy", "sound", "please", "highs", "treble", "far", "mids", "scooped",
-             "essy", "light", "smooth", "boomy", "tight", "fat", "low end", "top end"}
+             "essy", "light", "smooth", "boomy", "tight", "fat", "low end", "top end", "more nasal"}
     assert [(m.base, pytest.approx(m.weight)) for m in parse(text, known)] == expected
 
 

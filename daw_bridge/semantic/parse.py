@@ -201,8 +201,9 @@ def _parse_clause(clause: str, known: frozenset[str] | set[str], spot: Spot | No
             comparative = directed = True
         elif token in FILLER or token.isdigit():
             continue
-        elif "_" in token:
-            words.append((token.replace("_", " "), token.replace("_", " "), False, 1.0))
+        elif "_" in token:  # a known phrase; "more nasal" (a listed form) is still a comparative
+            phrase = token.replace("_", " ")
+            words.append((phrase, phrase, phrase.split()[0] in INTENSIFIERS, 1.0))
         elif token in known and not _folds_to_other(token, known):
             words.append((token, token, False, 1.0))
         elif (m := _AMOUNT_COMPOUND.fullmatch(token)) and resolve(m.group(1), known)[0] in known:
