@@ -50,6 +50,11 @@ def at(freq_hz: float, db: np.ndarray) -> float:
     ("boost 200 hz shelf", "low_shelf", 200.0, None, 0),
     ("high shelf at 300", "high_shelf", 300.0, None, 0),
     ("a bell at 50 hz", "peak", 50.0, None, 0),
+    ("cut 250 by 2", "peak", 250.0, 2.0, 0),  # a bare number after "by" is dB
+    ("boost by 300", "peak", 300.0, None, 0),  # ... unless it is no believable amount
+    ("cut 1,5k", "peak", 1500.0, None, 0),  # a decimal comma
+    ("cut 1,5 khz by 2,5 db", "peak", 1500.0, 2.5, 0),
+    ("boost 1,500 hz", "peak", 1500.0, None, 0),  # a thousands separator
 ])
 def test_places_and_amounts_are_read_with_their_units(text, shape, freq_hz, gain_db, sign):
     spot, rest = find_spot(join_ranges(text))

@@ -114,7 +114,8 @@ def test_shimmer_is_not_a_comparative():
         ("the bass is overpowering", [("bassy", -1.0)]),
         ("the top end is a bit much", [("top end", -0.75)]),
         ("take some 400 out", [("", -1.0)]),
-        ("more nasal", [("more nasal", COMPARATIVE)]),  # a form listed as a phrase is still a comparative
+        ("more nasal", [("more nasal", COMPARATIVE)]),
+        ("half as bright", [("bright", -0.5 * COMPARATIVE)]),  # a form listed as a phrase is still a comparative
     ],
 )
 def test_parse(text, expected):

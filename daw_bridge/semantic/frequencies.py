@@ -63,6 +63,13 @@ _FREQ = rf"({_NUM})\s*({_UNIT})?"
 _AT = r"(?:(?:at|around|about|near|close to|centred (?:on|at)|centered (?:on|at)|by|of)\s+)?"
 _AREA = r"(?:\s+(?:region|area|range|zone|band|frequencies|frequency|mark))?"
 _GAIN = re.compile(rf"(?<![\w.])(?:by\s+)?([+\-\u2212]?)\s*({_NUM})\s*(?:db|decibels?)(?!\w)")
+#: "cut 250 by 2": a number after "by" without a unit, up to :data:`MAX_BARE_AMOUNT_DB`, is an amount in dB.
+_BY_AMOUNT = re.compile(rf"(?<![\w.])by\s+([+\-\u2212]?)\s*({_NUM})(?!\s*(?:{_UNIT}|%|[\d.,]))(?![\w.])")
+MAX_BARE_AMOUNT_DB = 24.0
+#: Numbers written with a comma: a thousands separator before three digits ("1,500 Hz"), else a
+#: decimal comma before a unit ("1,5 kHz", "2,5 dB").
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d{1,2}\s*(?:khz|k|hz|kilohertz|db)\b)")
 _Q = re.compile(rf"(?:(?:with|at|and)\s+)?(?:an?\s+)?\bq\s*(?:of|=|:)?\s*({_NUM})(?![\w.])")
 _OCTAVES = re.compile(
     rf"(?<![\w.])({_NUM}|\d+\s*/\s*\d+|half an?|a half|a third of an?|a quarter of an?|one|two|three|an?)"
@@ -118,8 +125,10 @@ class Spot:
 
 
 def join_ranges(text: str) -> str:
-    """``text`` with "between 2 and 5 kHz" / "from 2 to 5k" written "2-5 kHz" and "10k and up" written
-    "10k up", so that splitting the request at "and" keeps them whole."""
+    """``text`` with "between 2 and 5 kHz" / "from 2 to 5k" written "2-5 kHz", "10k and up" written
+    "10k up" and a number's comma read ("1,500 Hz" -> 1500 Hz, "1,5 kHz" -> 1.5 kHz), so that
+    splitting the request at "and" and "," keeps them whole."""
+    text = _DECIMAL_COMMA.sub(".", _THOUSANDS.sub("", text))
     return _AND_UP.sub(r"\1 \2", _BETWEEN.sub(r"\1-\2", text))
 
 
@@ -169,7 +178,10 @@ def find_spot(clause: str) -> tuple[Spot | None, str]:
     if m := _SHAPE.search(rest):
         shape_word = m.group(1).replace("-", " ")
         rest = rest[:m.start()] + " " + rest[m.end():]
-    if m := _GAIN.search(rest):
+    m = _GAIN.search(rest)
+    if m is None and (m := _BY_AMOUNT.search(rest)) is not None and float(m.group(2)) > MAX_BARE_AMOUNT_DB:
+        m = None  # "by 300": a place, not an amount
+    if m:
         gain_db = float(m.group(2))
         sign = -1 if m.group(1) in ("-", "\u2212") else 1 if m.group(1) == "+" else 0
         amount = f"{'-' if sign < 0 else '+' if sign > 0 else ''}{gain_db:g} dB"

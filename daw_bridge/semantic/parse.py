@@ -66,7 +66,7 @@ DIRECTION_PHRASES = {
     "dial in": "more", "cut through": "more presence",
     "not enough": "more", "too little": "more", "lacks": "more", "lacking": "more", "missing": "more",
     "fix the": "less the", "fix up the": "less the", "sort out the": "less the", "deal with the": "less the",
-    "a bit much": "a bit too much", "a little much": "a little too much",
+    "a bit much": "a bit too much", "a little much": "a little too much", "half as": "a bit less",
 }
 #: A verb whose particle follows its object ("turn the highs down", "bring the mids up a bit"): put back
 #: together before :data:`DIRECTION_PHRASES` are read.
