@@ -228,9 +228,33 @@ def fit_eq(
         result = least_squares(residual, x0, jac=jacobian, bounds=(lo, hi), max_nfev=200)
         if best is None or result.cost < best.cost:
             best = result
-    params = EQParams.from_vector(_to_vector(best.x), clip=True)
+    params = _merge_split_peaks(EQParams.from_vector(_to_vector(best.x), clip=True), held,
+                                (float(lo[GAIN_INDEX[1]]), float(hi[GAIN_INDEX[1]])))
     rms = float(np.sqrt(np.mean((sqrt_w * (response_db(params, freqs, sample_rate_hz) - target)) ** 2)))
     return FitResult(params=params, rms_db=rms)
+
+
+#: Two peaks of one sign whose centres and Qs are this close (octaves; log2 of the Q ratio) are one
+#: move split in two (the gain ridge rewards halving a peak): :func:`_merge_split_peaks` joins them.
+SPLIT_PEAK_OCT = 1.0 / 6.0
+
+
+def _merge_split_peaks(params: EQParams, held: list[int], gain_range_db: tuple[float, float]) -> EQParams:
+    """``params`` with each pair of peaks that is one move split in two (:data:`SPLIT_PEAK_OCT`) joined
+    into one peak (the gains summed, within ``gain_range_db``; dB responses of small bells add), the
+    other peak set to 0 dB; held bands (``held``: vector indices) are left as they are."""
+    v = params.raw_vector()
+    peaks = [b for b in BANDS if b.kind == "peak" and b.gain_index not in held]
+    for i, a in enumerate(peaks):
+        for b in peaks[i + 1:]:
+            ga, gb = v[a.gain_index], v[b.gain_index]
+            if (ga * gb > 0 and gain_range_db[0] <= ga + gb <= gain_range_db[1]
+                    and abs(np.log2(v[a.freq_index] / v[b.freq_index])) < SPLIT_PEAK_OCT
+                    and abs(np.log2(v[a.q_index] / v[b.q_index])) < SPLIT_PEAK_OCT):
+                v[a.gain_index], v[b.gain_index] = ga + gb, 0.0
+                v[a.freq_index] = float(np.sqrt(v[a.freq_index] * v[b.freq_index]))
+                v[a.q_index] = float(np.sqrt(v[a.q_index] * v[b.q_index]))
+    return EQParams.from_vector(v)
 
 
 def fit_cascade(

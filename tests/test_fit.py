@@ -107,3 +107,15 @@ def test_a_gain_penalty_keeps_bands_from_cancelling():
     gains = lambda p: np.abs(p.raw_vector()[[0, 2, 5, 8, 11]])  # noqa: E731
     assert gains(ridged).sum() < gains(plain).sum()
     assert gains(ridged).max() < 0.5
+
+
+@pytest.mark.parametrize("gain_db, freq_hz, q", [(-1.2, 3850.0, 0.29), (2.0, 300.0, 0.5), (-3.0, 1000.0, 1.0)])
+def test_one_move_is_one_band_even_with_a_gain_penalty(gain_db, freq_hz, q):
+    """The ridge makes two identical half-size peaks cheaper than one: the fit must still give one."""
+    freqs = log_freq_grid(64, 30.0, 16000.0)
+    one = EQParams.from_vector([0.0, 100.0, gain_db, freq_hz, q, 0.0, 1000.0, 0.71, 0.0, 4000.0, 0.71, 0.0, 8000.0])
+    fitted = fit_eq(freqs, response_db(one, freqs, 48000.0), 48000.0, gain_penalty=0.01)
+    peaks = [b for b in fitted.params.bands() if b.kind == "peak" and abs(b.gain_db) >= 0.2]
+    assert len(peaks) == 1
+    assert peaks[0].freq_hz == pytest.approx(freq_hz, rel=0.12) and peaks[0].gain_db == pytest.approx(gain_db, abs=0.3)
+    assert fitted.rms_db < 0.15
