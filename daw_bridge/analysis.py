@@ -13,7 +13,8 @@ bounded memory: :class:`daw_bridge.spectrum.SpectrumAccumulator`) and measures:
   that real music rarely has, each with the probability that it is a problem rather than the track's
   character); each named with a word of the studio lexicon (:mod:`daw_bridge.naming`):
   "muddy: +5 dB around 300 Hz";
-* descriptors: every lexicon word's score for the deviation (:func:`daw_bridge.naming.descriptor_scores`).
+* descriptors: every lexicon word's score for the deviation (:func:`daw_bridge.naming.descriptor_scores`),
+  words that do not describe audio (``describes_audio = false``) left out.
 
 Nothing is trained or derived from the semantic model at request time: the lexicon and the reference
 are read once (cached), the word curves are computed per sample rate in one batch.
@@ -267,7 +268,8 @@ def analyze(
     deviation = level - ref.median_db
     fine = fine_spectrum(lts)
     problems = find_problems(fine, deviation, ref, sr, lex)
-    descriptors = descriptor_scores(deviation, sr, lex, ref.weights())
+    heard = {e.word for e in lex.entries if e.describes_audio}
+    descriptors = tuple(d for d in descriptor_scores(deviation, sr, lex, ref.weights()) if d.term in heard)
     return Analysis(
         loudness_lufs=loudness_lufs,
         true_peak_dbtp=true_peak,

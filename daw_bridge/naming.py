@@ -7,7 +7,9 @@ the two dB curves (1 = same shape, region and direction; a word for the opposite
 A word with side moves the bump lacks ("telephone": low and high cut with a mid lift) matches a lone
 shelf less well than a word that is only that shelf ("dull"). Only words whose main move's region
 (widened by half an octave each side) holds the bump's centre or corner compete, when there are
-any. Problem entries get :data:`PROBLEM_BONUS` so that "muddy" wins a tie against a quality word. The confidence of a named
+any. Words that name a cause or a thing to imitate (``describes_audio = false``: "hummy", "windy",
+"proximity effect", "telephone", the vowels) never name a bump: a bump at 60 Hz may be a bass note as
+well as hum. Problem entries get :data:`PROBLEM_BONUS` so that "muddy" wins a tie against a quality word. The confidence of a named
 problem is its detection strength times the similarity: the probability that it is a problem where
 the measurement gives one (:mod:`daw_bridge.posterior`), else ``z^2 / (z^2 + Z_HALF^2)``.
 
@@ -117,7 +119,7 @@ def _entry_curves(lexicon: Any) -> _EntryCurves:
     cached = _entry_cache.get(lexicon)
     if cached is not None:
         return cached
-    entries = [e for e in lexicon.entries if e.kind != "no-change" and e.moves]
+    entries = [e for e in lexicon.entries if e.kind != "no-change" and e.moves and e.describes_audio]
     curves = responses_db(np.array([e.params().raw_vector() for e in entries]), NAMING_GRID_HZ, NAMING_RATE_HZ)
     main = [max(e.moves, key=lambda m: abs(m.gain_db)) for e in entries]
     out = _EntryCurves(tuple(entries), curves / np.linalg.norm(curves, axis=1, keepdims=True),

@@ -24,6 +24,7 @@ from daw_bridge.analysis import (
 from daw_bridge.audio import AudioError
 from daw_bridge.eq import EQParams, apply_eq, third_octave_centres_hz
 from daw_bridge.errors import SemeqError
+from daw_bridge.layout import q_from_octaves
 from daw_bridge.naming import Problem
 from daw_bridge.spectrum import band_response_db, band_spectrum
 
@@ -235,6 +236,25 @@ def test_answer_speaks_only_lexicon_words():
     assert all(lexicon.lookup(x["term"]) is not None for x in d["descriptors"])
     assert d["summary"].startswith(d["problems"][0]["text"][0].upper() + d["problems"][0]["text"][1:])
     assert "latent" not in d
+
+
+def test_words_that_name_a_cause_never_name_what_is_heard():
+    """A bump where mains hum, wind or a close microphone would put energy (45-100 Hz) is as likely a
+    kick or a bass note: the analysis names it with a word for the sound ("thumpy", "heavy", "boomy"),
+    never "hummy", "windy" or "proximity effect"; no descriptor is a cause or a thing to imitate
+    ("telephone", a vowel). Before, 57 Hz bells were named "hummy" and 70 Hz ones "windy"."""
+    sr = 48000
+    lexicon = default_lexicon()
+    causes = {e.word for e in lexicon.entries if not e.describes_audio}
+    assert {"hummy", "windy", "proximity effect", "telephone", "ah"} <= causes
+    for freq_hz, width_oct in ((57.0, 0.5), (70.0, 1.3), (85.0, 0.4), (1000.0, 0.5), (300.0, 1.0)):
+        a = analyze(apply_eq(pink_noise(8.0, sr), sr, peak(freq_hz, 10.0, q_from_octaves(width_oct))), sr)
+        named = [p for p in a.problems if octaves(p.freq_hz, freq_hz) <= 0.5]
+        assert named, (freq_hz, a.summary)
+        for p in a.problems:
+            assert p.word not in causes, (freq_hz, p.text)
+            assert any(m.gain_db * p.gain_db > 0 for m in lexicon.lookup(p.word).moves)
+        assert not causes & {d.term for d in a.descriptors}
 
 
 def test_summary_says_each_word_once_with_all_its_places():

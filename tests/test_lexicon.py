@@ -195,6 +195,7 @@ BROKEN = [
      "at most 200 characters"),
     ("upper-case word", ('word = "muddy"', 'word = "Muddy"'), "lower-case"),
     ("unknown field", ('forms = []', 'forms = []\ncolour = "brown"'), "unknown field"),
+    ("describes_audio", ('forms = []', 'forms = []\ndescribes_audio = "no"'), "describes_audio must be true or false"),
     ("missing field", ('confidence = "high"\n', ""), "missing field"),
     ("unknown table", ("  [[entry.move]]", "  [[entry.moves]]"), "unknown field"),
 ]

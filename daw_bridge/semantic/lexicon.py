@@ -3,7 +3,10 @@
 ``models/lexicon/*.toml`` (folder :func:`lexicon_dir`) hold ``[[entry]]`` tables: ``word``, ``kind``
 (problem | quality | no-change), ``definition`` (our own words, <= 200 characters), ``synonyms``,
 ``forms``, ``confidence`` (high: >= 2 sources; low: >= 1), ``sources`` (http(s) addresses), optional
-``notes`` and ``[[entry.move]]`` tables (``shape`` peak | low_shelf | high_shelf, ``low_hz`` <
+``notes``, optional ``describes_audio`` (default true; false for a word that names a cause or a thing
+to imitate, such as mains hum, wind on a microphone, a telephone or a vowel, which no spectrum shape
+shows: the analysis never names audio with it, ``semeq eq`` answers it like any word) and
+``[[entry.move]]`` tables (``shape`` peak | low_shelf | high_shelf, ``low_hz`` <
 ``centre_hz`` < ``high_hz`` inside 20..20000 Hz, peak ``width_oct`` <= 3.9 octaves, signed
 ``gain_db`` within +-12 dB). The moves make a neutral sound *more* like the word ("less muddy" is
 their negation). Every rule is checked on load; a broken file raises :class:`LexiconError` naming
@@ -37,7 +40,7 @@ SHAPES, PEAK_SLOTS = ("peak", "low_shelf", "high_shelf"), sum(b.kind == "peak" f
 MAX_WIDTH_OCT, MAX_DEFINITION_CHARS = 3.9, 200
 
 _REQUIRED_KEYS = ("word", "kind", "definition", "confidence", "sources")
-_ENTRY_KEYS = {*_REQUIRED_KEYS, "synonyms", "forms", "notes", "move"}
+_ENTRY_KEYS = {*_REQUIRED_KEYS, "synonyms", "forms", "notes", "describes_audio", "move"}
 _MOVE_KEYS = {"shape", "low_hz", "high_hz", "centre_hz", "width_oct", "gain_db"}
 _URL = re.compile(r"^https?://[^\s/]+\.[^\s/]+(/\S*)?$")
 
@@ -78,6 +81,7 @@ class LexiconEntry:
     sources: tuple[str, ...]
     moves: tuple[Move, ...]
     notes: str = ""
+    describes_audio: bool = True
 
     def params(self, intensity: float = 1.0) -> EQParams:
         """The word's EQ at ``intensity`` (gains scaled, clipped to +-12 dB; flat without moves): shelves
@@ -202,6 +206,8 @@ def _entry(where: str, raw: Any) -> LexiconEntry:
              f"confidence '{confidence}' needs at least {needed} distinct source(s), got {len(set(sources))}")
     notes = raw.get("notes", "")
     _require(isinstance(notes, str), where, "notes must be a string")
+    describes_audio = raw.get("describes_audio", True)
+    _require(isinstance(describes_audio, bool), where, f"describes_audio must be true or false, got {describes_audio!r}")
     _require(isinstance(raw.get("move", []), list), where, "moves must be an array of tables [[entry.move]]")
     moves = tuple(_move(f"{where} move {i + 1}", m) for i, m in enumerate(raw.get("move", [])))
     _require(kind != "no-change" or not moves, where, "a no-change word has no moves")
@@ -210,7 +216,7 @@ def _entry(where: str, raw: Any) -> LexiconEntry:
     _require(counts["low_shelf"] <= 1 and counts["high_shelf"] <= 1 and counts["peak"] <= PEAK_SLOTS, where,
              f"at most one low shelf, one high shelf and {PEAK_SLOTS} peaks, got {counts}")
     return LexiconEntry(word, kind, definition.strip(), _strings(where, raw, "synonyms"),
-                        _strings(where, raw, "forms"), confidence, sources, moves, notes.strip())
+                        _strings(where, raw, "forms"), confidence, sources, moves, notes.strip(), describes_audio)
 
 
 def read_file(path: Path) -> list[LexiconEntry]:
