@@ -313,7 +313,7 @@ class SemanticModel:
         term = self._alias.get(lexicon_key(mention.base))
         if term is not None:
             entry = self._entry[term]
-            return TermUse(term, round(meant_weight(mention, mention.weight, entry.kind), 6), entry.source, None,
+            return TermUse(term, round(meant_weight(mention, mention.weight, entry.kind, term), 6), entry.source, None,
                            mention.matched, entry.kind, entry.definition)
         if mention.base in NOT_SOUND:
             close = self._spelling_suggestions(mention.word)
@@ -343,9 +343,9 @@ class SemanticModel:
                 "in WordNet names one). Close known words: " + _join(close), mention.word, close)
         entry = self._entry[found.term]
         weight = mention.weight * (COMPARATIVE if found.comparative and not mention.comparative else 1.0)
-        return TermUse(found.term, round(meant_weight(mention, -weight if found.opposite else weight, entry.kind), 6),
-                       entry.source, found.score, mention.matched, entry.kind, entry.definition, found.route,
-                       found.describe())
+        meant = meant_weight(mention, -weight if found.opposite else weight, entry.kind, found.term)
+        return TermUse(found.term, round(meant, 6), entry.source, found.score, mention.matched, entry.kind,
+                       entry.definition, found.route, found.describe())
 
     def _lexicon_names(self) -> dict[str, str]:
         """Lexicon names -> entry (for unknown words), rebuilt when the alias map is replaced."""

@@ -2,11 +2,18 @@
 
 Grammar (small and explicit):
 
-* clauses are separated by commas, "and", "but", "with", "plus";
+* clauses are separated by commas, "and", "but", "with", "plus", and begin at "without" ("more low
+  end without mud"); a second "more"/"less" after a word that already has its direction starts a
+  new one ("more treble less bass");
+* "n't" is "not" ("don't", "isnt"); phrases that say which way or ask for no change are read first
+  (:data:`DIRECTION_PHRASES`: "tone down", "too much" = "too", "has no" = more;
+  :data:`NO_CHANGE_PHRASES`: "leave it as is" = unchanged);
 * in a clause, degree words multiply the weight ("a bit" 0.5, "much" 1.5, ... :data:`DEGREES`),
   "less", "not", "too", "no", "reduce"... flip its sign (:data:`NEGATORS`; "too harsh" asks for less
-  harsh), "more", "add", "boost" and comparative forms ("warmer") multiply it by
-  :data:`COMPARATIVE` (1.25);
+  harsh; "too" after a negation does not flip it back: "not too bright"), "more", "add", "boost" and
+  comparative forms ("warmer") multiply it by :data:`COMPARATIVE` (1.25); "up"/"down" right after a
+  region say which way for it ("bass up treble down"); "loud"/"quiet" beside another word say how
+  much of it there is (:data:`AMOUNT_WORDS`: "the esses are too loud");
 * filler ("make it", "please", "the vocals") is ignored (:data:`FILLER`), even where the word is
   also in the vocabulary (Audealize has "sound" and "please");
 * every remaining word is a descriptor, folded onto a known word where possible ("warmer" -> warm,
@@ -15,7 +22,8 @@ Grammar (small and explicit):
 * a region beside a quality only says where it acts ("smoother highs" is smooth, "less mud down
   low" is less muddy); alone it is the word ("more highs", "more on top");
 * a clause that states what the sound is, with no wish or direction ("it sounds harsh and thin",
-  "the low end is muddy"), is a complaint: its problem words ask for less (:func:`meant_weight`);
+  "the low end is muddy", "the guitars sound boxy"), is a complaint: its problem words and faults
+  ("it sounds muffled") ask for less (:func:`meant_weight`);
 * known phrases of several words ("low end", "no eq", "lo-fi") are read as one descriptor, before
   degrees and negators (so "no eq" is a word, not "no" + "eq");
 * a place or amount ("cut 300 Hz", "boost 2-5 kHz by 3 dB", "less mud around 250 Hz", "3 dB less
@@ -36,7 +44,7 @@ from functools import lru_cache
 from daw_bridge.errors import SemeqError
 from daw_bridge.semantic.frequencies import FrequencyError, Spot, find_spot, join_ranges
 from daw_bridge.semantic.regions import NOUNS, POSITIONS
-from daw_bridge.semantic.words import comparative_readings, resolve
+from daw_bridge.semantic.words import FAULTS, comparative_readings, resolve
 
 #: Weight factor of a comparative ("warmer", "more warm") against the plain word ("warm").
 COMPARATIVE = 1.25
@@ -48,11 +56,14 @@ DEGREES = {
     "kind of": 0.7, "sort of": 0.7, "fairly": 0.8, "quite": 1.2, "a lot": 1.5, "lots": 1.5, "much": 1.5,
     "way": 1.5, "very": 1.5, "really": 1.5, "far": 1.5, "heavily": 1.5, "extremely": 2.0,
     "hugely": 2.0, "massively": 2.0, "twice as": 2.0, "twice": 2.0,
+    "a hint": 0.35, "a smidge": 0.35, "a smidgen": 0.35, "a whisker": 0.35, "marginally": 0.35, "barely": 0.35,
+    "a ton": 1.5, "a tonne": 1.5, "tons": 1.5, "loads": 1.5, "heaps": 1.5, "considerably": 1.5,
+    "significantly": 1.5, "substantially": 1.5, "seriously": 1.5, "super": 1.5, "insanely": 2.0, "crazy": 2.0,
 }
 #: Words that turn the request into its opposite.
 NEGATORS = ("less", "not", "no", "too", "without", "reduce", "remove", "cut", "tame", "lower", "fewer",
             "decrease", "kill", "lose", "dip", "attenuate", "pull", "take", "shave", "trim", "ease",
-            "overpowering", "overwhelming", "overbearing", "excessive", "dominating")
+            "overpowering", "overwhelming", "overbearing", "excessive", "dominating", "never")
 #: Words that ask for more of something (comparative).
 INTENSIFIERS = ("more", "add", "boost", "increase", "extra", "bring", "raise", "lift", "emphasise", "emphasize",
                 "accentuate", "enhance", "bump")
@@ -67,10 +78,19 @@ DIRECTION_PHRASES = {
     "not enough": "more", "too little": "more", "lacks": "more", "lacking": "more", "missing": "more",
     "fix the": "less the", "fix up the": "less the", "sort out the": "less the", "deal with the": "less the",
     "a bit much": "a bit too much", "a little much": "a little too much", "half as": "a bit less",
+    "too much": "too", "too many": "too", "tone down": "less", "shelf down": "less", "fill out": "more",
+    "calm down": "less", "has no": "more", "have no": "more", "has got no": "more", "there's no": "more", "there is no": "more",
 }
+#: Ways of asking for no change ("leave it as is"), read as the no-change word "unchanged" (after "n't" is "not").
+NO_CHANGE_PHRASES = ("leave it as is", "leave it alone", "as it is", "as is", "do not change anything",
+                     "do not change it", "do not change", "do not touch it", "do not touch", "no changes", "no change")
+#: "don't", "shouldn't", "isnt": the verb and "not" ("can't" -> "can not", "won't" -> "will not").
+_NOT_VERBS = {**{v: v for v in ("do", "does", "did", "is", "are", "was", "were", "should", "would", "could",
+                                "has", "have", "must", "need")}, "ca": "can", "wo": "will", "ai": "is"}
+_NOT = re.compile(r"\b(" + "|".join(_NOT_VERBS) + r")(?:n't|nt)\b")
 #: A verb whose particle follows its object ("turn the highs down", "bring the mids up a bit"): put back
 #: together before :data:`DIRECTION_PHRASES` are read.
-_SPLIT_VERB = re.compile(r"\b(turn|bring|pull|push|dial|knock|roll|take)\s+((?:(?!and\b|but\b)[a-z0-9'.]+\s+){1,3}?)"
+_SPLIT_VERB = re.compile(r"\b(turn|bring|pull|push|dial|knock|roll|take|tone|calm)\s+((?:(?!and\b|but\b)[a-z0-9'.]+\s+){1,3}?)"
                          r"(down|up|back|out|off)\b")
 #: "not <word> enough": more of the word.
 _NOT_ENOUGH = re.compile(r"\bnot ([a-z' -]+?) enough\b")
@@ -87,12 +107,14 @@ off down away
 do does did have has thing things stuff end keep leave stay needs needed use wants there's there
 region regions range area zone frequencies frequency band spectrum
 than before now currently already as compared
+pls plz thx thanks being will any anything change each other effect acoustic electric hi they them these those we
+coming through
 """.split())
 
 #: Clause separators; a "." or "/" between digits ("2.5k", "1/3 octave"), a "+" before a number
 #: ("+3 dB") and "with" before a Q ("with a Q of 2") do not separate.
 _CLAUSE = re.compile(r"\s*(?:[,;!?&]|(?<!\d)[./]|[./](?!\d)|\+(?!\s*\d)|\band\b|\bbut\b|"
-                     r"\bwith\b(?!\s+(?:an?\s+)?q\b)|\bplus\b|\bwhile\b|\balso\b)\s*")
+                     r"\bwith\b(?!\s+(?:an?\s+)?q\b)|\bplus\b|\bwhile\b|\balso\b|(?=\bwithout\b))\s*")
 #: A position and a range noun not known as a phrase ("upper middle", "high middles"): one word, for
 #: the named-region route (:mod:`daw_bridge.semantic.regions`).
 _REGION_PAIR = re.compile(r"\b(" + "|".join(sorted(POSITIONS, key=len, reverse=True)) + r")[\s-]+("
@@ -101,13 +123,22 @@ _REGION_PAIR = re.compile(r"\b(" + "|".join(sorted(POSITIONS, key=len, reverse=T
 _TOO_LITTLE = ("light", "shy", "lite", "less", "starved", "deficient", "poor")
 _AMOUNT_COMPOUND = re.compile(r"([a-z]+)-(heavy|rich|loaded|forward|" + "|".join(_TOO_LITTLE) + ")")
 #: A clause that says what the sound is ("it sounds thin") and one that says what is wanted ("make it thin").
-_STATES = re.compile(r"\b(is|are|was|were|sounds|seems|feels|it's|that's|they're|it is)\b")
+_STATES = re.compile(r"\b(is|are|was|were|sounds|seems|feels|it's|that's|they're|it is|has|have)\b"
+                     r"|(?<=[a-z] )(?<!\ba )(?<!\bthe )(?<!\bmy )(?<!\bour )(?<!\byour )(?<!\bthis )(?<!\bthat )"
+                     r"\b(?:sound|seem|feel)(?= [a-z])")  # "the guitars sound boxy", not "a thin sound"
 _WISHES = re.compile(r"\b(make|makes|making|want|wants|wanted|should|could|would|need|needs|let's|give|i'd)\b")
-_DIRECTION = re.compile(r"\b(" + "|".join(map(re.escape, DIRECTION_PHRASES)) + r")\b")
+#: Phrases read as other words before a clause is read: which way, or no change at all.
+_REWRITES = {**DIRECTION_PHRASES, **{phrase: "unchanged" for phrase in NO_CHANGE_PHRASES}}
+_DIRECTION = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _REWRITES), key=len, reverse=True)) + r")\b")
+#: Beside another word, how much of it there is ("the esses are too loud"): more (1) or less (-1).
+AMOUNT_WORDS = {"loud": 1.0, "louder": 1.0, "prominent": 1.0, "quiet": -1.0, "quieter": -1.0}
+#: A descriptor read from a clause: (token as typed, base, comparative, sign).
+Descriptor = tuple[str, str, bool, float]
 #: Where in the spectrum, said as a place: with another word it only says where that word acts
 #: ("more sparkle on top", "less mud down low") and is dropped; alone it is that region ("more on top").
 LOCATIONS = {"on top": "top end", "up top": "top end", "at the top": "top end", "down low": "low end",
-             "down below": "low end", "at the bottom": "low end", "on the bottom": "low end", "down the bottom": "low end"}
+             "down below": "low end", "at the bottom": "low end", "on the bottom": "low end", "down the bottom": "low end",
+             "high shelf": "top end", "high-shelf": "top end", "low shelf": "low end", "low-shelf": "low end"}
 _LOCATION = re.compile(r"\b(" + "|".join(sorted(map(re.escape, LOCATIONS), key=len, reverse=True)) + r")\b")
 #: "de-<word>" takes the word away ("de-mud", "de-ess", "de-essing"; "deess" as de-essers are also
 #: spelled): less of it. Unhyphenated only for "ess": "delight" and "deflated" are words of their own.
@@ -145,9 +176,9 @@ def parse(text: str, known: frozenset[str] | set[str]) -> list[Mention]:
     """Read ``text`` into descriptor mentions (see the module docstring); ``known`` is the vocabulary."""
     if not isinstance(text, str) or not text.strip():
         raise ParseError("say what you want to hear, e.g. 'warmer' or 'a bit less harsh'")
-    lowered = join_ranges(text.lower().replace("’", "'"))
+    lowered = _NOT.sub(lambda m: f"{_NOT_VERBS[m.group(1)]} not", join_ranges(text.lower().replace("’", "'")))
     lowered = _SPLIT_VERB.sub(r"\1 \3 \2", _NOT_ENOUGH.sub(r"more \1", lowered))
-    lowered = _DIRECTION.sub(lambda m: DIRECTION_PHRASES[m.group(1)], lowered)
+    lowered = _DIRECTION.sub(lambda m: _REWRITES[m.group(1)], lowered)
     mentions: list[Mention] = []
     stated = False  # "it sounds harsh and thin": the statement carries over to the next clause
     for clause in _CLAUSE.split(lowered):
@@ -188,10 +219,20 @@ def _parse_clause(clause: str, known: frozenset[str] | set[str], spot: Spot | No
         if re.search(pattern, rest):
             factor *= DEGREES[phrase]
             rest = re.sub(pattern, " ", rest)
-    words = []
-    for token in rest.split():
+    words: list[Descriptor] = []
+    tokens, tail, last_was_word = rest.split(), "", False
+    for i, token in enumerate(tokens):
         token = token.strip("'-")
-        if not token:
+        lead = token.split("_")[0]  # "more_treble": a listed phrase leads with its direction word
+        if lead in ("more", "less", "fewer") and words and directed and spot is None:
+            tail = " ".join(tokens[i:])  # "more treble less bass": a second request
+            break
+        if token in ("up", "down") and last_was_word and _names_region(words[-1][0]):  # "bass up treble down"
+            words[-1] = (*words[-1][:2], True, words[-1][3] * (1.0 if token == "up" else -1.0))
+            directed, last_was_word = True, False
+            continue
+        last_was_word = False
+        if not token or (token == "too" and factor < 0):  # "not too bright": one negation
             continue
         if token in NEGATORS:
             factor = -factor
@@ -199,25 +240,14 @@ def _parse_clause(clause: str, known: frozenset[str] | set[str], spot: Spot | No
             directed = True
         elif token in INTENSIFIERS:
             comparative = directed = True
-        elif token in FILLER or token.isdigit():
-            continue
-        elif "_" in token:  # a known phrase; "more nasal" (a listed form) is still a comparative
-            phrase = token.replace("_", " ")
-            words.append((phrase, phrase, phrase.split()[0] in INTENSIFIERS, 1.0))
-        elif token in known and not _folds_to_other(token, known):
-            words.append((token, token, False, 1.0))
-        elif (m := _AMOUNT_COMPOUND.fullmatch(token)) and resolve(m.group(1), known)[0] in known:
-            # "treble-heavy" is too much treble, "bass-shy" too little bass
-            words.append((token, resolve(m.group(1), known)[0], True, -1.0 if m.group(2) in _TOO_LITTLE else 1.0))
-        elif (taken := _taken_away(token, known)) is not None:
-            words.append((token, taken, True, -1.0))
-        else:
-            base, is_comparative = resolve(token, known)
-            if base not in known and (verb := _made_more(token, known)) is not None:  # "tighten"
-                base, is_comparative = verb, True
-            words.append((token, base, is_comparative, 1.0))
-    if any(_names_region(w[0]) for w in words) and not all(_names_region(w[0]) for w in words):
-        words = [w for w in words if not _names_region(w[0])]  # "smoother highs": the region says where
+        elif not (token in FILLER or token.isdigit()):
+            words.append(_read_word(token, known))
+            last_was_word, directed = True, directed or lead in INTENSIFIERS
+    words, amounted = _amounts(words, stated and not directed)
+    stated = stated and not amounted
+    if spot is not None or not all(_names_region(w[0]) for w in words):
+        # "smoother highs", "the bass is clashing around 100": the region (or the place) says where
+        words = [w for w in words if not _names_region(w[0])]
     if not words and located is not None and spot is None:  # "more on top": the place is the word
         words.append((located.group(1), LOCATIONS[located.group(1)], False, 1.0))
     if not words and clause in known and clause in DEGREES:  # a word that is also a degree ("far": distant, not "far brighter")
@@ -232,13 +262,45 @@ def _parse_clause(clause: str, known: frozenset[str] | set[str], spot: Spot | No
         is_comparative = comparative or is_comparative
         weight = sign * factor * (COMPARATIVE if is_comparative else 1.0)
         out.append(Mention(token, base, weight, clause, is_comparative, spot, complaint and sign > 0))
-    return out
+    return out + (_parse_clause(tail, known, None, 0.0, stated) if tail else [])
 
 
-def meant_weight(mention: Mention, weight: float, kind: str) -> float:
-    """``weight`` of a word of ``kind`` as meant: a problem word said as a complaint ("it sounds
-    harsh") asks for less of it, not more."""
-    return -abs(weight) if mention.complaint and kind == "problem" else weight
+def _read_word(token: str, known: frozenset[str] | set[str]) -> Descriptor:
+    """One descriptor token as (token, base, comparative, sign): a known phrase or word, "treble-heavy",
+    a "de-" verb ("de-mud": less), an "-en" verb ("tighten"), or a form :func:`resolve` folds."""
+    if "_" in token:  # a known phrase; "more nasal" (a listed form) is still a comparative
+        phrase = token.replace("_", " ")
+        return phrase, phrase, phrase.split()[0] in INTENSIFIERS, 1.0
+    if token in known and not _folds_to_other(token, known):
+        return token, token, False, 1.0
+    if (m := _AMOUNT_COMPOUND.fullmatch(token)) and resolve(m.group(1), known)[0] in known:
+        # "treble-heavy" is too much treble, "bass-shy" too little bass
+        return token, resolve(m.group(1), known)[0], True, -1.0 if m.group(2) in _TOO_LITTLE else 1.0
+    if (taken := _taken_away(token, known)) is not None:
+        return token, taken, True, -1.0
+    base, is_comparative = resolve(token, known)
+    if base not in known and (verb := _made_more(token, known)) is not None:  # "tighten"
+        base, is_comparative = verb, True
+    return token, base, is_comparative, 1.0
+
+
+def _amounts(words: list[Descriptor], stated: bool) -> tuple[list[Descriptor], bool]:
+    """Beside another word, "loud" and "quiet" say how much of it there is ("the esses are too loud" is
+    too much sibilance, "the bass is too quiet" too little bass); said as what the sound is ("the
+    highs are quiet"), the opposite is wanted. Returns the words without them and whether there were any."""
+    amount = [w for w in words if w[0] in AMOUNT_WORDS]
+    if not amount or len(amount) == len(words):
+        return words, False
+    sign = math.prod(AMOUNT_WORDS[w[0]] for w in amount) * (-1.0 if stated else 1.0)
+    louder = any(w[0].endswith("er") for w in amount)
+    return [(t, b, c or louder, s * sign) for t, b, c, s in words if t not in AMOUNT_WORDS], True
+
+
+def meant_weight(mention: Mention, weight: float, kind: str, term: str = "") -> float:
+    """``weight`` of the entry ``term`` of ``kind`` as meant: a problem word or a fault
+    (:data:`~daw_bridge.semantic.words.FAULTS`) said as a complaint ("it sounds harsh", "it sounds
+    muffled") asks for less of it, not more."""
+    return -abs(weight) if mention.complaint and (kind == "problem" or term in FAULTS) else weight
 
 
 def _place_alone(spot: Spot, factor: float, directed: bool, previous: float, clause: str) -> Mention:
