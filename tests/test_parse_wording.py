@@ -148,3 +148,13 @@ def test_a_clash_at_a_place_is_a_cut_there(model, text, freq_hz):
 def test_esses_too_loud_is_less_sibilance(model):
     answer = model.interpret("the esses are too loud")
     assert [(t.term, t.weight < 0) for t in answer.terms] == [("sibilant", True)]
+
+
+@pytest.mark.parametrize("text", ["a touch brighter", "a tad warmer", "a touch more high end", "a touch less mud"])
+def test_a_touch_is_one_to_two_db(model, text):
+    """'a touch' and 'a tad' are smaller than 'a bit' ('a touch brighter' was +2.5 dB, as 'a bit'): 1-2 dB
+    (2.3 dB for mud, whose entry is 5.2 dB)."""
+    def peak(words: str) -> float:
+        return float(np.max(np.abs(response_db(model.interpret(words).params, GRID))))
+
+    assert 1.0 <= peak(text) <= 2.5 and peak(text) < peak(text.replace("a touch", "a bit").replace("a tad", "a bit"))

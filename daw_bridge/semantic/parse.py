@@ -52,7 +52,7 @@ COMPARATIVE = 1.25
 #: Degree phrases and their factors (longest phrases are matched first).
 DEGREES = {
     "a tiny bit": 0.35, "a little bit": 0.5, "a bit": 0.5, "a little": 0.5, "little": 0.5,
-    "a touch": 0.5, "a tad": 0.5, "slightly": 0.5, "subtly": 0.5, "gently": 0.5, "somewhat": 0.7,
+    "a touch": 0.35, "a tad": 0.35, "slightly": 0.5, "subtly": 0.5, "gently": 0.5, "somewhat": 0.7,
     "kind of": 0.7, "sort of": 0.7, "fairly": 0.8, "quite": 1.2, "a lot": 1.5, "lots": 1.5, "much": 1.5,
     "way": 1.5, "very": 1.5, "really": 1.5, "far": 1.5, "heavily": 1.5, "extremely": 2.0,
     "hugely": 2.0, "massively": 2.0, "twice as": 2.0, "twice": 2.0,
