@@ -158,3 +158,24 @@ def test_a_touch_is_one_to_two_db(model, text):
         return float(np.max(np.abs(response_db(model.interpret(words).params, GRID))))
 
     assert 1.0 <= peak(text) <= 2.5 and peak(text) < peak(text.replace("a touch", "a bit").replace("a tad", "a bit"))
+
+
+@pytest.mark.parametrize("text, term, sign", [
+    ("harsh cymbals", "harsh", -1), ("boxy snare", "boxy", -1), ("muddy guitars", "muddy", -1),
+    ("thin vocals", "thin", -1), ("a muddy mix", "muddy", -1),
+    ("fat kick", "fat", +1), ("scooped guitars", "scooped", +1), ("brighter cymbals", "bright", +1),
+    ("make the snare boxy", "boxy", +1), ("harsh", "harsh", +1),
+])
+def test_a_problem_word_describing_an_instrument_asks_for_less(model, text, term, sign):
+    """'harsh cymbals' boosted the harshness: a problem word naming an instrument or the mix with no
+    verb, direction or comparative describes what is wrong; a quality or a fault may be wished for
+    ('fat kick', 'scooped guitars'), and a word alone keeps its reading."""
+    weights = {t.term: t.weight for t in model.interpret(text).terms}
+    assert np.sign(weights[term]) == sign, (text, weights)
+
+
+def test_one_word_named_twice_in_a_clause_counts_once(model):
+    """'sibilant esses on the vocal' added sibilance twice (+10 dB); one clause names it once."""
+    answer = model.interpret("sibilant esses on the vocal")
+    assert [(t.term, t.weight) for t in answer.terms] == [("sibilant", -1.0)]
+    assert answer.params == model.interpret("the vocal is sibilant").params

@@ -271,9 +271,9 @@ class SemanticModel:
         uses: dict[str, TermUse] = {}
         for mention in (m for m in mentions if m not in judging and m not in beyond and m.spot is None):
             use = self._use(mention)
-            if use.term in uses:  # the same word twice: weights add
+            if use.term in uses:  # the same word twice: weights add, once per clause ("sibilant esses")
                 old = uses[use.term]
-                use = replace(use, weight=old.weight + use.weight,
+                use = replace(use, weight=old.weight + use.weight * (use.matched not in old.matched.split("; ")),
                               similarity=old.similarity if old.similarity is not None else use.similarity,
                               matched=f"{old.matched}; {use.matched}")
             uses[use.term] = use

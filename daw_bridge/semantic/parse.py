@@ -79,7 +79,8 @@ DIRECTION_PHRASES = {
     "fix the": "less the", "fix up the": "less the", "sort out the": "less the", "deal with the": "less the",
     "a bit much": "a bit too much", "a little much": "a little too much", "half as": "a bit less",
     "too much": "too", "too many": "too", "tone down": "less", "shelf down": "less", "fill out": "more",
-    "calm down": "less", "has no": "more", "have no": "more", "has got no": "more", "there's no": "more", "there is no": "more",
+    "calm down": "less", "has no": "more", "have no": "more", "has got no": "more", "there's no": "more",
+    "there is no": "more",
 }
 #: Ways of asking for no change ("leave it as is"), read as the no-change word "unchanged" (after "n't" is "not").
 NO_CHANGE_PHRASES = ("leave it as is", "leave it alone", "as it is", "as is", "do not change anything",
@@ -90,20 +91,25 @@ _NOT_VERBS = {**{v: v for v in ("do", "does", "did", "is", "are", "was", "were",
 _NOT = re.compile(r"\b(" + "|".join(_NOT_VERBS) + r")(?:n't|nt)\b")
 #: A verb whose particle follows its object ("turn the highs down", "bring the mids up a bit"): put back
 #: together before :data:`DIRECTION_PHRASES` are read.
-_SPLIT_VERB = re.compile(r"\b(turn|bring|pull|push|dial|knock|roll|take|tone|calm)\s+((?:(?!and\b|but\b)[a-z0-9'.]+\s+){1,3}?)"
+_SPLIT_VERB = re.compile(r"\b(turn|bring|pull|push|dial|knock|roll|take|tone|calm)\s+"
+                         r"((?:(?!and\b|but\b)[a-z0-9'.]+\s+){1,3}?)"
                          r"(down|up|back|out|off)\b")
 #: "not <word> enough": more of the word.
 _NOT_ENOUGH = re.compile(r"\bnot ([a-z' -]+?) enough\b")
 
-FILLER = frozenset("""
+#: What is being described: instruments and the mix. Filler; a clause naming one with no verb or
+#: direction ("harsh cymbals", "boxy snare") describes a problem (:attr:`Mention.described`).
+SUBJECTS = frozenset("""
+mix track song master vocals vocal voice guitar guitars drums drum piano keys bass-line snare kick synth
+instrument cymbal cymbals hat hats hihat hihats hi-hat hi-hats tom toms overheads strings horns organ pad pads
+choir bvs backing lead rhythm sax trumpet violin violins cello flute harp banjo mandolin ukulele percussion
+shaker tambourine loop loops beat stem stems bus channel
+""".split())
+FILLER = SUBJECTS | frozenset("""
 make makes making it its it's the a an sound sounds sounding tone please can could would you i i'd
-want wanted need like to be should just give me us some this that mix track song overall feel feeling
+want wanted need like to be should just give me us some this that overall feel feeling
 get let's lets go for on in of my our out up bit lot little at all here there so is are was were
-vocals vocal voice guitar guitars drums drum piano keys bass-line snare kick synth instrument master
-cymbal cymbals hat hats hihat hihats hi-hat hi-hats tom toms overheads strings horns organ pad pads choir
-bvs backing lead rhythm sax trumpet violin violins cello flute harp banjo mandolin ukulele percussion
-shaker tambourine loop loops beat stem stems bus channel from across throughout whole entire everything
-off down away
+from across throughout whole entire everything off down away
 do does did have has thing things stuff end keep leave stay needs needed use wants there's there
 region regions range area zone frequencies frequency band spectrum
 than before now currently already as compared
@@ -137,8 +143,9 @@ Descriptor = tuple[str, str, bool, float]
 #: Where in the spectrum, said as a place: with another word it only says where that word acts
 #: ("more sparkle on top", "less mud down low") and is dropped; alone it is that region ("more on top").
 LOCATIONS = {"on top": "top end", "up top": "top end", "at the top": "top end", "down low": "low end",
-             "down below": "low end", "at the bottom": "low end", "on the bottom": "low end", "down the bottom": "low end",
-             "high shelf": "top end", "high-shelf": "top end", "low shelf": "low end", "low-shelf": "low end"}
+             "down below": "low end", "at the bottom": "low end", "on the bottom": "low end",
+             "down the bottom": "low end", "high shelf": "top end", "high-shelf": "top end", "low shelf": "low end",
+             "low-shelf": "low end"}
 _LOCATION = re.compile(r"\b(" + "|".join(sorted(map(re.escape, LOCATIONS), key=len, reverse=True)) + r")\b")
 #: "de-<word>" takes the word away ("de-mud", "de-ess", "de-essing"; "deess" as de-essers are also
 #: spelled): less of it. Unhyphenated only for "ess": "delight" and "deflated" are words of their own.
@@ -154,7 +161,9 @@ class Mention:
     ``comparative``: whether :data:`COMPARATIVE` is already in the weight; ``spot``: the place or
     amount its clause names (a mention of a place alone has ``base`` ""); ``complaint``: the clause
     states what the sound is, with no wish or direction ("it sounds harsh", "the low end is muddy"),
-    so a problem word asks for less of it (:func:`meant_weight`).
+    so a problem word or a fault asks for less of it (:func:`meant_weight`); ``described``: the
+    clause names an instrument or the mix with no verb, direction or comparative ("harsh cymbals"),
+    so a problem word (not a fault: "scooped guitars" may be wished for) asks for less of it.
     """
 
     word: str
@@ -164,6 +173,7 @@ class Mention:
     comparative: bool = False
     spot: Spot | None = None
     complaint: bool = False
+    described: bool = False
 
 
 class ParseError(SemeqError):
@@ -187,8 +197,9 @@ def parse(text: str, known: frozenset[str] | set[str]) -> list[Mention]:
         if not clause and spot is None:
             continue
         previous = mentions[-1].weight if mentions and mentions[-1].spot is not None else 0.0
-        stated = (stated or bool(_STATES.search(clause))) and not _WISHES.search(clause)
-        mentions.extend(_parse_clause(clause, known, spot, previous, stated))
+        wished = bool(_WISHES.search(clause))
+        stated = (stated or bool(_STATES.search(clause))) and not wished
+        mentions.extend(_parse_clause(clause, known, spot, previous, stated, wished))
     if not mentions:
         raise ParseError(
             f"found no word describing a sound in {text.strip()!r}; try e.g. 'warmer', 'a bit brighter' "
@@ -206,7 +217,7 @@ def _phrases(known: frozenset[str]) -> tuple[tuple[re.Pattern, str], ...]:
 
 
 def _parse_clause(clause: str, known: frozenset[str] | set[str], spot: Spot | None = None,
-                  previous: float = 0.0, stated: bool = False) -> list[Mention]:
+                  previous: float = 0.0, stated: bool = False, wished: bool = False) -> list[Mention]:
     factor = 1.0
     comparative = directed = False
     located = _LOCATION.search(clause)
@@ -257,12 +268,15 @@ def _parse_clause(clause: str, known: frozenset[str] | set[str], spot: Spot | No
     if spot is not None and spot.sign < 0:
         factor = -abs(factor)  # "-3 dB of mud"
     complaint = (stated or (spot is not None and spot.excess)) and not directed  # "the 250 Hz buildup is muddy"
+    asked = wished or directed or comparative or any(w[2] for w in words)
+    described = not asked and not SUBJECTS.isdisjoint(tokens)  # "harsh cymbals"
     out = []
     for token, base, is_comparative, sign in words:
         is_comparative = comparative or is_comparative
         weight = sign * factor * (COMPARATIVE if is_comparative else 1.0)
-        out.append(Mention(token, base, weight, clause, is_comparative, spot, complaint and sign > 0))
-    return out + (_parse_clause(tail, known, None, 0.0, stated) if tail else [])
+        out.append(Mention(token, base, weight, clause, is_comparative, spot, complaint and sign > 0,
+                           described and sign > 0))
+    return out + (_parse_clause(tail, known, None, 0.0, stated, wished) if tail else [])
 
 
 def _read_word(token: str, known: frozenset[str] | set[str]) -> Descriptor:
@@ -299,8 +313,9 @@ def _amounts(words: list[Descriptor], stated: bool) -> tuple[list[Descriptor], b
 def meant_weight(mention: Mention, weight: float, kind: str, term: str = "") -> float:
     """``weight`` of the entry ``term`` of ``kind`` as meant: a problem word or a fault
     (:data:`~daw_bridge.semantic.words.FAULTS`) said as a complaint ("it sounds harsh", "it sounds
-    muffled") asks for less of it, not more."""
-    return -abs(weight) if mention.complaint and (kind == "problem" or term in FAULTS) else weight
+    muffled"), and a problem word describing an instrument ("harsh cymbals"), ask for less of it, not more."""
+    complaint = mention.complaint and (kind == "problem" or term in FAULTS)
+    return -abs(weight) if complaint or (mention.described and kind == "problem") else weight
 
 
 def _place_alone(spot: Spot, factor: float, directed: bool, previous: float, clause: str) -> Mention:
