@@ -16,7 +16,7 @@ from daw_bridge.semantic.parse import COMPARATIVE, parse
 GRID = log_freq_grid(200)
 C = COMPARATIVE
 KNOWN = {"warm", "bright", "harsh", "muddy", "airy", "highs", "treble", "mids", "bassy", "clear", "present",
-         "low end", "top end", "more air", "telephone", "loud", "unchanged", "chesty", "silky", "boomy", "sibilant"}
+         "low end", "top end", "more air", "distant", "telephone", "loud", "unchanged", "chesty", "silky", "boomy", "sibilant"}
 
 
 @pytest.fixture(scope="module")
@@ -26,13 +26,18 @@ def model() -> SemanticModel:
 
 @pytest.mark.parametrize("text, expected", [
     # "n't" is "not"; "never" negates
-    ("don't make it brighter", [("bright", -C)]),
+    ("don't make it brighter and warmer", [("bright", -C), ("warm", C)]),
     ("it shouldn't be so muddy", [("muddy", -1.0)]),
     ("it isn't bright enough", [("bright", C)]),
     ("never harsh", [("harsh", -1.0)]),
+    # said of the sound, "not" says the word is missing ("it doesn't sound bright" cut the treble)
+    ("it doesn't sound bright", [("bright", 1.0)]),
+    ("it's not warm", [("warm", 1.0)]),
+    ("the vocals aren't present", [("present", 1.0)]),
+    ("it's not so boomy", [("boomy", -1.0)]),
     # "too" after a negation does not turn it back ("not too bright" boosted the treble)
     ("not too bright", [("bright", -1.0)]),
-    ("don't make it too bright", [("bright", -1.0)]),
+    ("it shouldn't be too bright", [("bright", -1.0)]),
     # "too much X" is "too X", not "much" (x1.5) on top
     ("too much mud", [("muddy", -1.0)]),
     ("way too much mud", [("muddy", -1.5)]),
@@ -81,6 +86,13 @@ def model() -> SemanticModel:
     ("leave it alone", [("unchanged", 1.0)]),
     ("don't change anything", [("unchanged", 1.0)]),
     ("no changes", [("unchanged", 1.0)]),
+    ("it's perfect already", [("unchanged", 1.0)]),
+    # a clause that forbids: alone, no change; beside other requests, less of what it forbids
+    ("don't make it brighter", [("unchanged", 1.0)]),
+    ("don't add bass", [("unchanged", 1.0)]),
+    ("warmer but don't make it brighter", [("warm", C), ("bright", -C)]),
+    ("a dB more air", [("more air", C)]),  # one dB (test_a_db_is_one_db)
+    ("the vocal should sit further back", [("distant", 1.0)]),
     # a shelf named without a frequency is the end of the spectrum it sits at
     ("high shelf boost", [("top end", C)]),
     ("cut the low shelf", [("low end", -1.0)]),
@@ -179,3 +191,9 @@ def test_one_word_named_twice_in_a_clause_counts_once(model):
     answer = model.interpret("sibilant esses on the vocal")
     assert [(t.term, t.weight) for t in answer.terms] == [("sibilant", -1.0)]
     assert answer.params == model.interpret("the vocal is sibilant").params
+
+
+def test_a_db_is_one_db(model):
+    """'a dB more air' was refused ('db' a thing): one dB on the word's band."""
+    peak = float(np.max(np.abs(response_db(model.interpret("a dB more air").params, GRID))))
+    assert peak == pytest.approx(1.0, abs=0.1)

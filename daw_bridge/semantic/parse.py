@@ -23,7 +23,10 @@ Grammar (small and explicit):
   low" is less muddy); alone it is the word ("more highs", "more on top");
 * a clause that states what the sound is, with no wish or direction ("it sounds harsh and thin",
   "the low end is muddy", "the guitars sound boxy"), is a complaint: its problem words and faults
-  ("it sounds muffled") ask for less (:func:`meant_weight`);
+  ("it sounds muffled") ask for less (:func:`meant_weight`); there "not" says a word is missing ("it
+  doesn't sound bright": more bright);
+* a clause that forbids ("don't make it brighter") asks for less of its words beside other requests
+  ("warmer but don't make it brighter") and for no change alone;
 * known phrases of several words ("low end", "no eq", "lo-fi") are read as one descriptor, before
   degrees and negators (so "no eq" is a word, not "no" + "eq");
 * a place or amount ("cut 300 Hz", "boost 2-5 kHz by 3 dB", "less mud around 250 Hz", "3 dB less
@@ -80,11 +83,18 @@ DIRECTION_PHRASES = {
     "a bit much": "a bit too much", "a little much": "a little too much", "half as": "a bit less",
     "too much": "too", "too many": "too", "tone down": "less", "shelf down": "less", "fill out": "more",
     "calm down": "less", "has no": "more", "have no": "more", "has got no": "more", "there's no": "more",
-    "there is no": "more",
+    "there is no": "more", "further back": "distant", "further forward": "forward",
 }
 #: Ways of asking for no change ("leave it as is"), read as the no-change word "unchanged" (after "n't" is "not").
 NO_CHANGE_PHRASES = ("leave it as is", "leave it alone", "as it is", "as is", "do not change anything",
-                     "do not change it", "do not change", "do not touch it", "do not touch", "no changes", "no change")
+                     "do not change it", "do not change", "do not touch it", "do not touch", "no changes", "no change",
+                     "perfect already", "already perfect", "fine already", "already fine", "good already",
+                     "already good")
+#: A clause that forbids ("don't make it brighter"): beside other requests it says what to avoid (less of
+#: it); alone it asks for no change.
+_FORBIDS = re.compile(r"\bdo not\b")
+#: "a dB more air": one dB.
+_ONE_DB = re.compile(r"\b(?:a|one) (db|decibel)\b")
 #: "don't", "shouldn't", "isnt": the verb and "not" ("can't" -> "can not", "won't" -> "will not").
 _NOT_VERBS = {**{v: v for v in ("do", "does", "did", "is", "are", "was", "were", "should", "would", "could",
                                 "has", "have", "must", "need")}, "ca": "can", "wo": "will", "ai": "is"}
@@ -114,7 +124,7 @@ do does did have has thing things stuff end keep leave stay needs needed use wan
 region regions range area zone frequencies frequency band spectrum
 than before now currently already as compared
 pls plz thx thanks being will any anything change each other effect acoustic electric hi they them these those we
-coming through
+coming through sit sits sitting
 """.split())
 
 #: Clause separators; a "." or "/" between digits ("2.5k", "1/3 octave"), a "+" before a number
@@ -189,7 +199,9 @@ def parse(text: str, known: frozenset[str] | set[str]) -> list[Mention]:
     lowered = _NOT.sub(lambda m: f"{_NOT_VERBS[m.group(1)]} not", join_ranges(text.lower().replace("’", "'")))
     lowered = _SPLIT_VERB.sub(r"\1 \3 \2", _NOT_ENOUGH.sub(r"more \1", lowered))
     lowered = _DIRECTION.sub(lambda m: _REWRITES[m.group(1)], lowered)
+    lowered = _ONE_DB.sub(r"1 \1", lowered)
     mentions: list[Mention] = []
+    forbidden = 0  # mentions from clauses that forbid ("don't make it brighter")
     stated = False  # "it sounds harsh and thin": the statement carries over to the next clause
     for clause in _CLAUSE.split(lowered):
         spot, clause = find_spot(clause)
@@ -199,7 +211,11 @@ def parse(text: str, known: frozenset[str] | set[str]) -> list[Mention]:
         previous = mentions[-1].weight if mentions and mentions[-1].spot is not None else 0.0
         wished = bool(_WISHES.search(clause))
         stated = (stated or bool(_STATES.search(clause))) and not wished
-        mentions.extend(_parse_clause(clause, known, spot, previous, stated, wished))
+        found = _parse_clause(clause, known, spot, previous, stated, wished)
+        forbidden += len(found) if _FORBIDS.search(clause) and spot is None else 0
+        mentions.extend(found)
+    if mentions and forbidden == len(mentions):  # "don't make it brighter" alone: leave it as it is
+        return [Mention(text.strip(), "unchanged", 1.0, lowered)]
     if not mentions:
         raise ParseError(
             f"found no word describing a sound in {text.strip()!r}; try e.g. 'warmer', 'a bit brighter' "
@@ -245,6 +261,8 @@ def _parse_clause(clause: str, known: frozenset[str] | set[str], spot: Spot | No
         last_was_word = False
         if not token or (token == "too" and factor < 0):  # "not too bright": one negation
             continue
+        if token == "not" and stated and tokens[i + 1:i + 2] not in (["too"], ["so"], ["as"]):
+            continue  # "it doesn't sound bright", "it's not warm": said of the sound, the word is missing
         if token in NEGATORS:
             factor = -factor
             comparative = comparative or token in ("less", "fewer")
