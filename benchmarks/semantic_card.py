@@ -10,7 +10,7 @@ from pathlib import Path
 
 from daw_bridge.files import write_text_atomic
 from daw_bridge.semantic import embeddings, regions, unknown, vocabulary, wordnet
-from daw_bridge.semantic.parse import DEGREES
+from daw_bridge.semantic.phrasing import DEGREES
 from daw_bridge.semantic.words import NEEDS_AUDIO, NOT_SOUND
 
 

@@ -53,7 +53,8 @@ WIDTH_WORDS = {"narrow": 1 / 3, "narrowly": 1 / 3, "tight q": 1 / 3, "surgical":
 #: Words for too much at a place, and whether they are narrow (a resonance: a third of an octave).
 EXCESS_WORDS = {"resonance": True, "resonances": True, "ring": True, "ringing": True, "whistle": True,
                 "whistling": True, "spike": True, "hot spot": True, "buildup": False, "build-up": False,
-                "build up": False, "excess": False, "congestion": False}
+                "build up": False, "excess": False, "congestion": False, "clash": False, "clashes": False,
+                "clashing": False, "fighting": False, "masking": False, "competing": False}
 #: Lowest and highest frequency a request may name (Hz): the EQ's band range.
 FREQ_LIMITS_HZ = (20.0, 20000.0)
 

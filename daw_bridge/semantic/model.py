@@ -271,9 +271,9 @@ class SemanticModel:
         uses: dict[str, TermUse] = {}
         for mention in (m for m in mentions if m not in judging and m not in beyond and m.spot is None):
             use = self._use(mention)
-            if use.term in uses:  # the same word twice: weights add
+            if use.term in uses:  # the same word twice: weights add, once per clause ("sibilant esses")
                 old = uses[use.term]
-                use = replace(use, weight=old.weight + use.weight,
+                use = replace(use, weight=old.weight + use.weight * (use.matched not in old.matched.split("; ")),
                               similarity=old.similarity if old.similarity is not None else use.similarity,
                               matched=f"{old.matched}; {use.matched}")
             uses[use.term] = use
@@ -313,7 +313,7 @@ class SemanticModel:
         term = self._alias.get(lexicon_key(mention.base))
         if term is not None:
             entry = self._entry[term]
-            return TermUse(term, round(meant_weight(mention, mention.weight, entry.kind), 6), entry.source, None,
+            return TermUse(term, round(meant_weight(mention, mention.weight, entry.kind, term), 6), entry.source, None,
                            mention.matched, entry.kind, entry.definition)
         if mention.base in NOT_SOUND:
             close = self._spelling_suggestions(mention.word)
@@ -343,9 +343,9 @@ class SemanticModel:
                 "in WordNet names one). Close known words: " + _join(close), mention.word, close)
         entry = self._entry[found.term]
         weight = mention.weight * (COMPARATIVE if found.comparative and not mention.comparative else 1.0)
-        return TermUse(found.term, round(meant_weight(mention, -weight if found.opposite else weight, entry.kind), 6),
-                       entry.source, found.score, mention.matched, entry.kind, entry.definition, found.route,
-                       found.describe())
+        meant = meant_weight(mention, -weight if found.opposite else weight, entry.kind, found.term)
+        return TermUse(found.term, round(meant, 6), entry.source, found.score, mention.matched, entry.kind,
+                       entry.definition, found.route, found.describe())
 
     def _lexicon_names(self) -> dict[str, str]:
         """Lexicon names -> entry (for unknown words), rebuilt when the alias map is replaced."""

@@ -2,11 +2,18 @@
 
 Grammar (small and explicit):
 
-* clauses are separated by commas, "and", "but", "with", "plus";
+* clauses are separated by commas, "and", "but", "with", "plus", and begin at "without" ("more low
+  end without mud"); a second "more"/"less" after a word that already has its direction starts a
+  new one ("more treble less bass");
+* "n't" is "not" ("don't", "isnt"); phrases that say which way or ask for no change are read first
+  (:data:`DIRECTION_PHRASES`: "tone down", "too much" = "too", "has no" = more;
+  :data:`NO_CHANGE_PHRASES`: "leave it as is" = unchanged);
 * in a clause, degree words multiply the weight ("a bit" 0.5, "much" 1.5, ... :data:`DEGREES`),
   "less", "not", "too", "no", "reduce"... flip its sign (:data:`NEGATORS`; "too harsh" asks for less
-  harsh), "more", "add", "boost" and comparative forms ("warmer") multiply it by
-  :data:`COMPARATIVE` (1.25);
+  harsh; "too" after a negation does not flip it back: "not too bright"), "more", "add", "boost" and
+  comparative forms ("warmer") multiply it by :data:`COMPARATIVE` (1.25); "up"/"down" right after a
+  region say which way for it ("bass up treble down"); "loud"/"quiet" beside another word say how
+  much of it there is (:data:`AMOUNT_WORDS`: "the esses are too loud");
 * filler ("make it", "please", "the vocals") is ignored (:data:`FILLER`), even where the word is
   also in the vocabulary (Audealize has "sound" and "please");
 * every remaining word is a descriptor, folded onto a known word where possible ("warmer" -> warm,
@@ -15,7 +22,11 @@ Grammar (small and explicit):
 * a region beside a quality only says where it acts ("smoother highs" is smooth, "less mud down
   low" is less muddy); alone it is the word ("more highs", "more on top");
 * a clause that states what the sound is, with no wish or direction ("it sounds harsh and thin",
-  "the low end is muddy"), is a complaint: its problem words ask for less (:func:`meant_weight`);
+  "the low end is muddy", "the guitars sound boxy"), is a complaint: its problem words and faults
+  ("it sounds muffled") ask for less (:func:`meant_weight`); there "not" says a word is missing ("it
+  doesn't sound bright": more bright);
+* a clause that forbids ("don't make it brighter") asks for less of its words beside other requests
+  ("warmer but don't make it brighter") and for no change alone;
 * known phrases of several words ("low end", "no eq", "lo-fi") are read as one descriptor, before
   degrees and negators (so "no eq" is a word, not "no" + "eq");
 * a place or amount ("cut 300 Hz", "boost 2-5 kHz by 3 dB", "less mud around 250 Hz", "3 dB less
@@ -23,7 +34,9 @@ Grammar (small and explicit):
   clause's mentions (``spot``); a clause with a place and no word is a mention of the place alone
   (``base`` ""), which takes the previous clause's direction when it has none ("cut 300 and 500 Hz").
 
-Unknown descriptors are returned as such; the model decides (sentence embeddings or an error).
+The word tables (:data:`DEGREES`, :data:`NEGATORS`, :data:`FILLER`, ...) are in
+:mod:`daw_bridge.semantic.phrasing`. Unknown descriptors are returned as such; the model decides
+(sentence embeddings or an error).
 """
 
 from __future__ import annotations
@@ -35,64 +48,35 @@ from functools import lru_cache
 
 from daw_bridge.errors import SemeqError
 from daw_bridge.semantic.frequencies import FrequencyError, Spot, find_spot, join_ranges
+from daw_bridge.semantic.phrasing import (AMOUNT_WORDS, DEGREES, DIRECTION_PHRASES, FILLER, INTENSIFIERS, LOCATIONS,
+                                          NEGATORS, NO_CHANGE_PHRASES, SUBJECTS)
 from daw_bridge.semantic.regions import NOUNS, POSITIONS
-from daw_bridge.semantic.words import comparative_readings, resolve
+from daw_bridge.semantic.words import FAULTS, comparative_readings, resolve
 
 #: Weight factor of a comparative ("warmer", "more warm") against the plain word ("warm").
 COMPARATIVE = 1.25
 
-#: Degree phrases and their factors (longest phrases are matched first).
-DEGREES = {
-    "a tiny bit": 0.35, "a little bit": 0.5, "a bit": 0.5, "a little": 0.5, "little": 0.5,
-    "a touch": 0.5, "a tad": 0.5, "slightly": 0.5, "subtly": 0.5, "gently": 0.5, "somewhat": 0.7,
-    "kind of": 0.7, "sort of": 0.7, "fairly": 0.8, "quite": 1.2, "a lot": 1.5, "lots": 1.5, "much": 1.5,
-    "way": 1.5, "very": 1.5, "really": 1.5, "far": 1.5, "heavily": 1.5, "extremely": 2.0,
-    "hugely": 2.0, "massively": 2.0, "twice as": 2.0, "twice": 2.0,
-}
-#: Words that turn the request into its opposite.
-NEGATORS = ("less", "not", "no", "too", "without", "reduce", "remove", "cut", "tame", "lower", "fewer",
-            "decrease", "kill", "lose", "dip", "attenuate", "pull", "take", "shave", "trim", "ease",
-            "overpowering", "overwhelming", "overbearing", "excessive", "dominating")
-#: Words that ask for more of something (comparative).
-INTENSIFIERS = ("more", "add", "boost", "increase", "extra", "bring", "raise", "lift", "emphasise", "emphasize",
-                "accentuate", "enhance", "bump")
-#: Verb phrases that say which way, read as "less" or "more" before anything else ("bring down the
-#: highs" is less bright, not "bring" = more).
-DIRECTION_PHRASES = {
-    "bring down": "less", "pull down": "less", "knock down": "less", "pull back": "less", "turn down": "less", "dial back": "less",
-    "roll off": "less", "back off": "less", "get rid of": "less", "take out": "less", "take away": "less",
-    "scoop out": "less", "scoop the": "less the", "scoop some": "less some", "carve out": "less",
-    "bring up": "more", "bring out": "more", "turn up": "more", "push up": "more",
-    "dial in": "more", "cut through": "more presence",
-    "not enough": "more", "too little": "more", "lacks": "more", "lacking": "more", "missing": "more",
-    "fix the": "less the", "fix up the": "less the", "sort out the": "less the", "deal with the": "less the",
-    "a bit much": "a bit too much", "a little much": "a little too much", "half as": "a bit less",
-}
+#: A clause that forbids ("don't make it brighter"): beside other requests it says what to avoid (less of
+#: it); alone it asks for no change.
+_FORBIDS = re.compile(r"\bdo not\b")
+#: "a dB more air": one dB.
+_ONE_DB = re.compile(r"\b(?:a|one) (db|decibel)\b")
+#: "don't", "shouldn't", "isnt": the verb and "not" ("can't" -> "can not", "won't" -> "will not").
+_NOT_VERBS = {**{v: v for v in ("do", "does", "did", "is", "are", "was", "were", "should", "would", "could",
+                                "has", "have", "must", "need")}, "ca": "can", "wo": "will", "ai": "is"}
+_NOT = re.compile(r"\b(" + "|".join(_NOT_VERBS) + r")(?:n't|nt)\b")
 #: A verb whose particle follows its object ("turn the highs down", "bring the mids up a bit"): put back
 #: together before :data:`DIRECTION_PHRASES` are read.
-_SPLIT_VERB = re.compile(r"\b(turn|bring|pull|push|dial|knock|roll|take)\s+((?:(?!and\b|but\b)[a-z0-9'.]+\s+){1,3}?)"
+_SPLIT_VERB = re.compile(r"\b(turn|bring|pull|push|dial|knock|roll|take|tone|calm)\s+"
+                         r"((?:(?!and\b|but\b)[a-z0-9'.]+\s+){1,3}?)"
                          r"(down|up|back|out|off)\b")
 #: "not <word> enough": more of the word.
 _NOT_ENOUGH = re.compile(r"\bnot ([a-z' -]+?) enough\b")
 
-FILLER = frozenset("""
-make makes making it its it's the a an sound sounds sounding tone please can could would you i i'd
-want wanted need like to be should just give me us some this that mix track song overall feel feeling
-get let's lets go for on in of my our out up bit lot little at all here there so is are was were
-vocals vocal voice guitar guitars drums drum piano keys bass-line snare kick synth instrument master
-cymbal cymbals hat hats hihat hihats hi-hat hi-hats tom toms overheads strings horns organ pad pads choir
-bvs backing lead rhythm sax trumpet violin violins cello flute harp banjo mandolin ukulele percussion
-shaker tambourine loop loops beat stem stems bus channel from across throughout whole entire everything
-off down away
-do does did have has thing things stuff end keep leave stay needs needed use wants there's there
-region regions range area zone frequencies frequency band spectrum
-than before now currently already as compared
-""".split())
-
 #: Clause separators; a "." or "/" between digits ("2.5k", "1/3 octave"), a "+" before a number
 #: ("+3 dB") and "with" before a Q ("with a Q of 2") do not separate.
 _CLAUSE = re.compile(r"\s*(?:[,;!?&]|(?<!\d)[./]|[./](?!\d)|\+(?!\s*\d)|\band\b|\bbut\b|"
-                     r"\bwith\b(?!\s+(?:an?\s+)?q\b)|\bplus\b|\bwhile\b|\balso\b)\s*")
+                     r"\bwith\b(?!\s+(?:an?\s+)?q\b)|\bplus\b|\bwhile\b|\balso\b|(?=\bwithout\b))\s*")
 #: A position and a range noun not known as a phrase ("upper middle", "high middles"): one word, for
 #: the named-region route (:mod:`daw_bridge.semantic.regions`).
 _REGION_PAIR = re.compile(r"\b(" + "|".join(sorted(POSITIONS, key=len, reverse=True)) + r")[\s-]+("
@@ -101,13 +85,15 @@ _REGION_PAIR = re.compile(r"\b(" + "|".join(sorted(POSITIONS, key=len, reverse=T
 _TOO_LITTLE = ("light", "shy", "lite", "less", "starved", "deficient", "poor")
 _AMOUNT_COMPOUND = re.compile(r"([a-z]+)-(heavy|rich|loaded|forward|" + "|".join(_TOO_LITTLE) + ")")
 #: A clause that says what the sound is ("it sounds thin") and one that says what is wanted ("make it thin").
-_STATES = re.compile(r"\b(is|are|was|were|sounds|seems|feels|it's|that's|they're|it is)\b")
+_STATES = re.compile(r"\b(is|are|was|were|sounds|seems|feels|it's|that's|they're|it is|has|have)\b"
+                     r"|(?<=[a-z] )(?<!\ba )(?<!\bthe )(?<!\bmy )(?<!\bour )(?<!\byour )(?<!\bthis )(?<!\bthat )"
+                     r"\b(?:sound|seem|feel)(?= [a-z])")  # "the guitars sound boxy", not "a thin sound"
 _WISHES = re.compile(r"\b(make|makes|making|want|wants|wanted|should|could|would|need|needs|let's|give|i'd)\b")
-_DIRECTION = re.compile(r"\b(" + "|".join(map(re.escape, DIRECTION_PHRASES)) + r")\b")
-#: Where in the spectrum, said as a place: with another word it only says where that word acts
-#: ("more sparkle on top", "less mud down low") and is dropped; alone it is that region ("more on top").
-LOCATIONS = {"on top": "top end", "up top": "top end", "at the top": "top end", "down low": "low end",
-             "down below": "low end", "at the bottom": "low end", "on the bottom": "low end", "down the bottom": "low end"}
+#: Phrases read as other words before a clause is read: which way, or no change at all.
+_REWRITES = {**DIRECTION_PHRASES, **{phrase: "unchanged" for phrase in NO_CHANGE_PHRASES}}
+_DIRECTION = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _REWRITES), key=len, reverse=True)) + r")\b")
+#: A descriptor read from a clause: (token as typed, base, comparative, sign).
+Descriptor = tuple[str, str, bool, float]
 _LOCATION = re.compile(r"\b(" + "|".join(sorted(map(re.escape, LOCATIONS), key=len, reverse=True)) + r")\b")
 #: "de-<word>" takes the word away ("de-mud", "de-ess", "de-essing"; "deess" as de-essers are also
 #: spelled): less of it. Unhyphenated only for "ess": "delight" and "deflated" are words of their own.
@@ -123,7 +109,9 @@ class Mention:
     ``comparative``: whether :data:`COMPARATIVE` is already in the weight; ``spot``: the place or
     amount its clause names (a mention of a place alone has ``base`` ""); ``complaint``: the clause
     states what the sound is, with no wish or direction ("it sounds harsh", "the low end is muddy"),
-    so a problem word asks for less of it (:func:`meant_weight`).
+    so a problem word or a fault asks for less of it (:func:`meant_weight`); ``described``: the
+    clause names an instrument or the mix with no verb, direction or comparative ("harsh cymbals"),
+    so a problem word (not a fault: "scooped guitars" may be wished for) asks for less of it.
     """
 
     word: str
@@ -133,6 +121,7 @@ class Mention:
     comparative: bool = False
     spot: Spot | None = None
     complaint: bool = False
+    described: bool = False
 
 
 class ParseError(SemeqError):
@@ -145,10 +134,12 @@ def parse(text: str, known: frozenset[str] | set[str]) -> list[Mention]:
     """Read ``text`` into descriptor mentions (see the module docstring); ``known`` is the vocabulary."""
     if not isinstance(text, str) or not text.strip():
         raise ParseError("say what you want to hear, e.g. 'warmer' or 'a bit less harsh'")
-    lowered = join_ranges(text.lower().replace("’", "'"))
+    lowered = _NOT.sub(lambda m: f"{_NOT_VERBS[m.group(1)]} not", join_ranges(text.lower().replace("’", "'")))
     lowered = _SPLIT_VERB.sub(r"\1 \3 \2", _NOT_ENOUGH.sub(r"more \1", lowered))
-    lowered = _DIRECTION.sub(lambda m: DIRECTION_PHRASES[m.group(1)], lowered)
+    lowered = _DIRECTION.sub(lambda m: _REWRITES[m.group(1)], lowered)
+    lowered = _ONE_DB.sub(r"1 \1", lowered)
     mentions: list[Mention] = []
+    forbidden = 0  # mentions from clauses that forbid ("don't make it brighter")
     stated = False  # "it sounds harsh and thin": the statement carries over to the next clause
     for clause in _CLAUSE.split(lowered):
         spot, clause = find_spot(clause)
@@ -156,8 +147,13 @@ def parse(text: str, known: frozenset[str] | set[str]) -> list[Mention]:
         if not clause and spot is None:
             continue
         previous = mentions[-1].weight if mentions and mentions[-1].spot is not None else 0.0
-        stated = (stated or bool(_STATES.search(clause))) and not _WISHES.search(clause)
-        mentions.extend(_parse_clause(clause, known, spot, previous, stated))
+        wished = bool(_WISHES.search(clause))
+        stated = (stated or bool(_STATES.search(clause))) and not wished
+        found = _parse_clause(clause, known, spot, previous, stated, wished)
+        forbidden += len(found) if _FORBIDS.search(clause) and spot is None else 0
+        mentions.extend(found)
+    if mentions and forbidden == len(mentions):  # "don't make it brighter" alone: leave it as it is
+        return [Mention(text.strip(), "unchanged", 1.0, lowered)]
     if not mentions:
         raise ParseError(
             f"found no word describing a sound in {text.strip()!r}; try e.g. 'warmer', 'a bit brighter' "
@@ -175,7 +171,7 @@ def _phrases(known: frozenset[str]) -> tuple[tuple[re.Pattern, str], ...]:
 
 
 def _parse_clause(clause: str, known: frozenset[str] | set[str], spot: Spot | None = None,
-                  previous: float = 0.0, stated: bool = False) -> list[Mention]:
+                  previous: float = 0.0, stated: bool = False, wished: bool = False) -> list[Mention]:
     factor = 1.0
     comparative = directed = False
     located = _LOCATION.search(clause)
@@ -188,36 +184,37 @@ def _parse_clause(clause: str, known: frozenset[str] | set[str], spot: Spot | No
         if re.search(pattern, rest):
             factor *= DEGREES[phrase]
             rest = re.sub(pattern, " ", rest)
-    words = []
-    for token in rest.split():
+    words: list[Descriptor] = []
+    tokens, tail, last_was_word = rest.split(), "", False
+    for i, token in enumerate(tokens):
         token = token.strip("'-")
-        if not token:
+        lead = token.split("_")[0]  # "more_treble": a listed phrase leads with its direction word
+        if lead in ("more", "less", "fewer") and words and directed and spot is None:
+            tail = " ".join(tokens[i:])  # "more treble less bass": a second request
+            break
+        if token in ("up", "down") and last_was_word and _names_region(words[-1][0]):  # "bass up treble down"
+            words[-1] = (*words[-1][:2], True, words[-1][3] * (1.0 if token == "up" else -1.0))
+            directed, last_was_word = True, False
             continue
+        last_was_word = False
+        if not token or (token == "too" and factor < 0):  # "not too bright": one negation
+            continue
+        if token == "not" and stated and tokens[i + 1:i + 2] not in (["too"], ["so"], ["as"]):
+            continue  # "it doesn't sound bright", "it's not warm": said of the sound, the word is missing
         if token in NEGATORS:
             factor = -factor
             comparative = comparative or token in ("less", "fewer")
             directed = True
         elif token in INTENSIFIERS:
             comparative = directed = True
-        elif token in FILLER or token.isdigit():
-            continue
-        elif "_" in token:  # a known phrase; "more nasal" (a listed form) is still a comparative
-            phrase = token.replace("_", " ")
-            words.append((phrase, phrase, phrase.split()[0] in INTENSIFIERS, 1.0))
-        elif token in known and not _folds_to_other(token, known):
-            words.append((token, token, False, 1.0))
-        elif (m := _AMOUNT_COMPOUND.fullmatch(token)) and resolve(m.group(1), known)[0] in known:
-            # "treble-heavy" is too much treble, "bass-shy" too little bass
-            words.append((token, resolve(m.group(1), known)[0], True, -1.0 if m.group(2) in _TOO_LITTLE else 1.0))
-        elif (taken := _taken_away(token, known)) is not None:
-            words.append((token, taken, True, -1.0))
-        else:
-            base, is_comparative = resolve(token, known)
-            if base not in known and (verb := _made_more(token, known)) is not None:  # "tighten"
-                base, is_comparative = verb, True
-            words.append((token, base, is_comparative, 1.0))
-    if any(_names_region(w[0]) for w in words) and not all(_names_region(w[0]) for w in words):
-        words = [w for w in words if not _names_region(w[0])]  # "smoother highs": the region says where
+        elif not (token in FILLER or token.isdigit()):
+            words.append(_read_word(token, known))
+            last_was_word, directed = True, directed or lead in INTENSIFIERS
+    words, amounted = _amounts(words, stated and not directed)
+    stated = stated and not amounted
+    if spot is not None or not all(_names_region(w[0]) for w in words):
+        # "smoother highs", "the bass is clashing around 100": the region (or the place) says where
+        words = [w for w in words if not _names_region(w[0])]
     if not words and located is not None and spot is None:  # "more on top": the place is the word
         words.append((located.group(1), LOCATIONS[located.group(1)], False, 1.0))
     if not words and clause in known and clause in DEGREES:  # a word that is also a degree ("far": distant, not "far brighter")
@@ -227,18 +224,54 @@ def _parse_clause(clause: str, known: frozenset[str] | set[str], spot: Spot | No
     if spot is not None and spot.sign < 0:
         factor = -abs(factor)  # "-3 dB of mud"
     complaint = (stated or (spot is not None and spot.excess)) and not directed  # "the 250 Hz buildup is muddy"
+    asked = wished or directed or comparative or any(w[2] for w in words)
+    described = not asked and not SUBJECTS.isdisjoint(tokens)  # "harsh cymbals"
     out = []
     for token, base, is_comparative, sign in words:
         is_comparative = comparative or is_comparative
         weight = sign * factor * (COMPARATIVE if is_comparative else 1.0)
-        out.append(Mention(token, base, weight, clause, is_comparative, spot, complaint and sign > 0))
-    return out
+        out.append(Mention(token, base, weight, clause, is_comparative, spot, complaint and sign > 0,
+                           described and sign > 0))
+    return out + (_parse_clause(tail, known, None, 0.0, stated, wished) if tail else [])
 
 
-def meant_weight(mention: Mention, weight: float, kind: str) -> float:
-    """``weight`` of a word of ``kind`` as meant: a problem word said as a complaint ("it sounds
-    harsh") asks for less of it, not more."""
-    return -abs(weight) if mention.complaint and kind == "problem" else weight
+def _read_word(token: str, known: frozenset[str] | set[str]) -> Descriptor:
+    """One descriptor token as (token, base, comparative, sign): a known phrase or word, "treble-heavy",
+    a "de-" verb ("de-mud": less), an "-en" verb ("tighten"), or a form :func:`resolve` folds."""
+    if "_" in token:  # a known phrase; "more nasal" (a listed form) is still a comparative
+        phrase = token.replace("_", " ")
+        return phrase, phrase, phrase.split()[0] in INTENSIFIERS, 1.0
+    if token in known and not _folds_to_other(token, known):
+        return token, token, False, 1.0
+    if (m := _AMOUNT_COMPOUND.fullmatch(token)) and resolve(m.group(1), known)[0] in known:
+        # "treble-heavy" is too much treble, "bass-shy" too little bass
+        return token, resolve(m.group(1), known)[0], True, -1.0 if m.group(2) in _TOO_LITTLE else 1.0
+    if (taken := _taken_away(token, known)) is not None:
+        return token, taken, True, -1.0
+    base, is_comparative = resolve(token, known)
+    if base not in known and (verb := _made_more(token, known)) is not None:  # "tighten"
+        base, is_comparative = verb, True
+    return token, base, is_comparative, 1.0
+
+
+def _amounts(words: list[Descriptor], stated: bool) -> tuple[list[Descriptor], bool]:
+    """Beside another word, "loud" and "quiet" say how much of it there is ("the esses are too loud" is
+    too much sibilance, "the bass is too quiet" too little bass); said as what the sound is ("the
+    highs are quiet"), the opposite is wanted. Returns the words without them and whether there were any."""
+    amount = [w for w in words if w[0] in AMOUNT_WORDS]
+    if not amount or len(amount) == len(words):
+        return words, False
+    sign = math.prod(AMOUNT_WORDS[w[0]] for w in amount) * (-1.0 if stated else 1.0)
+    louder = any(w[0].endswith("er") for w in amount)
+    return [(t, b, c or louder, s * sign) for t, b, c, s in words if t not in AMOUNT_WORDS], True
+
+
+def meant_weight(mention: Mention, weight: float, kind: str, term: str = "") -> float:
+    """``weight`` of the entry ``term`` of ``kind`` as meant: a problem word or a fault
+    (:data:`~daw_bridge.semantic.words.FAULTS`) said as a complaint ("it sounds harsh", "it sounds
+    muffled"), and a problem word describing an instrument ("harsh cymbals"), ask for less of it, not more."""
+    complaint = mention.complaint and (kind == "problem" or term in FAULTS)
+    return -abs(weight) if complaint or (mention.described and kind == "problem") else weight
 
 
 def _place_alone(spot: Spot, factor: float, directed: bool, previous: float, clause: str) -> Mention:

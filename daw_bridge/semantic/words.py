@@ -19,7 +19,7 @@ TYPOS = {
     "brght": "bright", "birght": "bright", "brite": "bright", "bight": "bright",
     "warn": "warm", "wawrm": "warm", "warth": "warm", "wram": "warm",
     "agressive": "aggressive", "fatt": "fat", "thicky": "thick", "bassic": "bassy",
-    "middly": "mid", "shimmery": "shimmer",
+    "middly": "mid", "shimmery": "shimmer", "brigther": "brighter", "harsness": "harshness", "presense": "presence",
 }
 
 #: Nouns (and a few verbs) that name the quality of an adjective in the vocabulary.
@@ -32,6 +32,7 @@ NOUNS = {
     "darkness": "dark", "dullness": "dull", "clarity": "clear", "sharpness": "sharp",
     "softness": "soft", "smoothness": "smooth", "boxiness": "boxy", "tinniness": "tinny",
     "nasality": "nasal", "hollowness": "hollow", "sweetness": "sweet", "ess": "sibilant",
+    "chest": "chesty", "silk": "silky",
 }
 
 #: Comparative and superlative forms that a suffix rule would get wrong.
@@ -184,6 +185,11 @@ NOT_EQ: dict[str, str] = {
                                 "saturation")},
     **{w: _EFFECT for w in ("delay", "delayed", "chorus", "chorused", "flanged", "flanger", "phaser", "phased")},
 }
+
+#: Quality entries that are faults: said as what the sound is ("it sounds muffled", "the vocal is
+#: buried", "the low end is flabby"), they ask for less, as a problem word does ("it's warm" does not).
+FAULTS = frozenset({"dull", "muffled", "distant", "hollow", "scooped", "loose", "veiled", "recessed", "etched",
+                    "syrupy", "clinical", "sparse"})
 
 #: Words that judge rather than describe: they name no region or direction, so they need audio to
 #: act on (with audio: auto-suggest; without: an error that says so). "better" folds onto "good".
