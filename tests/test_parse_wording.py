@@ -197,3 +197,19 @@ def test_a_db_is_one_db(model):
     """'a dB more air' was refused ('db' a thing): one dB on the word's band."""
     peak = float(np.max(np.abs(response_db(model.interpret("a dB more air").params, GRID))))
     assert peak == pytest.approx(1.0, abs=0.1)
+
+
+@pytest.mark.parametrize("text", ["the mix isn't muddy", "it's not harsh", "it doesn't sound muffled",
+                                  "the vocals are not sibilant"])
+def test_a_problem_the_statement_denies_asks_for_nothing(model, text):
+    """'it isn't muddy' says the problem is absent: a flat EQ with a note saying so (it cut 5 dB of mud,
+    read like 'it is muddy'); a missing quality is still wanted ('it doesn't sound bright')."""
+    answer = model.interpret(text)
+    assert answer.params.is_flat
+    assert any("say the sound is not" in n for n in answer.notes), answer.notes
+
+
+def test_a_denied_problem_beside_a_complaint_leaves_only_the_complaint(model):
+    both = model.interpret("it isn't muddy but it's dull")
+    assert both.params == model.interpret("it's dull").params
+    assert np.max(response_db(model.interpret("it doesn't sound bright").params, GRID)) > 3.0

@@ -37,7 +37,7 @@ from daw_bridge.semantic import embeddings, frequencies, regions, unknown, wordn
 from daw_bridge.semantic.entries import vocabulary_entries
 from daw_bridge.semantic.interpretation import Interpretation, Reading, TermUse
 from daw_bridge.semantic.lexicon import normalise as lexicon_key
-from daw_bridge.semantic.parse import COMPARATIVE, Mention, meant_weight, parse
+from daw_bridge.semantic.parse import COMPARATIVE, Mention, flat_note, meant_weight, parse
 from daw_bridge.semantic.runtime import ARRAYS_FILE, NumpyNet
 from daw_bridge.semantic.words import NEEDS_AUDIO, NOT_EQ, NOT_SOUND
 
@@ -280,14 +280,14 @@ class SemanticModel:
         terms = tuple(uses.values())
         notes = [f"'{t.term}' asks for no change: {t.definition[:1].lower() + t.definition[1:]}"
                  for t in terms if t.kind == "no-change"]
-        active = [t for t in terms if t.kind != "no-change"]
+        active = [t for t in terms if t.kind != "no-change" and t.weight != 0.0]
         weights = np.array([t.weight for t in active])
         total = float(np.abs(weights).sum())
         places = [m for m in mentions if m not in judging and m.spot is not None]
         if total == 0.0:
             latent, strength = np.zeros(self.net.latent_dim), 0.0
             if not notes and not places:
-                notes.append("The words cancel out: the EQ is flat.")
+                notes.append(flat_note(mentions))
         else:
             latent = sum(w * self._latents[self._index[t.term]] for w, t in zip(weights, active)) / total
             strength = float(np.abs(weights).max())

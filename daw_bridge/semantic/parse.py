@@ -111,7 +111,9 @@ class Mention:
     states what the sound is, with no wish or direction ("it sounds harsh", "the low end is muddy"),
     so a problem word or a fault asks for less of it (:func:`meant_weight`); ``described``: the
     clause names an instrument or the mix with no verb, direction or comparative ("harsh cymbals"),
-    so a problem word (not a fault: "scooped guitars" may be wished for) asks for less of it.
+    so a problem word (not a fault: "scooped guitars" may be wished for) asks for less of it;
+    ``denied``: the statement says the word is not there ("it isn't muddy", "it doesn't sound bright"):
+    a missing quality is wanted, an absent problem or fault asks for nothing.
     """
 
     word: str
@@ -122,6 +124,7 @@ class Mention:
     spot: Spot | None = None
     complaint: bool = False
     described: bool = False
+    denied: bool = False
 
 
 class ParseError(SemeqError):
@@ -185,7 +188,7 @@ def _parse_clause(clause: str, known: frozenset[str] | set[str], spot: Spot | No
             factor *= DEGREES[phrase]
             rest = re.sub(pattern, " ", rest)
     words: list[Descriptor] = []
-    tokens, tail, last_was_word = rest.split(), "", False
+    tokens, tail, last_was_word, denied = rest.split(), "", False, False
     for i, token in enumerate(tokens):
         token = token.strip("'-")
         lead = token.split("_")[0]  # "more_treble": a listed phrase leads with its direction word
@@ -200,7 +203,8 @@ def _parse_clause(clause: str, known: frozenset[str] | set[str], spot: Spot | No
         if not token or (token == "too" and factor < 0):  # "not too bright": one negation
             continue
         if token == "not" and stated and tokens[i + 1:i + 2] not in (["too"], ["so"], ["as"]):
-            continue  # "it doesn't sound bright", "it's not warm": said of the sound, the word is missing
+            denied = True  # "it doesn't sound bright", "it isn't muddy": said of the sound, the word is missing
+            continue
         if token in NEGATORS:
             factor = -factor
             comparative = comparative or token in ("less", "fewer")
@@ -231,7 +235,7 @@ def _parse_clause(clause: str, known: frozenset[str] | set[str], spot: Spot | No
         is_comparative = comparative or is_comparative
         weight = sign * factor * (COMPARATIVE if is_comparative else 1.0)
         out.append(Mention(token, base, weight, clause, is_comparative, spot, complaint and sign > 0,
-                           described and sign > 0))
+                           described and sign > 0, denied and complaint and sign > 0))
     return out + (_parse_clause(tail, known, None, 0.0, stated, wished) if tail else [])
 
 
@@ -269,9 +273,19 @@ def _amounts(words: list[Descriptor], stated: bool) -> tuple[list[Descriptor], b
 def meant_weight(mention: Mention, weight: float, kind: str, term: str = "") -> float:
     """``weight`` of the entry ``term`` of ``kind`` as meant: a problem word or a fault
     (:data:`~daw_bridge.semantic.words.FAULTS`) said as a complaint ("it sounds harsh", "it sounds
-    muffled"), and a problem word describing an instrument ("harsh cymbals"), ask for less of it, not more."""
+    muffled"), and a problem word describing an instrument ("harsh cymbals"), ask for less of it, not more;
+    one the statement denies ("it isn't muddy") asks for nothing (0)."""
     complaint = mention.complaint and (kind == "problem" or term in FAULTS)
+    if complaint and mention.denied:
+        return 0.0
     return -abs(weight) if complaint or (mention.described and kind == "problem") else weight
+
+
+def flat_note(mentions: list[Mention]) -> str:
+    """Why words gave a flat EQ: the statement denies them ("it isn't muddy"), or they cancel out."""
+    denied = ", ".join(f"'{m.word}'" for m in mentions if m.denied)
+    return (f"The words say the sound is not {denied}: nothing to fix, the EQ is flat." if denied
+            else "The words cancel out: the EQ is flat.")
 
 
 def _place_alone(spot: Spot, factor: float, directed: bool, previous: float, clause: str) -> Mention:
