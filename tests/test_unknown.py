@@ -4,11 +4,14 @@ refused), and the committed WordNet table on studio words that are not in the le
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 from daw_bridge.eq import log_freq_grid, response_db
 from daw_bridge.semantic import SemanticModel, UnknownTermError
+from daw_bridge.semantic.embeddings import THRESHOLD
 from daw_bridge.semantic.lexicon import load_lexicon
 from daw_bridge.semantic.unknown import by_relations, resolve_unknown
 from daw_bridge.semantic.wordnet import decode, encode, load, related
@@ -124,6 +127,9 @@ def test_colour_words_are_refused_not_answered_flat(model, word):
     with pytest.raises(UnknownTermError) as info:
         model.interpret(word)
     assert "neutral" in info.value.suggestions
+    # the reason is told as it is: a similarity over the threshold was printed as "0.447 < 0.4"
+    match = re.search(r"similarity (\d\.\d+)( < )?", str(info.value))
+    assert match is not None and (float(match.group(1)) < THRESHOLD) == (match.group(2) is not None), str(info.value)
 
 
 def test_the_embedding_route_never_answers_with_a_no_change_entry():

@@ -338,9 +338,8 @@ class SemanticModel:
                     "ones is not installed (pip install 'semantic-eq-bridge[embeddings]'). Close known words: "
                     + _join(close), mention.word, close)
             raise UnknownTermError(
-                f"unknown word {mention.word!r}: no studio word is close enough in meaning (best embedding "
-                f"similarity {math.floor(score * 1000) / 1000:.3f} < {embeddings.THRESHOLD:g}, and no related word "
-                "in WordNet names one). Close known words: " + _join(close), mention.word, close)
+                f"unknown word {mention.word!r}: no studio word is close enough in meaning ({unknown.embedding_reason(score, close)}"
+                ", and no related word in WordNet names one). Close known words: " + _join(close), mention.word, close)
         entry = self._entry[found.term]
         weight = mention.weight * (COMPARATIVE if found.comparative and not mention.comparative else 1.0)
         meant = meant_weight(mention, -weight if found.opposite else weight, entry.kind, found.term)

@@ -41,6 +41,8 @@ material thing (:meth:`~daw_bridge.semantic.wordnet.Relations.names_a_thing`: "w
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -206,6 +208,15 @@ def by_embedding(word: str, vectors: embeddings.Table,
     if match is None or by_score[0].term in no_change or match.term in no_change:
         return None, close, score
     return Resolution(match.term, "embedding", match.text, False, round(match.score, 4), comparative), close, score
+
+
+def embedding_reason(score: float, close: list[str]) -> str:
+    """Why :func:`by_embedding` did not answer, for the error: the best similarity was under the
+    threshold, or (at or over it) the closest entry asks for no change and only a no-change word may."""
+    if score < embeddings.THRESHOLD:
+        return f"best embedding similarity {math.floor(score * 1000) / 1000:.3f} < {embeddings.THRESHOLD:g}"
+    return (f"the closest, '{close[0] if close else '?'}' (similarity {score:.3f}), asks for no change, which only a "
+            "no-change word itself may")
 
 
 def _by_relations_or_head(word: str, names: dict[str, str], relations: wordnet.Relations) -> Resolution | None:
