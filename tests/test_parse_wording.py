@@ -213,3 +213,17 @@ def test_a_denied_problem_beside_a_complaint_leaves_only_the_complaint(model):
     both = model.interpret("it isn't muddy but it's dull")
     assert both.params == model.interpret("it's dull").params
     assert np.max(response_db(model.interpret("it doesn't sound bright").params, GRID)) > 3.0
+
+
+@pytest.mark.parametrize("text", ["keep the warmth", "keep it bright", "keep it as bright as it is",
+                                  "preserve the low end"])
+def test_a_word_to_keep_is_not_changed(model, text):
+    """'keep it bright' asked for +4 dB of treble ('keep' was filler): a kept word stays as it is."""
+    answer = model.interpret(text)
+    assert answer.params.is_flat, text
+    assert any("keep" in n or "no change" in n for n in answer.notes), answer.notes
+
+
+def test_a_kept_word_beside_a_request_leaves_only_the_request(model):
+    assert model.interpret("keep the low end but less mud").params == model.interpret("less mud").params
+    assert model.interpret("brighter but keep it warm").params == model.interpret("brighter").params

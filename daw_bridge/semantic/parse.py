@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from daw_bridge.errors import SemeqError
@@ -59,6 +59,8 @@ COMPARATIVE = 1.25
 #: A clause that forbids ("don't make it brighter"): beside other requests it says what to avoid (less of
 #: it); alone it asks for no change.
 _FORBIDS = re.compile(r"\bdo not\b")
+#: A clause that keeps ("keep the warmth", "keep it as bright as it is"): its words stay as they are.
+_KEEPS = re.compile(r"\b(keep|keeps|keeping|preserve|preserving|retain|retaining|maintain|maintaining)\b")
 #: "a dB more air": one dB.
 _ONE_DB = re.compile(r"\b(?:a|one) (db|decibel)\b")
 #: "don't", "shouldn't", "isnt": the verb and "not" ("can't" -> "can not", "won't" -> "will not").
@@ -113,7 +115,8 @@ class Mention:
     clause names an instrument or the mix with no verb, direction or comparative ("harsh cymbals"),
     so a problem word (not a fault: "scooped guitars" may be wished for) asks for less of it;
     ``denied``: the statement says the word is not there ("it isn't muddy", "it doesn't sound bright"):
-    a missing quality is wanted, an absent problem or fault asks for nothing.
+    a missing quality is wanted, an absent problem or fault asks for nothing; ``kept``: the clause
+    keeps the word as it is ("keep the warmth"): weight 0.
     """
 
     word: str
@@ -125,6 +128,7 @@ class Mention:
     complaint: bool = False
     described: bool = False
     denied: bool = False
+    kept: bool = False
 
 
 class ParseError(SemeqError):
@@ -154,6 +158,8 @@ def parse(text: str, known: frozenset[str] | set[str]) -> list[Mention]:
         stated = (stated or bool(_STATES.search(clause))) and not wished
         found = _parse_clause(clause, known, spot, previous, stated, wished)
         forbidden += len(found) if _FORBIDS.search(clause) and spot is None else 0
+        if _KEEPS.search(clause) and spot is None:  # "warmer but keep the highs": the highs stay
+            found = [replace(m, weight=0.0, kept=True) for m in found]
         mentions.extend(found)
     if mentions and forbidden == len(mentions):  # "don't make it brighter" alone: leave it as it is
         return [Mention(text.strip(), "unchanged", 1.0, lowered)]
@@ -282,10 +288,14 @@ def meant_weight(mention: Mention, weight: float, kind: str, term: str = "") -> 
 
 
 def flat_note(mentions: list[Mention]) -> str:
-    """Why words gave a flat EQ: the statement denies them ("it isn't muddy"), or they cancel out."""
+    """Why words gave a flat EQ: the statement denies them ("it isn't muddy"), keeps them ("keep the
+    warmth"), or they cancel out."""
     denied = ", ".join(f"'{m.word}'" for m in mentions if m.denied)
-    return (f"The words say the sound is not {denied}: nothing to fix, the EQ is flat." if denied
-            else "The words cancel out: the EQ is flat.")
+    kept = ", ".join(f"'{m.word}'" for m in mentions if m.kept)
+    if denied or kept:
+        return (f"The words say the sound is not {denied}: nothing to fix" if denied else
+                f"The words keep {kept} as it is: nothing to change") + ", the EQ is flat."
+    return "The words cancel out: the EQ is flat."
 
 
 def _place_alone(spot: Spot, factor: float, directed: bool, previous: float, clause: str) -> Mention:

@@ -57,7 +57,8 @@ make makes making it its it's the a an sound sounds sounding tone please can cou
 want wanted need like to be should just give me us some this that overall feel feeling
 get let's lets go for on in of my our out up bit lot little at all here there so is are was were
 from across throughout whole entire everything off down away
-do does did have has thing things stuff end keep leave stay needs needed use wants there's there
+do does did have has thing things stuff end keep keeps keeping preserve preserving retain retaining maintain
+maintaining leave stay needs needed use wants there's there
 region regions range area zone frequencies frequency band spectrum
 than before now currently already as compared
 pls plz thx thanks being will any anything change each other effect acoustic electric hi they them these those we
