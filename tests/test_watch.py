@@ -39,10 +39,12 @@ class FakeService:
     that the door is tested alone.
 
     ``busy_first`` answers "busy" to that many audio requests first; ``delay_s`` slows every audio
-    request (so a kill can land mid-batch); ``calls`` records every request."""
+    request (so a kill can land mid-batch); ``gate`` (an event) holds every request until it is set
+    (so a test's step lands while a job runs, however loaded the machine); ``calls`` records every request."""
 
-    def __init__(self, delay_s: float = 0.0, busy_first: int = 0) -> None:
+    def __init__(self, delay_s: float = 0.0, busy_first: int = 0, gate: threading.Event | None = None) -> None:
         self.delay_s = delay_s
+        self.gate = gate
         self.busy_left = busy_first
         self.calls: list[dict] = []
         self._lock = threading.Lock()
@@ -56,6 +58,8 @@ class FakeService:
                 self.busy_left -= 1
                 return error_answer(request["id"], request["op"], "busy", "the server is busy")
         time.sleep(self.delay_s)
+        if self.gate is not None:
+            self.gate.wait(30.0)
         try:
             return self._answer(request)
         except SemeqError as exc:

@@ -10,6 +10,7 @@ files, the real render); settle times are short so the tests stay quick.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -82,7 +83,8 @@ def test_a_file_appended_after_it_was_taken_restarts_its_job(tmp_path):
     handle = open(path, "wb")
     handle.write(wav_header(first.shape[0], 2, SR) + pcm16(first))  # a whole, valid 1 s file
     handle.flush()
-    service = FakeService(delay_s=0.4)  # slow enough that the append lands while the job runs
+    gate = threading.Event()
+    service = FakeService(gate=gate)  # the job waits until the append has landed, however loaded the machine
     lines: list[str] = []
     config = replace(CONFIG, close_events=False, settle_s=0.2)
     h = watch.start_watcher(service, home, config, log=lines.append)
@@ -94,6 +96,7 @@ def test_a_file_appended_after_it_was_taken_restarts_its_job(tmp_path):
         handle.seek(0)
         handle.write(wav_header(x.shape[0], 2, SR))
         handle.close()
+        gate.set()
         deadline = time.monotonic() + 30
         while rendered_frames(home, "take") is None and time.monotonic() < deadline:
             time.sleep(0.05)
