@@ -386,6 +386,22 @@ def test_judging_words_need_audio(model, text):
     assert info.value.code == "needs_audio" and "audio" in str(info.value)
 
 
+@pytest.mark.parametrize("text", ["the snare rings too much", "less ringing", "too resonant", "there's a resonance",
+                                  "the toms are ringy", "whistling"])
+def test_a_resonance_without_a_place_needs_the_place_or_the_audio(model, text):
+    """A ring or resonance sits at one frequency the words do not give; it was read through the
+    embedding route ("less ringing" cut 11 kHz as 'bell like', "there's a resonance" boosted 150 Hz as
+    'chesty', "whistling" boosted 55 Hz as 'windy'). With a place it is a cut there (test_frequencies)."""
+    from daw_bridge.semantic import NeedsAudioError
+
+    with pytest.raises(NeedsAudioError, match="resonance at one frequency") as info:
+        model.interpret(text)
+    assert "900 Hz" in str(info.value)
+    both = model.interpret(f"warmer, {text}")
+    assert both.params == model.interpret("warmer").params
+    assert any("without a place" in w for w in both.warnings)
+
+
 @pytest.mark.parametrize("text, says", [
     ("make it wider", "stereo width"), ("more reverb", "reverb or room"), ("less compressed", "dynamics"),
     ("saturated", "distortion"), ("more chorus", "time-based effect"), ("narrower", "stereo width"),

@@ -39,7 +39,7 @@ from daw_bridge.semantic.interpretation import Interpretation, Reading, TermUse
 from daw_bridge.semantic.lexicon import normalise as lexicon_key
 from daw_bridge.semantic.parse import COMPARATIVE, Mention, flat_note, meant_weight, parse
 from daw_bridge.semantic.runtime import ARRAYS_FILE, NumpyNet
-from daw_bridge.semantic.words import NEEDS_AUDIO, NOT_EQ, NOT_SOUND
+from daw_bridge.semantic.words import NOT_EQ, NOT_SOUND, needs_audio, needs_audio_message, needs_audio_warning
 
 WEIGHTS_FILE = "semantic.pt"
 VOCABULARY_FILE = "vocabulary.json"
@@ -250,20 +250,15 @@ class SemanticModel:
             mentions = self._parsed(text)
         except SemeqError:
             return True
-        return all(not m.base or lexicon_key(m.base) in self._alias or m.base in NEEDS_AUDIO for m in mentions)
+        return all(not m.base or lexicon_key(m.base) in self._alias or needs_audio(m.word, m.base) for m in mentions)
 
     def _read(self, text: str) -> "Reading":
         """What ``text`` asks for at intensity 1 (the intensity-independent part of :meth:`interpret`)."""
         mentions = list(self._parsed(text))
-        judging = [m for m in mentions if m.base in NEEDS_AUDIO and lexicon_key(m.base) not in self._alias]
+        judging = [m for m in mentions if needs_audio(m.word, m.base) and lexicon_key(m.base) not in self._alias]
         if len(judging) == len(mentions):
-            words = [m.word for m in judging]
-            raise NeedsAudioError(
-                f"{_join([repr(w) for w in words])} says how it should be, not what to change: that needs the "
-                f"audio. Give a track (semeq eq '{text.strip()}' --audio IN, semeq suggest IN, or the REAPER "
-                "auto-suggest action) or say what to change, e.g. 'less muddy' or 'a bit brighter'", words)
-        warnings = tuple(f"'{m.word}' judges rather than describes; ignored (with audio, auto-suggest decides)"
-                         for m in judging)
+            raise NeedsAudioError(needs_audio_message([m.word for m in judging], text), [m.word for m in judging])
+        warnings = tuple(needs_audio_warning(m.word) for m in judging)
         beyond = [m for m in mentions if (NOT_EQ.get(m.base) or NOT_EQ.get(m.word)) and lexicon_key(m.base) not in self._alias]
         if beyond and len(beyond) + len(judging) == len(mentions):
             self._use(beyond[0])  # nothing an EQ can do: the error says why

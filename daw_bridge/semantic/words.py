@@ -197,3 +197,33 @@ NEEDS_AUDIO = frozenset("""
 good better best bad worse worst nice great awesome super fix fixed improve improved improvement perfect right fine proper
 professional polished pro correct wrong
 """.split())
+
+#: Words for a resonance that say no place ("the snare rings", "less ringing", "too resonant"): one
+#: narrow frequency that only a number ("cut the ring at 900 Hz") or the audio can place. Without a
+#: place they need audio as judging words do (the embedding route had read them as "bell like",
+#: "chesty" or "windy").
+NEEDS_PLACE = frozenset("""
+ring rings ringing ringy resonance resonances resonant resonate resonates resonating whistle whistles whistling whistly
+""".split())
+
+
+def needs_audio(word: str, base: str) -> bool:
+    """Whether a word needs the audio to act on (:data:`NEEDS_AUDIO`, :data:`NEEDS_PLACE`)."""
+    return base in NEEDS_AUDIO or word in NEEDS_PLACE or base in NEEDS_PLACE
+
+
+def needs_audio_message(words: list[str], text: str) -> str:
+    """The error for a request made only of such words, saying what to give instead."""
+    quoted = ", ".join(repr(w) for w in words)
+    why = ("names a resonance at one frequency that the words do not give" if any(w in NEEDS_PLACE for w in words)
+           else "says how it should be, not what to change")
+    return (f"{quoted} {why}: that needs the audio. Give a track (semeq eq '{text.strip()}' --audio IN, semeq "
+            "suggest IN, or the REAPER auto-suggest action) or say what to change, e.g. 'less muddy', 'a bit "
+            "brighter' or 'cut the ring at 900 Hz'")
+
+
+def needs_audio_warning(word: str) -> str:
+    """The warning for such a word beside words that can be answered."""
+    if word in NEEDS_PLACE:
+        return f"'{word}' names a resonance without a place; ignored (give its frequency, or the audio)"
+    return f"'{word}' judges rather than describes; ignored (with audio, auto-suggest decides)"
