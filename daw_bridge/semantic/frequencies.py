@@ -40,6 +40,7 @@ from daw_bridge.eq import SHELF_Q, Band, EQParams, log_freq_grid, response_db
 from daw_bridge.errors import SemeqError
 from daw_bridge.layout import BANDS, GAIN_INDEX, q_from_octaves
 from daw_bridge.semantic.interpretation import TermUse
+from daw_bridge.semantic.words import RESONANCE_WORDS
 
 #: Gain (dB) of a place named without an amount ("cut 300 Hz"): a clearly audible, modest move.
 DEFAULT_GAIN_DB = 3.0
@@ -50,10 +51,10 @@ MIN_RANGE_OCT = 1.0 / 3.0
 #: Width words (octaves).
 WIDTH_WORDS = {"narrow": 1 / 3, "narrowly": 1 / 3, "tight q": 1 / 3, "surgical": 1 / 6, "surgically": 1 / 6,
                "notch": 1 / 6, "wide": 2.0, "broad": 2.0, "broadly": 2.0, "gentle slope": 2.0}
-#: Words for too much at a place, and whether they are narrow (a resonance: a third of an octave).
-EXCESS_WORDS = {"resonance": True, "resonances": True, "ring": True, "ringing": True, "whistle": True,
-                "whistling": True, "spike": True, "hot spot": True, "buildup": False, "build-up": False,
-                "build up": False, "excess": False, "congestion": False, "clash": False, "clashes": False,
+#: Words for too much at a place, and whether they are narrow (a resonance, :data:`~daw_bridge.semantic.words.RESONANCE_WORDS`:
+#: a third of an octave).
+EXCESS_WORDS = {**dict.fromkeys(RESONANCE_WORDS, True), "spike": True, "hot spot": True, "buildup": False,
+                "build-up": False, "build up": False, "excess": False, "congestion": False, "clash": False, "clashes": False,
                 "clashing": False, "fighting": False, "masking": False, "competing": False}
 #: Lowest and highest frequency a request may name (Hz): the EQ's band range.
 FREQ_LIMITS_HZ = (20.0, 20000.0)

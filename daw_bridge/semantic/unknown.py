@@ -42,7 +42,6 @@ material thing (:meth:`~daw_bridge.semantic.wordnet.Relations.names_a_thing`: "w
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass, replace
 
 import numpy as np

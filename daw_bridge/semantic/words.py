@@ -198,24 +198,24 @@ good better best bad worse worst nice great awesome super fix fixed improve impr
 professional polished pro correct wrong
 """.split())
 
-#: Words for a resonance that say no place ("the snare rings", "less ringing", "too resonant"): one
-#: narrow frequency that only a number ("cut the ring at 900 Hz") or the audio can place. Without a
-#: place they need audio as judging words do (the embedding route had read them as "bell like",
-#: "chesty" or "windy").
-NEEDS_PLACE = frozenset("""
+#: Words for a resonance: one narrow frequency. With a place they are a narrow cut there
+#: (:data:`daw_bridge.semantic.frequencies.EXCESS_WORDS`: "cut the ring at 900 Hz"); without one
+#: ("the snare rings", "less ringing", "too resonant") only the audio can place them, so they need
+#: audio as judging words do (the embedding route had read them as "bell like", "chesty" or "windy").
+RESONANCE_WORDS = frozenset("""
 ring rings ringing ringy resonance resonances resonant resonate resonates resonating whistle whistles whistling whistly
 """.split())
 
 
 def needs_audio(word: str, base: str) -> bool:
-    """Whether a word needs the audio to act on (:data:`NEEDS_AUDIO`, :data:`NEEDS_PLACE`)."""
-    return base in NEEDS_AUDIO or word in NEEDS_PLACE or base in NEEDS_PLACE
+    """Whether a word needs the audio to act on (:data:`NEEDS_AUDIO`, :data:`RESONANCE_WORDS`)."""
+    return base in NEEDS_AUDIO or word in RESONANCE_WORDS or base in RESONANCE_WORDS
 
 
 def needs_audio_message(words: list[str], text: str) -> str:
     """The error for a request made only of such words, saying what to give instead."""
     quoted = ", ".join(repr(w) for w in words)
-    why = ("names a resonance at one frequency that the words do not give" if any(w in NEEDS_PLACE for w in words)
+    why = ("names a resonance at one frequency that the words do not give" if any(w in RESONANCE_WORDS for w in words)
            else "says how it should be, not what to change")
     return (f"{quoted} {why}: that needs the audio. Give a track (semeq eq '{text.strip()}' --audio IN, semeq "
             "suggest IN, or the REAPER auto-suggest action) or say what to change, e.g. 'less muddy', 'a bit "
@@ -224,6 +224,6 @@ def needs_audio_message(words: list[str], text: str) -> str:
 
 def needs_audio_warning(word: str) -> str:
     """The warning for such a word beside words that can be answered."""
-    if word in NEEDS_PLACE:
+    if word in RESONANCE_WORDS:
         return f"'{word}' names a resonance without a place; ignored (give its frequency, or the audio)"
     return f"'{word}' judges rather than describes; ignored (with audio, auto-suggest decides)"
