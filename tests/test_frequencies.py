@@ -174,6 +174,8 @@ def test_with_audio_a_place_is_applied_as_asked_not_sized(model):
     ("reduce the 200 Hz buildup", -1, 1.0),  # an excess, cut, an octave wide
     ("there's a resonance at 3k", -1, 1 / 3),  # a resonance: cut, a third of an octave (Q 4.32)
     ("tame the ringing at 900 hz", -1, 1 / 3),
+    ("the snare rings at 200 Hz", -1, 1 / 3),  # every resonance word (words.RESONANCE_WORDS)
+    ("too resonant around 3k", -1, 1 / 3),
     ("boost the 3k resonance", 1, 1 / 3),  # the words say which way
     ("add a bump at 100", 1, 1.0),  # "bump" is no excess: "add a bump" is a boost
 ])
