@@ -8,7 +8,7 @@
 2. Every lexicon name (headword, synonym, form) of a problem or quality entry, answered by the shipped
    model, against its own entry: region and direction (:func:`lands`), and size (the model's
    strongest dB in the region over the target's); and how closely the network's decoded latent
-   reproduces each target (RMS dB), since blends and the encoder use the latent.
+   reproduces each target (RMS dB), since the encoder uses the latent.
 3. Targeted moves: for every problem word, "less X" has its strongest point within half an octave
    of the entry's centre and stays within +-1.5 dB outside its regions widened by half an octave.
 4. Share of variance of the first principal component over the studio vocabulary's curves (model
@@ -197,8 +197,8 @@ def report(res: dict, out: Report) -> None:
     p("\n2. Every lexicon name against its own entry (region and direction; size = model dB / target dB)")
     p(f"   headwords {own['heads_ok']}/{own['heads']}; all names (synonyms, forms) {own['ok']}/{own['n']}; "
       f"size median {own['size_median']:.2f} (range {own['size_range'][0]:.2f}-{own['size_range'][1]:.2f})")
-    p(f"   (one word alone is answered with its decided target; the network's decoded latent, used for blends "
-      f"and the encoder, is within {own['fidelity_median']:.2f} dB RMS of it (median), {own['fidelity_max']:.2f} dB "
+    p(f"   (one word alone is answered with its decided target; the network's decoded latent (the encoder's "
+      f"space) is within {own['fidelity_median']:.2f} dB RMS of it (median), {own['fidelity_max']:.2f} dB "
       "at worst)")
     for entry, name, ok, size, err in own["rows"]:
         if not ok:

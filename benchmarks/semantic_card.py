@@ -9,7 +9,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from daw_bridge.files import write_text_atomic
-from daw_bridge.semantic import embeddings, regions, unknown, vocabulary, wordnet
+from daw_bridge.semantic import blend, embeddings, regions, unknown, vocabulary, wordnet
 from daw_bridge.semantic.phrasing import DEGREES
 from daw_bridge.semantic.words import NEEDS_AUDIO, NOT_SOUND
 
@@ -158,6 +158,22 @@ def card_text(res: dict, report_text: str, model) -> str:
         "use (typically 2-5 dB), so \"a bit less harsh\" is a cut of a few dB. A gain past the +-12 dB limit is "
         "clipped and the answer's `warnings` say so.",
         "",
+        "Several words make every word's move at its weight, one after the other "
+        "(`daw_bridge/semantic/blend.py`): \"more air but no sibilance\" is the air shelf and a cut at 6.5 kHz, "
+        "exactly (their bands when they fit the five, else a fit of the summed response). Until 2026-12-03 blends "
+        "were decoded from the mean of the words' latents, which kept neither move (\"more air but no sibilance\" "
+        "cut 3 dB at 3.3 kHz and left +0.8 dB of air). A kept word (\"warmer but keep the highs\", \"darker but "
+        "keep the air\") protects its entry's region: the other words' bells centred there are left out, "
+        f"their shelves reaching there are moved {blend.MARGIN_OCT:g} octave past it or turned into a bell beside it, "
+        "and a note says which.",
+        "",
+        "An instrument asked louder or quieter (\"the kick is too loud\", \"less hi-hat\", \"bring up the vocals\") "
+        "is read as the range that carries it in a mix, from drum and vocal charts (`regions.INSTRUMENTS`: "
+        + ", ".join(f"{w} {lo:g}-{hi:g} Hz" for w, (lo, hi, _) in regions.INSTRUMENTS.items()
+                    if w in ("kick", "snare", "hi-hat", "vocals"))
+        + "), and answered like a named region. A part with no range of its own (\"the guitar is too loud\", "
+        "\"less piano\", \"the mix is too loud\") is refused with the reason: its level is a fader's job.",
+        "",
         "Unknown words are answered through meaning, by a lexicon entry only (never a crowd-only word), through "
         "the routes below (`daw_bridge/semantic/unknown.py`); the answer names the entry, its definition, the route "
         "(`route`), what it went through (`via`, e.g. \"opposite of dull (WordNet antonym 'dull', evidence "
@@ -200,7 +216,9 @@ def card_text(res: dict, report_text: str, model) -> str:
         f"Order: a relation answer with evidence of at least {unknown.STRONG_EVIDENCE:g} (the first sense's synonym "
         "or antonym, or a relation in a sense about sound) answers first; then the embedding (turned into the "
         "opposite move when WordNet names its entry as an antonym of the word: embeddings place \"light\" next to "
-        "\"dark\"); then a weaker "
+        "\"dark\"; and given up for a weaker relation answer whose entry's EQ correlates with the embedding's "
+        f"below {unknown.OPPOSED_CORRELATION:g}, the two pulling opposite ways: \"frosty\" is closest to "
+        "\"warmth\" in the embedding and similar to \"cold\" in WordNet); then a weaker "
         "relation answer; then the gloss. Otherwise `unknown_term` with close suggestions. Words that name no "
         "sound (taco, Tuesday) have no WordNet entry in the table and stay refused unless the embedding finds "
         "them close to an entry; the listed non-sound words are refused before any route. A word WordNet knows "

@@ -35,7 +35,7 @@ import numpy as np
 from daw_bridge.analysis import Analysis, default_lexicon, region_deviations_db
 from daw_bridge.eq import GAIN_INDEX, PARAM_NAMES, EQParams
 from daw_bridge.errors import SemeqError
-from daw_bridge.fit import fit_cascade
+from daw_bridge.fit import cascade
 from daw_bridge.fix import plan_eq
 from daw_bridge.naming import Descriptor, descriptor_scores, projection_scores
 from daw_bridge.spectrum import band_response_db
@@ -241,7 +241,7 @@ def _limited_move(analysis: Analysis, before_db: np.ndarray, move: EQParams, cur
         m = _with_gain_factors(move, f)
         if current is None:
             return m, None
-        fit = fit_cascade(current, m, sr)
+        fit = cascade([current, m], sr)
         return fit.params, fit.rms_db
 
     for _ in range(12):
@@ -297,7 +297,7 @@ def adapt_words(
 
     if getattr(interpretation, "explicit", False):  # places and amounts ("cut 300 Hz"): as asked, never resized
         after = state + direction
-        params = preset if current is None else fit_cascade(current, preset, sr).params
+        params = preset if current is None else cascade([current, preset], sr).params
         return Decision(params, f"Applied '{text.strip()}' as asked ({_region_phrase(centres, direction)}).", 1.0,
                         before, descriptor_scores(after, sr, default_lexicon(), weights), terms, warnings, after)
     position = float(projection_scores(state, direction[None, :], weights)[0])

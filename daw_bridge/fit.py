@@ -6,16 +6,16 @@ plays. Gains are fitted in dB, frequencies in log2(Hz) (octaves) and Q in log2(Q
 the legal ranges of :mod:`daw_bridge.eq`. A few deterministic starting points are tried and the best
 result is kept.
 
-Used for Audealize word curves, for the analysis' parametric route and for combining a host's current
-EQ with a new one.
+Used for Audealize word curves, for the analysis' parametric route, for combining a host's current
+EQ with a new one and for blends of words (:func:`cascade`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import least_squares
 
 from daw_bridge.eq import (
     DESIGN_Q_RANGE,
@@ -181,6 +181,9 @@ def fit_eq(
     best fit over a few deterministic starts, peaks sorted by frequency, and its RMS error in dB
     (weighted if weights are given; without the penalty).
     """
+    # imported here: a blend whose bands stack never loads scipy (semeq eq starts fast)
+    from scipy.optimize import least_squares
+
     freqs = np.asarray(freqs_hz, dtype=float)
     target = np.asarray(target_db, dtype=float)
     if freqs.ndim != 1 or freqs.shape != target.shape or freqs.size < 4:
@@ -257,19 +260,72 @@ def _merge_split_peaks(params: EQParams, held: list[int], gain_range_db: tuple[f
     return EQParams.from_vector(v)
 
 
-def fit_cascade(
-    first: EQParams,
-    second: EQParams,
+#: A cascade whose same-kind shelves are merged into one (:func:`_merged_shelves`) is used without a
+#: fit when it stays within this RMS (dB) of the summed response.
+MERGE_TOLERANCE_DB = 0.25
+
+
+def stack(eqs: Sequence[EQParams]) -> EQParams | None:
+    """One 5-band EQ made of the active bands (gain not 0 dB) of all of ``eqs``, when they fit the
+    layout: at most one low shelf, three peaks and one high shelf in all. Every band is then the same
+    biquad as before, so it does exactly what ``eqs`` do one after the other (their responses in dB
+    add). None when the bands do not fit."""
+    return _stacked([b for p in eqs for b in p.bands() if b.gain_db != 0.0])
+
+
+def _stacked(active: list[Band]) -> EQParams | None:
+    slots = {kind: [s for s in BANDS if s.kind == kind] for kind in ("low_shelf", "peak", "high_shelf")}
+    if any(sum(b.kind == kind for b in active) > len(free) for kind, free in slots.items()):
+        return None
+    v = EQParams.flat().raw_vector()
+    for band in active:
+        slot = slots[band.kind].pop(0)
+        v[slot.gain_index], v[slot.freq_index] = band.gain_db, band.freq_hz
+        if slot.q_index is not None:
+            v[slot.q_index] = band.q
+    return EQParams.from_vector(v)
+
+
+def _merged_shelves(eqs: Sequence[EQParams]) -> EQParams | None:
+    """The active bands of ``eqs`` with the shelves of each kind merged into one: gains added, the corner
+    the geometric mean of theirs weighted by |gain| ("warm and a bit bright": warm's -1.3 dB shelf at
+    4.9 kHz and +2 dB at 4 kHz become +0.7 dB at 4.3 kHz). None when the peaks still do not fit."""
+    active = [b for p in eqs for b in p.bands() if b.gain_db != 0.0]
+    merged = [b for b in active if b.kind == "peak"]
+    for kind in ("low_shelf", "high_shelf"):
+        shelves = [b for b in active if b.kind == kind]
+        gain = sum(b.gain_db for b in shelves)
+        if shelves and gain != 0.0:
+            weights = np.array([abs(b.gain_db) for b in shelves])
+            corner = float(np.exp(np.log([b.freq_hz for b in shelves]) @ weights / weights.sum()))
+            merged.append(Band(kind, corner, float(np.clip(gain, *GAIN_RANGE_DB)), SHELF_Q))
+    return _stacked(merged)
+
+
+def cascade(
+    eqs: Sequence[EQParams],
     sample_rate_hz: float = 48000.0,
     freqs_hz: np.ndarray | None = None,
 ) -> FitResult:
-    """One 5-band EQ that does ``first`` and then ``second``: a fit of their summed response (dB).
-
-    This is how a new move builds on the EQ already on a host's track (``first`` = the current EQ).
-    ``freqs_hz`` defaults to a 128-point log grid from 20 Hz to 20 kHz (or just below Nyquist).
+    """One 5-band EQ that does every one of ``eqs`` in turn: exactly their bands when they fit the
+    layout (:func:`stack`, error 0 dB); else their bands with each kind's shelves merged into one when
+    that stays within :data:`MERGE_TOLERANCE_DB` of their summed response (dB); else a fit of the summed
+    response, started from the merge if its peaks fit, else from the first (so a new move builds on the
+    EQ already on a host's track: ``eqs[0]`` = the current EQ). ``freqs_hz`` defaults to a 128-point log grid
+    from 20 Hz to 20 kHz (or just below Nyquist).
     """
+    if not eqs:
+        raise EQError("cascade needs at least one EQ")
+    stacked = stack(eqs)
+    if stacked is not None:
+        return FitResult(params=stacked, rms_db=0.0)
     if freqs_hz is None:
         freqs_hz = log_freq_grid(128, 20.0, min(20000.0, 0.49 * sample_rate_hz))
     freqs = np.asarray(freqs_hz, dtype=float)
-    target_db = response_db(first, freqs, sample_rate_hz) + response_db(second, freqs, sample_rate_hz)
-    return fit_eq(freqs, target_db, sample_rate_hz, initial=first)
+    target_db = np.sum([response_db(p, freqs, sample_rate_hz) for p in eqs], axis=0)
+    merged = _merged_shelves(eqs)
+    if merged is not None:
+        rms = float(np.sqrt(np.mean((response_db(merged, freqs, sample_rate_hz) - target_db) ** 2)))
+        if rms <= MERGE_TOLERANCE_DB:
+            return FitResult(params=merged, rms_db=rms)
+    return fit_eq(freqs, target_db, sample_rate_hz, initial=merged if merged is not None else eqs[0])

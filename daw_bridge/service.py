@@ -265,11 +265,12 @@ class Service:
             interp = self.model().interpret(text, intensity)
             params, note = interp.params, ""
             if current is not None:
-                from daw_bridge.fit import fit_cascade
+                from daw_bridge.fit import cascade
 
-                fit = fit_cascade(current, params, DEFAULT_SAMPLE_RATE_HZ)
+                fit = cascade([current, params], DEFAULT_SAMPLE_RATE_HZ)
                 params = fit.params
-                note = f"Built on the current EQ (5-band fit of current + new within {fit.rms_db:.2f} dB RMS)."
+                note = ("Built on the current EQ (its bands and the new ones fit the five exactly)." if fit.rms_db == 0.0
+                        else f"Built on the current EQ (5-band fit of current + new within {fit.rms_db:.2f} dB RMS).")
             notes = " ".join(getattr(interp, "notes", ()))  # e.g. a no-change word: flat, and why
             explanation = " ".join(filter(None, (words_sentence(interp), notes, note or describe_params(params))))
             answer = eq_answer("eq", None, params, text=text, intensity=intensity, terms=interp.terms,

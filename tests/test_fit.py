@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from daw_bridge.eq import EQError, EQParams, log_freq_grid, response_db
-from daw_bridge.fit import fit_cascade, fit_eq
+from daw_bridge.fit import MERGE_TOLERANCE_DB, cascade, fit_eq, stack
 
 GRID = log_freq_grid(128)
 
@@ -70,18 +70,36 @@ def test_bad_input_is_a_clear_error(freqs, target, weights):
         fit_eq(freqs, target, weights=weights)
 
 
-def test_fit_cascade_builds_one_eq_on_another():
+def test_cascade_builds_one_eq_on_another():
     first = EQParams(3.0, 120.0, 2.0, 300.0, 1.0, 0.0, 1000.0, 1.0, -2.0, 4000.0, 1.5, -2.0, 9000.0)
     second = EQParams(2.0, 150.0, 1.5, 250.0, 0.8, -1.0, 2000.0, 1.0, 0.0, 5000.0, 1.0, -1.5, 8000.0)
-    result = fit_cascade(first, second)
+    assert stack([first, second]) is None  # two low shelves, four peaks, two high shelves: a fit
+    result = cascade([first, second])
     freqs = log_freq_grid(128)
     target = response_db(first, freqs) + response_db(second, freqs)
     error = response_db(result.params, freqs) - target
     assert np.sqrt(np.mean(error**2)) == pytest.approx(result.rms_db, abs=1e-6)
     assert result.rms_db < 0.5
     # building on a flat EQ changes nothing
-    alone = fit_cascade(EQParams.flat(), second)
-    assert np.max(np.abs(response_db(alone.params, freqs) - response_db(second, freqs))) < 0.1
+    alone = cascade([EQParams.flat(), second])
+    assert np.max(np.abs(response_db(alone.params, freqs) - response_db(second, freqs))) < 1e-9
+
+
+@pytest.mark.parametrize("sample_rate_hz", [44100.0, 96000.0])
+def test_bands_that_fit_the_layout_stack_exactly(sample_rate_hz):
+    # one word's move each: a high shelf, a cut at 6.5 kHz, a bell at 180 Hz with a high-shelf dip
+    air = EQParams(0.0, 100.0, 0.0, 250.0, 0.71, 0.0, 1000.0, 0.71, 0.0, 4000.0, 0.71, 2.75, 12266.0)
+    less_ess = EQParams(0.0, 100.0, -5.0, 6500.0, 1.2, 0.0, 1000.0, 0.71, 0.0, 4000.0, 0.71, 0.0, 8000.0)
+    warm = EQParams(0.0, 100.0, 4.3, 180.0, 0.35, 0.0, 1000.0, 0.71, 0.0, 4000.0, 0.71, -1.3, 4878.0)
+    freqs = log_freq_grid(256, 20.0, 20000.0)
+    for eqs in ([air, less_ess], [less_ess, warm], [warm]):
+        result = cascade(eqs, sample_rate_hz)
+        assert result.rms_db == 0.0 and stack(eqs) == result.params
+        summed = np.sum([response_db(p, freqs, sample_rate_hz) for p in eqs], axis=0)
+        assert np.max(np.abs(response_db(result.params, freqs, sample_rate_hz) - summed)) < 1e-9
+    assert stack([air, warm]) is None  # two high shelves: only a fit can do both
+    with pytest.raises(EQError):
+        cascade([])
 
 
 def test_held_bands_stay_exactly_and_the_others_fit_around_them():
@@ -119,3 +137,20 @@ def test_one_move_is_one_band_even_with_a_gain_penalty(gain_db, freq_hz, q):
     assert len(peaks) == 1
     assert peaks[0].freq_hz == pytest.approx(freq_hz, rel=0.12) and peaks[0].gain_db == pytest.approx(gain_db, abs=0.3)
     assert fitted.rms_db < 0.15
+
+
+def test_same_kind_shelves_merge_when_that_stays_close_and_fit_otherwise():
+    warm = EQParams(0.0, 100.0, 4.3, 180.0, 0.35, 0.0, 1000.0, 0.71, 0.0, 4000.0, 0.71, -1.3, 4878.0)
+    bright = EQParams(0.0, 100.0, 0.0, 250.0, 0.71, 0.0, 1000.0, 0.71, 0.0, 4000.0, 0.71, 2.0, 4000.0)
+    freqs = log_freq_grid(128)
+    result = cascade([warm, bright])
+    summed = response_db(warm, freqs) + response_db(bright, freqs)
+    assert 0.0 < result.rms_db <= MERGE_TOLERANCE_DB
+    assert result.params.high_shelf_gain_db == pytest.approx(0.7)  # one shelf, the gains added
+    assert 4000.0 < result.params.high_shelf_freq_hz < 4878.0
+    assert np.sqrt(np.mean((response_db(result.params, freqs) - summed) ** 2)) == pytest.approx(result.rms_db)
+    # a shelf and an opposite one two octaves away do not merge: five bands fit their sum
+    air = EQParams(0.0, 100.0, 0.0, 250.0, 0.71, 0.0, 1000.0, 0.71, 0.0, 4000.0, 0.71, 2.75, 12300.0)
+    fitted = cascade([warm, air])
+    target = response_db(warm, freqs) + response_db(air, freqs)
+    assert fitted.rms_db < 0.25 and np.max(np.abs(response_db(fitted.params, freqs) - target)) < 0.6

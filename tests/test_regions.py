@@ -108,3 +108,47 @@ def test_the_shipped_model_answers_a_region_phrase_its_lexicon_does_not_list():
     assert db[inside].mean() >= 1.0 and db[inside].mean() > db[~inside].mean() + 0.5
     with pytest.raises(UnknownTermError):
         model.interpret("upper school")
+
+
+# Instruments asked louder or quieter, by the ranges the drum and vocal charts give (typed from the pages):
+# audiorecording.me drum-frequencies page (kick strongest 30-70 Hz, snare near 200 Hz, hi-hat near 10 kHz),
+# entertainmentguide.local.com frequency-spectrums-drums (kick low end 80-100 Hz, snare body near 150 Hz),
+# at8studios.com closed hi-hat lesson (sizzle 6-12 kHz), amusicproducer.com (voice clarity 3.15 kHz,
+# vocal presence 5 kHz).
+@pytest.fixture(scope="module")
+def model() -> SemanticModel:
+    return SemanticModel.load()
+
+
+INSTRUMENT_REQUESTS = [
+    ("the kick is too loud", (45, 90), -1),
+    ("more kick", (45, 90), +1),
+    ("the snare is too quiet", (150, 250), +1),
+    ("less hi-hat", (7000, 11000), -1),
+    ("the cymbals are too loud", (7000, 11000), -1),
+    ("bring up the vocals", (2500, 5000), +1),
+    ("louder vocals", (2500, 5000), +1),
+]
+
+
+@pytest.mark.parametrize("text, band, direction", INSTRUMENT_REQUESTS)
+def test_an_instrument_asked_louder_or_quieter_moves_its_range(model, text, band, direction):
+    # before: "the kick is too loud" read the crowd word "loud" (-6.7 dB at 490 Hz, +7.4 dB at 9.6 kHz);
+    # "less hi-hat", "more kick", "bring up the vocals" were refused as having no word
+    answer = model.interpret(text)
+    (use,) = answer.terms
+    assert use.route == "region" and "the " in use.via, use.via
+    db = response_db(answer.params, GRID_HZ)
+    inside = (GRID_HZ >= band[0]) & (GRID_HZ <= band[1])
+    assert direction * db[inside].mean() >= 1.5, (text, use.term)
+    assert direction * db[inside].mean() > direction * db[~inside].mean() + 1.0, (text, use.term)
+
+
+def test_a_part_with_no_range_of_its_own_is_a_faders_job(model):
+    for text in ("the guitar is too loud", "less piano", "the mix is too loud"):
+        with pytest.raises(UnknownTermError, match="fader"):
+            model.interpret(text)
+    # beside a word that says how it should sound, the instrument is only where: unchanged
+    assert model.interpret("brighten the cymbals").params == model.interpret("brighten it").params
+    assert model.interpret("harsh cymbals").params == model.interpret("it's harsh").params
+    assert model.interpret("warmer, the guitar is too loud").warnings

@@ -114,6 +114,36 @@ def test_studio_words_outside_the_lexicon_land_in_their_region(model, word, low_
     assert direction * inside >= 1.0 and direction * inside > direction * outside + 0.5, (word, use.via)
 
 
+# Words the embedding places next to an antonym's entry ("frosty" by "warmth", "bulky" by "thin",
+# "radiant" by "warmth") while WordNet relates them to the opposite entry's names (frosty similar to
+# cold, bulky similar to big, radiant similar to bright); the region is the one that name's entry
+# documents. Each failed before the check: frosty and radiant added +4 dB at 180 Hz, bulky cut the lows.
+ANTONYM_PICKS = [("frosty", 80, 300, -1), ("bulky", 20, 200, +1), ("radiant", 5000, 20000, +1)]
+
+
+@pytest.mark.parametrize("word, low_hz, high_hz, direction", ANTONYM_PICKS)
+def test_an_embedding_answer_that_pulls_against_wordnet_gives_way(model, word, low_hz, high_hz, direction):
+    assert load_lexicon().lookup(word) is None
+    answer = model.interpret(word)
+    (use,) = answer.terms
+    assert use.route != "embedding", use.via
+    inside, _ = _means(answer.params, low_hz, high_hz)
+    assert direction * inside > 0.5, (word, use.via)
+
+
+def test_pull_apart_compares_the_moves_not_the_names():
+    from daw_bridge.semantic.unknown import Resolution, pull_apart
+
+    lows = np.where(GRID < 250, 3.0, 0.0)
+    moves = {"warm": lows, "lean": -lows, "full": lows * 0.5 + 0.1, "bright": np.where(GRID > 5000, 3.0, 0.0)}
+    emb = Resolution("warm", "embedding", "warmth", False, 0.45)
+    assert pull_apart(emb, Resolution("lean", "similar", "cold", False, 0.8), moves)
+    assert not pull_apart(emb, Resolution("lean", "antonym", "hot", True, 0.8), moves)  # opposite of lean = warm
+    assert not pull_apart(emb, Resolution("full", "similar", "full", False, 0.8), moves)  # same way
+    assert not pull_apart(emb, Resolution("bright", "similar", "bright", False, 0.8), moves)  # elsewhere: r > -0.2
+    assert not pull_apart(emb, Resolution("unknown", "similar", "x", False, 0.8), moves)
+
+
 @pytest.mark.parametrize("word", ["tuesday", "spreadsheet", "asdf", "democracy", "window"])
 def test_nonsense_and_non_sound_words_stay_refused_with_the_real_table(model, word):
     with pytest.raises(UnknownTermError) as info:

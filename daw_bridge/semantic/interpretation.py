@@ -43,8 +43,8 @@ class TermUse:
 
 @dataclass(frozen=True, eq=False)
 class Interpretation:
-    """What a request was understood as, and the EQ for it (``latent``: the blended 32-d latent, or
-    the encoding of the EQ when the request names places). ``explicit``: the request names a place or
+    """What a request was understood as, and the EQ for it (``latent``: one word's 32-d latent, or
+    the encoding of the EQ when the request blends words or names places). ``explicit``: the request names a place or
     an amount ("cut 300 Hz", "3 dB less boxy"), so the EQ is what was asked, not a size to adapt."""
 
     text: str
@@ -69,8 +69,8 @@ class Interpretation:
 
 @dataclass(frozen=True, eq=False)
 class Reading:
-    """A text read at intensity 1: its words, notes and warnings, its EQ (``decoded``), blended latent,
-    strength (largest word weight) and the EQ's gain furthest from 0 dB (the first in band order with
+    """A text read at intensity 1: its words, notes and warnings, its EQ (``decoded``), latent,
+    strength (the word's weight; 1 when ``decoded`` already holds the weights of a blend) and the EQ's gain furthest from 0 dB (the first in band order with
     the peaks sorted by frequency), for the clipping warning; with places (``explicit``), ``decoded``
     is already at the asked size (strength 1) and the gain is the largest asked before the limit."""
 

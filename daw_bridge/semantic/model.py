@@ -9,15 +9,13 @@ of headwords, synonyms and definitions), reported with the entry's definition an
 raises :class:`UnknownTermError`. Words that judge rather than describe ("better", "fix it") raise
 :class:`NeedsAudioError`; no-change words ("flat", "neutral") give exactly the flat EQ with a note.
 One word alone gives its own EQ (for a lexicon word exactly the target the sources' precedence
-decided); several words are blended in the latent space and decoded to one EQ. Places and amounts
-("cut 300 Hz", "less mud at 250 Hz", "3 dB brighter": :mod:`daw_bridge.semantic.frequencies`) are
-applied as asked and combined with the words' EQ. A gain that hits the +-12 dB limit is reported in
-``warnings``.
-
-Blend rule: with signed word weights w_i and latents z_i, the latent is
-``sum(w_i z_i) / sum(|w_i|)`` (a negative weight uses ``-z_i``, which the network decodes to exactly
-the opposite EQ), and the strength ``max(|w_i|) * intensity`` scales the decoded gains
-(:meth:`EQParams.scaled`): intensity 0 is exactly flat, -x is exactly the mirror of x.
+decided); several words give every word's move at its weight, one after the other
+(:func:`daw_bridge.fit.cascade`: their bands when they fit the five, else a fit of the summed
+response): "warmer but less muddy" is the warm bell and the mud cut. Places and amounts ("cut 300
+Hz", "less mud at 250 Hz", "3 dB brighter": :mod:`daw_bridge.semantic.frequencies`) are applied as
+asked and combined with the words' EQ. A gain past the +-12 dB limit is reported in ``warnings``.
+Word weights are signed (a negative weight is the opposite move); ``intensity`` scales the gains
+(:meth:`EQParams.scaled`): 0 is exactly flat, -x is exactly the mirror of x.
 """
 
 from __future__ import annotations
@@ -33,7 +31,8 @@ import numpy as np
 
 from daw_bridge.eq import GAIN_INDEX, GAIN_RANGE_DB, EQError, EQParams, response_db
 from daw_bridge.errors import SemeqError
-from daw_bridge.semantic import embeddings, frequencies, regions, unknown, wordnet
+from daw_bridge.semantic import blend, embeddings, frequencies, regions, unknown, wordnet
+from daw_bridge.semantic.data import FIT_GRID_HZ, SAMPLE_RATE_HZ
 from daw_bridge.semantic.entries import vocabulary_entries
 from daw_bridge.semantic.interpretation import Interpretation, Reading, TermUse
 from daw_bridge.semantic.lexicon import normalise as lexicon_key
@@ -44,8 +43,8 @@ from daw_bridge.semantic.words import NOT_EQ, NOT_SOUND, needs_audio, needs_audi
 WEIGHTS_FILE = "semantic.pt"
 VOCABULARY_FILE = "vocabulary.json"
 
-#: Decoded latents remembered per model (a latent is 32 floats; the EQ a small immutable value).
-DECODED_CACHE_SIZE = 4096
+#: Recent texts remembered per model (parsed, read at intensity 1, local or not).
+TEXT_CACHE_SIZE = 4096
 #: Allowed request intensity.
 INTENSITY_RANGE = (-2.0, 2.0)
 
@@ -115,17 +114,17 @@ class SemanticModel:
         #: Every word's EQ at intensity 1 as 13-vectors (decoded once, in one batch).
         self._word_vectors = self.net.decode_params(self._latents)
         self._word_params: dict[int, EQParams] = {}
-        self._decoded = functools.lru_cache(maxsize=DECODED_CACHE_SIZE)(self._decode_bytes)
         #: Recent texts read into mentions (immutable; an unreadable text raises and is not kept).
-        self._parsed = functools.lru_cache(maxsize=DECODED_CACHE_SIZE)(lambda text: tuple(parse(text, self._known)))
+        self._parsed = functools.lru_cache(maxsize=TEXT_CACHE_SIZE)(lambda text: tuple(parse(text, self._known)))
         #: Recent texts read into their EQ at intensity 1 (:class:`Reading`; errors are not kept):
         #: the same words at another intensity only scale it.
-        self._reading = functools.lru_cache(maxsize=DECODED_CACHE_SIZE)(self._read)
-        self._local = functools.lru_cache(maxsize=DECODED_CACHE_SIZE)(self._all_words_local)
+        self._reading = functools.lru_cache(maxsize=TEXT_CACHE_SIZE)(self._read)
+        self._local = functools.lru_cache(maxsize=TEXT_CACHE_SIZE)(self._all_words_local)
         self._embeddings: object = False  # False = not looked up yet; None = extra not installed
         self._names: dict[str, str] = {}
         self._names_for: dict | None = None  # the alias map ``_names`` was built from
-        self._curves: dict[str, np.ndarray] | None = None  # quality entries' EQ curves for region phrases
+        self._curves: dict[str, np.ndarray] | None = None  # lexicon entries' EQ curves (unknown words)
+        self._quality_terms: tuple[str, ...] = ()  # the quality entries among them (region phrases)
 
     # --- loading ----------------------------------------------------------------------------------
     @classmethod
@@ -168,18 +167,10 @@ class SemanticModel:
         return self._latents[self._index[term]].copy()
 
     def decode(self, latent: np.ndarray) -> EQParams:
-        """A latent vector (32,) -> the EQ (peaks sorted, values clipped to the legal ranges).
-
-        Recent latents are remembered (:data:`DECODED_CACHE_SIZE`): the same words at another
-        intensity blend to the same latent, so a repeated phrase is decoded once.
-        """
+        """A latent vector (32,) -> the EQ (peaks sorted, values clipped to the legal ranges)."""
         z = np.asarray(latent, dtype=float)
         if z.shape != (self.net.latent_dim,) or not np.all(np.isfinite(z)):
             raise EQError(f"a latent vector has {self.net.latent_dim} finite values, got shape {z.shape}")
-        return self._decoded(z.tobytes())
-
-    def _decode_bytes(self, z_bytes: bytes) -> EQParams:
-        z = np.frombuffer(z_bytes, dtype=float)
         return EQParams.from_vector(self.net.decode_params(z[None, :])[0], clip=True)
 
     def encode(self, params: EQParams) -> np.ndarray:
@@ -264,8 +255,11 @@ class SemanticModel:
             self._use(beyond[0])  # nothing an EQ can do: the error says why
         warnings += tuple(f"'{m.word}' {NOT_EQ.get(m.base) or NOT_EQ[m.word]}; ignored" for m in beyond)  # "wider"
         uses: dict[str, TermUse] = {}
+        kept: list[tuple[str, tuple[float, float]]] = []  # words a clause keeps, and their regions
         for mention in (m for m in mentions if m not in judging and m not in beyond and m.spot is None):
             use = self._use(mention)
+            if mention.kept and self._entry[use.term].region_hz:
+                kept.append((mention.word, tuple(self._entry[use.term].region_hz)))
             if use.term in uses:  # the same word twice: weights add, once per clause ("sibilant esses")
                 old = uses[use.term]
                 use = replace(use, weight=old.weight + use.weight * (use.matched not in old.matched.split("; ")),
@@ -279,19 +273,22 @@ class SemanticModel:
         weights = np.array([t.weight for t in active])
         total = float(np.abs(weights).sum())
         places = [m for m in mentions if m not in judging and m.spot is not None]
-        if total == 0.0:
-            latent, strength = np.zeros(self.net.latent_dim), 0.0
-            if not notes and not places:
-                notes.append(flat_note(mentions))
-        else:
-            latent = sum(w * self._latents[self._index[t.term]] for w, t in zip(weights, active)) / total
-            strength = float(np.abs(weights).max())
-        # One word alone: its own EQ (exact for lexicon words); several: the blend of their latents.
-        decoded = EQParams.flat() if not active else self.word_params(active[0].term).scaled(
-            float(np.sign(weights[0]))) if len(active) == 1 else self.decode(latent)
+        if total == 0.0 and not notes and not places:
+            notes.append(flat_note(mentions))
+        # One word alone: its own EQ at its weight (exact for lexicon words). Several, or kept words:
+        # every word's move at its weight, one after the other, kept regions left alone (:mod:`blend`).
+        latent, strength, decoded = np.zeros(self.net.latent_dim), float(np.abs(weights).max(initial=0.0)), EQParams.flat()
+        if len(active) == 1 and not kept:
+            latent, decoded = self._latents[self._index[active[0].term]].copy(), self.word_params(active[0].term).scaled(
+                float(np.sign(weights[0])))
+        elif active:
+            decoded, said = blend.blend([self.word_params(t.term).scaled(w) for w, t in zip(weights, active)], kept,
+                                        SAMPLE_RATE_HZ, FIT_GRID_HZ)
+            latent, strength, notes = self.encode(decoded), 1.0, notes + said
         if places:
             return self._placed(places, decoded.scaled(strength), terms, notes, warnings)
-        gains_db = decoded.to_vector()[list(GAIN_INDEX)]
+        gains_db = np.concatenate([decoded.to_vector()[list(GAIN_INDEX)]] + [  # as asked, before the limit
+            w * self.word_params(t.term).to_vector()[list(GAIN_INDEX)] for w, t in zip(weights, active) if len(active) > 1])
         latent.setflags(write=False)
         return Reading(terms, tuple(notes), warnings, decoded, latent, strength, float(gains_db[np.argmax(np.abs(gains_db))]))
 
@@ -310,16 +307,17 @@ class SemanticModel:
             entry = self._entry[term]
             return TermUse(term, round(meant_weight(mention, mention.weight, entry.kind, term), 6), entry.source, None,
                            mention.matched, entry.kind, entry.definition)
+        if reason := NOT_EQ.get(mention.base) or NOT_EQ.get(mention.word):  # stereo, space, dynamics, effects
+            raise UnknownTermError(f"{mention.word!r} {reason}. An EQ changes tone: say e.g. 'brighter', 'less boomy' "
+                                   "or 'cut 300 Hz'", mention.word, ["bright", "boomy", "warm"])
         if mention.base in NOT_SOUND:
             close = self._spelling_suggestions(mention.word)
             raise UnknownTermError(f"{mention.word!r} is not a studio word: it {NOT_SOUND[mention.base]}. Say how it "
                                    "should sound, e.g. 'warmer' or 'less harsh'", mention.word, close or ["warm", "bright"])
-        if reason := NOT_EQ.get(mention.base) or NOT_EQ.get(mention.word):  # stereo, space, dynamics, effects
-            raise UnknownTermError(f"{mention.word!r} {reason}. An EQ changes tone: say e.g. 'brighter', 'less boomy' "
-                                   "or 'cut 300 Hz'", mention.word, ["bright", "boomy", "warm"])
-        curves = self._entry_curves() if regions.parse_region(mention.base) is not None else None
+        moves = self._entry_curves()
+        curves = {t: moves[t] for t in self._quality_terms} if regions.parse_region(mention.base) is not None else None
         found, close, score = unknown.resolve_unknown(mention.base, self._lexicon_names(), self._relations(),
-                                                      self._embedding_table(), self._no_change, curves)
+                                                      self._embedding_table(), self._no_change, curves, moves)
         if found is None:
             close = _unique(close + self._spelling_suggestions(mention.word))[:6]
             relations = self._relations()
@@ -349,11 +347,14 @@ class SemanticModel:
         return self._names
 
     def _entry_curves(self) -> dict[str, np.ndarray]:
-        """Quality entries' EQ (dB on :data:`regions.GRID_HZ`), for region phrases (a named region is a
-        quality to have more or less of; a problem entry names an excess); built on the first (tens of ms)."""
+        """Problem and quality entries' EQ (dB on :data:`regions.GRID_HZ`): the quality ones answer region
+        phrases (a named region is a quality to have more or less of; a problem entry names an excess),
+        all of them check the embedding against WordNet (:func:`unknown.pull_apart`); built on the first
+        unknown word (tens of ms)."""
         if self._curves is None:
             self._curves = {e.term: response_db(EQParams.from_dict(e.params), regions.GRID_HZ)
-                            for e in self.vocabulary if e.kind == "quality" and e.params is not None}
+                            for e in self.vocabulary if e.kind in ("problem", "quality") and e.params is not None}
+            self._quality_terms = tuple(e.term for e in self.vocabulary if e.kind == "quality" and e.term in self._curves)
         return self._curves
 
     def _relations(self):

@@ -36,6 +36,29 @@ combination no chart names gets the matching third (on a log-frequency scale) of
   100-200 Hz. The octave 10-20 kHz is the top octave of hearing (octaves from 20 Hz: 20, 40, ...
   10240, 20480 Hz; http://coolwire.co.uk/tube-amps/eq-the-middle-frequency/).
 
+**Instruments** a request asks more or less of ("the kick is too loud", "less hi-hat", "bring up the
+vocals") are read as the range that carries them in a mix (:data:`INSTRUMENTS`): an EQ on a whole
+mix can only move an instrument there, and on the instrument's own track that range is its body.
+Only instruments whose range the charts agree on are listed; a guitar or a piano covers too much of
+the spectrum to name one range. From:
+
+* [ARM] audiorecording.me, "Drum Frequencies of Kick Bass Drum, Hi Hats, Snare and Crash Cymbals"
+  (https://www.audiorecording.me/drum-frequencies-of-kick-bass-drum-hi-hats-snare-and-crash-cymbals.html/2):
+  kick strongest near 40 Hz (other kicks 50-70 Hz), snare near 200 Hz, hi-hat near 10 kHz and above,
+  crash cymbal mixed at its 10 kHz peak.
+* [PPR] pauseplayrepeat.com, "Unraveling the Kick Drum"
+  (https://www.pauseplayrepeat.com/blog/unraveling-the-kick-drum-a-guide-to-frequency-ranges): the
+  kick's power 20-60 Hz and its punch 60-100 Hz. [EG] entertainmentguide.local.com, "Frequency
+  Spectrums for Drums" (http://entertainmentguide.local.com/frequency-spectrums-drums-3029.html):
+  more kick low end at 80-100 Hz, a snare's body around 150 Hz.
+* [AT8] at8studios.com, closed hi-hat lesson
+  (https://www.at8studios.com/eqingakickdrum-2/niche-eszfp-ym4da-fxgxg): the hi-hat's sizzle at 6-12 kHz.
+* [AMP] amusicproducer.com, "Important Equalization Frequencies"
+  (http://amusicproducer.com/tag/equalisation/): clarity of a voice at 3.15 kHz, vocal presence at
+  5 kHz. [PS] PreSonus AudioBox USB manual, p. 44
+  (http://www.manualsdir.com/manuals/360795/presonus-audiobox-usb.html?page=48): high mids 2-4 kHz
+  carry the projection of midrange instruments; 4-6 kHz brings a part closer.
+
 :func:`nearest_entry` then answers a region with the studio-lexicon entry (the model offers its
 quality entries: a named region is a quality to have more or less of) whose EQ has the shape of a
 boost there (:func:`region_curve`) most closely: the cosine of the two dB curves on a
@@ -95,6 +118,16 @@ NAMED_BANDS: dict[tuple[str, str], tuple[float, float, str]] = {
     ("high", "octave"): (10000.0, 20000.0, "top octave of hearing"),
     ("low", "octave"): (20.0, 40.0, "bottom octave of hearing"),
 }
+#: Instruments -> (low Hz, high Hz, charts): the range that carries them in a mix (module docstring).
+INSTRUMENTS: dict[str, tuple[float, float, str]] = {
+    **{w: (40.0, 100.0, "ARM 40-70 Hz, PPR 60-100 Hz, EG 80-100 Hz") for w in ("kick", "kicks", "kick drum",
+                                                                              "bass drum")},
+    **{w: (150.0, 250.0, "ARM 200 Hz, EG 150 Hz") for w in ("snare", "snares", "snare drum")},
+    **{w: (6000.0, 12000.0, "AT8 6-12 kHz, ARM 10 kHz") for w in ("hat", "hats", "hihat", "hihats", "hi-hat",
+                                                                 "hi-hats", "cymbal", "cymbals")},
+    **{w: (2000.0, 5000.0, "AMP 3.15 and 5 kHz, PS 2-6 kHz") for w in ("vocal", "vocals", "voice", "voices",
+                                                                      "singer", "singing")},
+}
 #: Words that may follow a region without changing it ("upper mid range", "low end frequencies").
 _TRAILING = ("frequencies", "frequency", "region", "range", "band", "area")
 #: Smallest |cosine| between a region's boost and an entry's EQ curve for the entry to answer.
@@ -135,8 +168,11 @@ def _split_glued(token: str) -> list[str]:
 
 
 def parse_region(word: str) -> Region | None:
-    """The region ``word`` names by the grammar (module docstring), or None if it is not a region
-    phrase (every word must be a qualifier, a range noun or a trailing "range"/"frequencies")."""
+    """The region ``word`` names by the grammar (module docstring), or an instrument's range
+    (:data:`INSTRUMENTS`), or None if it is not a region phrase (every word must be a qualifier, a
+    range noun or a trailing "range"/"frequencies")."""
+    if (instrument := INSTRUMENTS.get(word.strip().lower())) is not None:
+        return Region(instrument[0], instrument[1], f"the {word.strip().lower()}", instrument[2])
     key = re.sub(r"[\s_-]+", " ", word.strip().lower())
     tokens = [t for tok in key.split(" ") for t in _split_glued(tok)] if key else []
     while len(tokens) > 1 and tokens[-1] in _TRAILING and " ".join(tokens) not in NOUNS:
@@ -185,7 +221,8 @@ def region_curve(region: Region, freqs_hz: np.ndarray = GRID_HZ) -> np.ndarray:
 def nearest_entry(region: Region, curves: dict[str, np.ndarray]) -> tuple[str, float] | None:
     """(entry, signed cosine) of the entry in ``curves`` (term -> dB on :data:`GRID_HZ`) whose curve
     best matches a boost over ``region`` (module docstring), if |cosine| >= :data:`MIN_COSINE`;
-    a negative cosine means the entry's opposite move."""
+    a negative cosine means the entry's opposite move, taken only when no entry boosts there (an
+    answer "more snare = opposite of tight" reads worse than "full" when both fit)."""
     if not curves:
         return None
     terms = list(curves)
@@ -193,5 +230,5 @@ def nearest_entry(region: Region, curves: dict[str, np.ndarray]) -> tuple[str, f
     x, y = target, np.array([curves[t] for t in terms])
     norms = np.linalg.norm(y, axis=1) * np.linalg.norm(x)
     r = np.divide(y @ x, norms, out=np.zeros(len(terms)), where=norms > 0)
-    best = int(np.argmax(np.abs(r)))
+    best = int(np.argmax(r)) if r.max() >= MIN_COSINE else int(np.argmax(np.abs(r)))  # a boost there first
     return (terms[best], float(r[best])) if abs(r[best]) >= MIN_COSINE else None

@@ -30,7 +30,8 @@ entries that remain. The routes:
 Order: a relation answer with evidence of at least :data:`STRONG_EVIDENCE` (the first sense's
 synonym or antonym, or any relation in a sense about sound) answers first; then the embedding (but
 when WordNet names the embedding's entry as an antonym of the word, the answer is its opposite:
-embeddings place antonyms together, "light" next to "dark"); then
+embeddings place antonyms together, "light" next to "dark"; and when a weaker relation answer's EQ
+moves the opposite way to the embedding's, the relation answers: :func:`pull_apart`); then
 a weaker relation answer; then the gloss. Otherwise the word is refused with close suggestions. A
 word WordNet's table does not hold (nonsense, or a word naming a being, a place or a time: the table
 leaves those senses out) can only pass the embedding route. A word WordNet knows only as a made or
@@ -61,6 +62,11 @@ STRONG_EVIDENCE = 1.0
 GLOSS_THRESHOLD = 0.5
 #: Glosses embedded per word (heaviest senses).
 GLOSS_SENSES = 3
+#: Correlation of two entries' EQ curves below which they pull opposite ways (:func:`pull_apart`).
+#: Over 140 studio words outside the lexicon, the conflicts below -0.2 were antonym picks of the
+#: embedding (frosty -> warm, bulky -> thin, radiant -> warm, papery -> cardboard); between -0.2 and 0
+#: they were near-synonyms of the embedding's answer (cozy -> warm, mushy -> muddy).
+OPPOSED_CORRELATION = -0.2
 
 
 @dataclass(frozen=True)
@@ -244,9 +250,24 @@ def by_region(word: str, names: dict[str, str], curves: dict[str, np.ndarray]) -
     return Resolution(term, "region", region.describe(), r < 0, round(abs(r), 4))
 
 
+def pull_apart(embedded: Resolution, related: Resolution, moves: dict[str, np.ndarray]) -> bool:
+    """True when the embedding's answer and a (weaker) WordNet answer move the EQ opposite ways: their
+    curves (``moves``: entry -> EQ dB on one grid; an opposite answer negated) correlate below
+    :data:`OPPOSED_CORRELATION`. The embedding has then most likely found an antonym of the word's
+    sense, which WordNet's relation does not confuse: "frosty" is closest to "warmth" in the embedding
+    and similar to "cold" in WordNet; "bulky" closest to "thin", similar to "big"."""
+    a, b = moves.get(embedded.term), moves.get(related.term)
+    if a is None or b is None or embedded.term == related.term:
+        return False
+    a, b = (-a if embedded.opposite else a), (-b if related.opposite else b)
+    norm = float(np.linalg.norm(a) * np.linalg.norm(b))
+    return norm > 0 and float(a @ b) / norm < OPPOSED_CORRELATION
+
+
 def resolve_unknown(word: str, names: dict[str, str], relations: wordnet.Relations | None,
                     vectors: embeddings.Table | None, no_change: frozenset[str] = frozenset(),
-                    curves: dict[str, np.ndarray] | None = None) -> tuple[Resolution | None, list[str], float]:
+                    curves: dict[str, np.ndarray] | None = None,
+                    moves: dict[str, np.ndarray] | None = None) -> tuple[Resolution | None, list[str], float]:
     """Answer ``word`` by the routes (module docstring): (answer or None, close entries, best embedding
     score). Relation evidence of at least :data:`STRONG_EVIDENCE` answers first; weaker relation
     evidence only when the word itself is not close enough to any entry in the embedding.
@@ -256,7 +277,9 @@ def resolve_unknown(word: str, names: dict[str, str], relations: wordnet.Relatio
     extra): the embedding and gloss routes are skipped. Only entries named in ``names`` can answer;
     the embedding route never answers with an entry in ``no_change`` (:func:`by_embedding`).
     ``curves`` (entry -> EQ dB on :data:`regions.GRID_HZ`, the candidates for region phrases): a region
-    phrase is answered by :func:`by_region` before any other route; None skips it.
+    phrase is answered by :func:`by_region` before any other route; None skips it. ``moves`` (every
+    lexicon entry -> EQ dB on one grid): when the embedding's answer and a weaker relation answer pull
+    apart (:func:`pull_apart`), the relation answers; None skips that check.
     """
     region = by_region(word, names, curves) if curves else None
     if region is not None:
@@ -275,5 +298,7 @@ def resolve_unknown(word: str, names: dict[str, str], relations: wordnet.Relatio
     if embedded is not None and relations is not None:  # embeddings place antonyms together: WordNet decides
         opposite = [r for r in relation_answers(word, names, relations) if r.term == embedded.term and r.opposite]
         embedded = replace(embedded, opposite=True, antonym=opposite[0].via) if opposite else embedded
+    if embedded is not None and related is not None and moves and pull_apart(embedded, related, moves):
+        embedded = None
     found = embedded or related or (by_gloss(word, relations, vectors) if relations is not None else None)
     return (found, [found.term], found.score) if found is not None else (None, close, score)

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from daw_bridge.semantic.phrasing import SUBJECTS
+from daw_bridge.semantic.regions import INSTRUMENTS
+
 #: A SAFE-only word needs at least this many settings to become a vocabulary word.
 MIN_SAFE_ONLY_SETTINGS = 2
 
@@ -174,6 +177,8 @@ _SPACE = "is about reverb or room sound, which an EQ does not add or take away"
 _DYNAMICS = "is about dynamics (compression, level over time), which an EQ does not change"
 _DISTORTION = "is about distortion or saturation, which an EQ does not add"
 _EFFECT = "names a time-based effect (delay, chorus, flanger, phaser), not an EQ"
+_LEVEL = ("is a part whose sound spreads over most of the spectrum: how loud it is is a fader's job, and an EQ "
+          "would only change its tone")
 
 NOT_EQ: dict[str, str] = {
     **{w: _STEREO for w in ("wide", "wider", "widest", "widen", "width", "narrower", "stereo", "mono", "panned",
@@ -184,6 +189,9 @@ NOT_EQ: dict[str, str] = {
     **{w: _DISTORTION for w in ("distorted", "saturated", "clipped", "clipping", "overdriven", "distortion",
                                 "saturation")},
     **{w: _EFFECT for w in ("delay", "delayed", "chorus", "chorused", "flanged", "flanger", "phaser", "phased")},
+    # "the guitar is too loud", "less mix": a part asked louder or quieter with no range of its own
+    # (the instruments with one, "the kick is too loud", are read as it: regions.INSTRUMENTS)
+    **{w: _LEVEL for w in SUBJECTS if w not in INSTRUMENTS},
 }
 
 #: Quality entries that are faults: said as what the sound is ("it sounds muffled", "the vocal is
