@@ -36,7 +36,7 @@ from daw_bridge.analysis import Analysis, default_lexicon, region_deviations_db
 from daw_bridge.eq import GAIN_INDEX, PARAM_NAMES, EQParams
 from daw_bridge.errors import SemeqError
 from daw_bridge.fit import cascade
-from daw_bridge.fix import plan_eq
+from daw_bridge.fix import kept_problems, plan_eq
 from daw_bridge.naming import Descriptor, descriptor_scores, projection_scores
 from daw_bridge.spectrum import band_response_db
 
@@ -366,17 +366,18 @@ def planned_decision(analysis: Analysis, plan, strength: float, deviation_db: np
     lexicon = default_lexicon()
     weights = analysis.reference.weights()
     before = descriptor_scores(deviation_db, analysis.sample_rate_hz, lexicon, weights)
+    kept = kept_problems(problems, plan.change_db, strength) if strength > 0.0 else []
+    kept_text = f" Heard and kept as the track's character: {'; '.join(kept)}." if kept else ""
     if plan.params.is_flat:
         reason = "strength 0" if strength == 0.0 else f"no problem to fix and already close to {goal}"
-        return Decision(plan.params, f"No EQ suggested: {reason}.", float(strength), before, before, [],
+        return Decision(plan.params, f"No EQ suggested: {reason}.{kept_text}", float(strength), before, before, [],
                         [], deviation_db.copy(), bands=[], problems=[p.to_dict() for p in problems])
     after = realign(deviation_db + plan.change_db)
     expected = descriptor_scores(after, analysis.sample_rate_hz, lexicon, weights)
-    fixes = [b for b in plan.bands if b.kind == "corrective"]
-    explanation = "; ".join(b.text for b in plan.bands) + "."
-    explanation = explanation[0].upper() + explanation[1:]
-    if not fixes:
+    explanation = "; ".join(b.text for b in plan.bands) + "."  # each begins with its signed gain
+    if not any(b.kind == "corrective" for b in plan.bands):
         explanation += f" No resonance needed cutting; the bands move toward {goal}{how_far}."
+    explanation += kept_text
     before_rms, after_rms = _weighted_rms(deviation_db, weights), _weighted_rms(after, weights)
     explanation += f" Distance to {goal} {before_rms:.1f} -> {after_rms:.1f} dB."
     return Decision(plan.params, explanation, float(strength), before, expected, [], [], after,

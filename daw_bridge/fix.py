@@ -191,3 +191,21 @@ def plan_eq(problems: list[Problem] | tuple[Problem, ...], deviation_db: np.ndar
     params = _params(bands) if bands else EQParams.flat()
     change = band_response_db(params, sample_rate_hz) if bands else np.zeros(centres.size)
     return Plan(params, tuple(bands), change)
+
+
+def kept_problems(problems: list[Problem] | tuple[Problem, ...], change_db: np.ndarray, strength: float) -> list[str]:
+    """The reported problems a plan (third-octave band response ``change_db``, dB) corrects by less
+    than half of ``strength`` x their size, as their text ("distant: -9 dB around 5.1 kHz"): what was
+    heard and kept as the track's character, for the explanation. Measured over the problem's own
+    range: a peak's width around its centre, a shelf's side of its corner."""
+    centres = third_octave_centres_hz()
+    out = []
+    for p in problems:
+        if p.shape == "peak":
+            where = np.abs(np.log2(centres / p.freq_hz)) <= 0.5 * max(p.width_oct or 1.0, 1.0 / 3.0) + 1e-9
+        else:
+            where = centres >= p.freq_hz if p.shape == "high_shelf" else centres <= p.freq_hz
+        done = -float(np.mean(change_db[where])) * np.sign(p.gain_db) if where.any() else 0.0
+        if done < 0.5 * strength * abs(p.gain_db):
+            out.append(p.text)
+    return out

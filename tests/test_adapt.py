@@ -165,6 +165,8 @@ def test_suggest_fixes_a_resonance_first_with_a_cut_no_larger_than_measured():
     # the cut undoes the resonance: rendered and measured again, no problem is left near 400 Hz
     after = analyze(apply_eq(x, sr, d.params), sr)
     assert not [p for p in after.problems if abs(np.log2(p.freq_hz / 400.0)) <= 1 / 3 and p.gain_db > 2.0]
+    # the resonance it cut is not among what it says it heard and kept
+    assert problem.text not in d.explanation.partition("Heard and kept")[2]
     # half the strength: half the cut
     half = suggest(a, strength=0.5, max_gain_db=12.0).to_dict()["bands"][0]
     assert half["gain_db"] == pytest.approx(first["gain_db"] / 2, abs=0.05)
@@ -240,3 +242,22 @@ def test_suggest_on_real_music_explains_every_band(excerpt):
     assert len(out["bands"]) == sum(1 for i in GAIN_INDEX if getattr(d.params, PARAM_NAMES[i]) != 0.0)
     for b in out["bands"]:
         assert b["text"] in d.explanation
+
+
+def test_problems_heard_but_left_are_said_to_be_kept():
+    """A reported problem the plan moves by less than half of strength x its size is named as kept: the
+    analysis said "distant: -9 dB around 5.1 kHz" and auto-suggest moved it by 0.3 dB without a word."""
+    from daw_bridge.eq import third_octave_centres_hz
+    from daw_bridge.fix import kept_problems
+    from daw_bridge.naming import Problem
+
+    centres = third_octave_centres_hz()
+    dip = Problem("distant", 5080.0, -8.8, 0.5, 0.6, "reference", "peak", 0.9, 3.0)
+    shelf = Problem("sparse", 400.0, -6.6, None, 0.7, "reference", "low_shelf", 0.9, 3.0)
+    bump = Problem("tizzy", 9270.0, 12.8, 0.47, 0.8, "envelope", "peak", 0.9, 9.0)
+    change = np.where(np.abs(np.log2(centres / 5080.0)) <= 0.25, 6.0, 0.0)  # fills most of the 5 kHz dip
+    change += np.where(centres <= 400.0, 0.3, 0.0)  # barely moves the low shelf
+    kept = kept_problems([dip, shelf, bump], change, 1.0)
+    assert kept == [shelf.text, bump.text]
+    assert kept_problems([dip], change, 0.5) == []  # at half strength, 6 dB is more than half of 4.4 dB
+    assert kept_problems([dip, shelf, bump], np.zeros(centres.size), 1.0) == [dip.text, shelf.text, bump.text]
