@@ -165,7 +165,10 @@ def card_text(res: dict, report_text: str, model) -> str:
         "cut 3 dB at 3.3 kHz and left +0.8 dB of air). A kept word (\"warmer but keep the highs\", \"darker but "
         "keep the air\") protects its entry's region: the other words' bells centred there are left out, "
         f"their shelves reaching there are moved {blend.MARGIN_OCT:g} octave past it or turned into a bell beside it, "
-        "and a note says which.",
+        "and a note says which. A word asked in a region (\"clean up the low end\", \"open up the top end\", "
+        "\"warmer low end\") keeps only its bands that act there, within "
+        f"{blend.MARGIN_OCT:g} octave (\"clean up the low end\" is clear's cut at 250 Hz without its 2.5 kHz lift); "
+        "when none does, the word is applied whole and the note says so.",
         "",
         "An instrument asked louder or quieter (\"the kick is too loud\", \"less hi-hat\", \"bring up the vocals\") "
         "is read as the range that carries it in a mix, from drum and vocal charts (`regions.INSTRUMENTS`: "

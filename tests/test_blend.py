@@ -10,7 +10,7 @@ import pytest
 
 from daw_bridge.eq import EQParams, log_freq_grid, response_db
 from daw_bridge.semantic import SemanticModel
-from daw_bridge.semantic.blend import blend, keep_out
+from daw_bridge.semantic.blend import blend, keep_out, only_in
 
 GRID = log_freq_grid(400)
 SR = 48000.0
@@ -75,7 +75,7 @@ def test_a_bell_needs_a_free_peak_slot():
 
 def test_blend_without_kept_words_is_the_exact_cascade():
     a, b = _eq(peaks=[(4.0, 180.0, 0.7)]), _eq(high_shelf=(3.0, 10000.0))
-    params, notes = blend([a, b], [], SR, GRID)
+    params, notes = blend([("warm", a, None), ("air", b, None)], [], SR, GRID)
     np.testing.assert_allclose(response_db(params, GRID, SR), response_db(a, GRID, SR) + response_db(b, GRID, SR),
                                atol=1e-9)
     assert notes == []
@@ -102,3 +102,30 @@ def test_a_kept_region_stays_while_the_word_acts_elsewhere(model, text, word, lo
     assert np.abs(moved).max() > 3.0  # the word still acts, elsewhere
     assert any(note.startswith("Kept '") for note in answer.notes), answer.notes
     assert answer.terms[0].term == word
+
+
+def test_only_in_keeps_the_bands_that_act_in_the_region():
+    clear = _eq(peaks=[(-2.8, 252.0, 1.2), (4.1, 2519.0, 1.0)])
+    low, said = only_in(clear, 20.0, 250.0)
+    assert [(b.freq_hz, b.gain_db) for b in low.bands() if b.gain_db] == [(252.0, -2.8)]
+    assert said == ["the +4.1 dB bell at 2519 Hz left out"]
+    dark = _eq(low_shelf=(1.7, 186.0), high_shelf=(-5.6, 2417.0))
+    assert only_in(dark, 4000.0, 20000.0)[0].low_shelf_gain_db == 0.0  # a low shelf does not reach the highs
+    assert only_in(dark, 20.0, 250.0)[0].high_shelf_gain_db == 0.0  # nor a high shelf the lows
+    whole, said = only_in(_eq(peaks=[(-4.0, 3000.0, 1.5)]), 9000.0, 20000.0)  # nothing acts there
+    assert [b.gain_db for b in whole.bands() if b.gain_db] == [-4.0] and "applied whole" in said[0]
+
+
+@pytest.mark.parametrize("text, word, quiet_hz, acting_hz, sign", [
+    ("clean up the low end", "clear", (1000.0, 20000.0), (150.0, 350.0), -1),
+    ("more definition in the low end", "clear", (1000.0, 20000.0), (150.0, 350.0), -1),
+    ("open up the top end", "open", (20.0, 1000.0), (10000.0, 20000.0), +1),
+    ("warmer low end", "warm", (2000.0, 20000.0), (100.0, 300.0), +1),
+])
+def test_a_word_asked_in_a_region_acts_only_there(model, text, word, quiet_hz, acting_hz, sign):
+    # before, "clean up the low end" answered clear's whole move: +4.1 dB at 2.5 kHz, far from the low end
+    answer = model.interpret(text)
+    assert answer.terms[0].term == word
+    assert np.abs(_region_db(answer.params, *quiet_hz)).max() < 0.5
+    assert sign * _region_db(answer.params, *acting_hz).mean() > 1.0
+    assert any("only where asked" in note for note in answer.notes), answer.notes

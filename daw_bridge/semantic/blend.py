@@ -1,8 +1,13 @@
-"""Several words, one EQ: every word's move at its weight, one after the other, minus what is kept.
+"""Several words, one EQ: every word's move at its weight, one after the other, where it is asked,
+minus what is kept.
 
 "Warmer but less muddy" is the warm bell and the mud cut, as an engineer would make them: the
 moves' bands when they fit the layout, else a fit of their summed response
 (:func:`daw_bridge.fit.cascade`).
+
+Where a word is asked ("clean up the low end", "more definition in the low end", "open up the top
+end"): its move keeps only its bands that act in that region (:func:`only_in`); "clean up the low
+end" cuts clear's 250 Hz and leaves its 2.5 kHz lift out.
 
 What a request keeps ("warmer but keep the highs"): a kept word (a clause with keep, preserve,
 retain, maintain) has weight 0 and its studio-lexicon entry names a region (Hz). Every band of the
@@ -91,16 +96,45 @@ def keep_out(params: EQParams, low_hz: float, high_hz: float) -> tuple[EQParams,
     return EQParams.from_vector(v, clip=True), changes
 
 
-def blend(moves: list[EQParams], kept: list[tuple[str, tuple[float, float]]], sample_rate_hz: float,
-          freqs_hz) -> tuple[EQParams, list[str]]:
-    """One EQ doing every move of ``moves`` (each already at its word's weight) with the regions of
-    ``kept`` ((word, (low Hz, high Hz)), ...) left alone, and a note per kept word that changed a move.
+def only_in(params: EQParams, low_hz: float, high_hz: float) -> tuple[EQParams, list[str]]:
+    """``params`` keeping only the bands that act in [``low_hz``, ``high_hz``] widened by
+    :data:`MARGIN_OCT` each side: a peak centred there, a low shelf whose corner lies above the
+    region's bottom, a high shelf whose corner lies below its top ("clean up the low end" is clear's cut
+    at 250 Hz without its 2.5 kHz lift); and what was left out, in words. When no band acts there the
+    move is kept whole ("smoother highs": smooth's cut sits at 3 kHz) and the words say so."""
+    margin = 2.0 ** MARGIN_OCT
+    low, high = low_hz / margin, high_hz * margin
+    v = params.raw_vector()
+    out: list[str] = []
+    for slot in BANDS:
+        gain, freq = v[slot.gain_index], v[slot.freq_index]
+        acts = (low <= freq <= high if slot.kind == "peak" else freq > low if slot.kind == "low_shelf" else freq < high)
+        if gain != 0.0 and not acts:
+            v[slot.gain_index] = 0.0
+            out.append(f"the {gain:+.1f} dB {'bell' if slot.kind == 'peak' else slot.label} at {freq:.0f} Hz left out")
+    kept = EQParams.from_vector(v, clip=True)
+    if kept.is_flat and not params.is_flat:
+        return params, ["none of its bands acts there, so it is applied whole"]
+    return kept, out
+
+
+def blend(moves: list[tuple[str, EQParams, tuple[float, float] | None]], kept: list[tuple[str, tuple[float, float]]],
+          sample_rate_hz: float, freqs_hz) -> tuple[EQParams, list[str]]:
+    """One EQ doing every move of ``moves`` ((word, EQ at its weight, the region it is asked in or
+    None), ...), each kept to its region (:func:`only_in`), with the regions of ``kept`` ((word, (low
+    Hz, high Hz)), ...) left alone (:func:`keep_out`); and a note per word whose move changed.
     ``sample_rate_hz`` and ``freqs_hz``: the grid a fit uses when the bands do not fit the layout."""
-    notes = []
+    notes, eqs = [], []
+    for word, params, where in moves:
+        if where is not None:
+            params, said = only_in(params, *where)
+            if said:
+                notes.append(f"'{word}' only where asked ({where[0]:.0f}-{where[1]:.0f} Hz): " + "; ".join(said) + ".")
+        eqs.append(params)
     for word, (low_hz, high_hz) in kept:
-        changed = [keep_out(m, low_hz, high_hz) for m in moves]
-        moves = [m for m, _ in changed]
+        changed = [keep_out(m, low_hz, high_hz) for m in eqs]
+        eqs = [m for m, _ in changed]
         said = [c for _, cs in changed for c in cs]
         if said:
             notes.append(f"Kept '{word}' ({low_hz:.0f}-{high_hz:.0f} Hz) as it is: " + "; ".join(said) + ".")
-    return cascade(moves, sample_rate_hz, freqs_hz).params, notes
+    return cascade(eqs, sample_rate_hz, freqs_hz).params, notes

@@ -256,10 +256,12 @@ class SemanticModel:
         warnings += tuple(f"'{m.word}' {NOT_EQ.get(m.base) or NOT_EQ[m.word]}; ignored" for m in beyond)  # "wider"
         uses: dict[str, TermUse] = {}
         kept: list[tuple[str, tuple[float, float]]] = []  # words a clause keeps, and their regions
+        where: dict[str, tuple[float, float]] = {}  # the region a word is asked in ("the low end")
         for mention in (m for m in mentions if m not in judging and m not in beyond and m.spot is None):
             use = self._use(mention)
             if mention.kept and self._entry[use.term].region_hz:
                 kept.append((mention.word, tuple(self._entry[use.term].region_hz)))
+            where.update({use.term: mention.where} if mention.where else {})
             if use.term in uses:  # the same word twice: weights add, once per clause ("sibilant esses")
                 old = uses[use.term]
                 use = replace(use, weight=old.weight + use.weight * (use.matched not in old.matched.split("; ")),
@@ -275,15 +277,15 @@ class SemanticModel:
         places = [m for m in mentions if m not in judging and m.spot is not None]
         if total == 0.0 and not notes and not places:
             notes.append(flat_note(mentions))
-        # One word alone: its own EQ at its weight (exact for lexicon words). Several, or kept words:
-        # every word's move at its weight, one after the other, kept regions left alone (:mod:`blend`).
+        # One word alone: its own EQ at its weight (exact for lexicon words). Several, kept words or a
+        # region: every word's move at its weight where asked, kept regions left alone (:mod:`blend`).
         latent, strength, decoded = np.zeros(self.net.latent_dim), float(np.abs(weights).max(initial=0.0)), EQParams.flat()
-        if len(active) == 1 and not kept:
+        if len(active) == 1 and not kept and not where:
             latent, decoded = self._latents[self._index[active[0].term]].copy(), self.word_params(active[0].term).scaled(
                 float(np.sign(weights[0])))
         elif active:
-            decoded, said = blend.blend([self.word_params(t.term).scaled(w) for w, t in zip(weights, active)], kept,
-                                        SAMPLE_RATE_HZ, FIT_GRID_HZ)
+            decoded, said = blend.blend([(t.term, self.word_params(t.term).scaled(w), where.get(t.term))
+                                         for w, t in zip(weights, active)], kept, SAMPLE_RATE_HZ, FIT_GRID_HZ)
             latent, strength, notes = self.encode(decoded), 1.0, notes + said
         if places:
             return self._placed(places, decoded.scaled(strength), terms, notes, warnings)

@@ -50,7 +50,7 @@ from daw_bridge.errors import SemeqError
 from daw_bridge.semantic.frequencies import FrequencyError, Spot, find_spot, join_ranges
 from daw_bridge.semantic.phrasing import (AMOUNT_WORDS, DEGREES, DIRECTION_PHRASES, FILLER, INTENSIFIERS, LOCATIONS,
                                           NEGATORS, NO_CHANGE_PHRASES, SUBJECTS)
-from daw_bridge.semantic.regions import NOUNS, POSITIONS
+from daw_bridge.semantic.regions import NOUNS, POSITIONS, parse_region
 from daw_bridge.semantic.words import FAULTS, comparative_readings, resolve
 
 #: Weight factor of a comparative ("warmer", "more warm") against the plain word ("warm").
@@ -116,7 +116,8 @@ class Mention:
     so a problem word (not a fault: "scooped guitars" may be wished for) asks for less of it;
     ``denied``: the statement says the word is not there ("it isn't muddy", "it doesn't sound bright"):
     a missing quality is wanted, an absent problem or fault asks for nothing; ``kept``: the clause
-    keeps the word as it is ("keep the warmth"): weight 0.
+    keeps the word as it is ("keep the warmth"): weight 0; ``where``: the region (Hz) the clause asks
+    the word in ("clean up the low end", "more sparkle on top"), which the word's move keeps to.
     """
 
     word: str
@@ -129,6 +130,7 @@ class Mention:
     described: bool = False
     denied: bool = False
     kept: bool = False
+    where: tuple[float, float] | None = None
 
 
 class ParseError(SemeqError):
@@ -226,8 +228,12 @@ def _parse_clause(clause: str, known: frozenset[str] | set[str], spot: Spot | No
         words.insert(0, (subject, subject, False, 1.0))
     words, amounted = _amounts(words, stated and not directed)
     stated = stated and not amounted
+    where = None  # the region a word is asked in ("clean up the low end", "more sparkle on top")
     if spot is not None or not all(_names_region(w[0]) for w in words):
         # "smoother highs", "the bass is clashing around 100": the region (or the place) says where
+        named = [w[0] for w in words if _names_region(w[0])] + ([LOCATIONS[located.group(1)]] if located else [])
+        region = parse_region(named[0]) if named and spot is None else None
+        where = (region.low_hz, region.high_hz) if region is not None else None
         words = [w for w in words if not _names_region(w[0])]
     if not words and located is not None and spot is None:  # "more on top": the place is the word
         words.append((located.group(1), LOCATIONS[located.group(1)], False, 1.0))
@@ -245,7 +251,7 @@ def _parse_clause(clause: str, known: frozenset[str] | set[str], spot: Spot | No
         is_comparative = comparative or is_comparative
         weight = sign * factor * (COMPARATIVE if is_comparative else 1.0)
         out.append(Mention(token, base, weight, clause, is_comparative, spot, complaint and sign > 0,
-                           described and sign > 0, denied and complaint and sign > 0))
+                           described and sign > 0, denied and complaint and sign > 0, where=where))
     return out + (_parse_clause(tail, known, None, 0.0, stated, wished) if tail else [])
 
 

@@ -63,6 +63,7 @@ region regions range area zone frequencies frequency band spectrum
 than before now currently already as compared
 pls plz thx thanks being will any anything change each other effect acoustic electric hi they them these those we
 coming through sit sits sitting
+under beneath behind into onto inside within with
 """.split())
 
 #: Beside another word, how much of it there is ("the esses are too loud"): more (1) or less (-1).
