@@ -172,7 +172,7 @@ def parse_region(word: str) -> Region | None:
     (:data:`INSTRUMENTS`), or None if it is not a region phrase (every word must be a qualifier, a
     range noun or a trailing "range"/"frequencies")."""
     if (instrument := INSTRUMENTS.get(word.strip().lower())) is not None:
-        return Region(instrument[0], instrument[1], f"the {word.strip().lower()}", instrument[2])
+        return Region(instrument[0], instrument[1], word.strip().lower(), instrument[2])
     key = re.sub(r"[\s_-]+", " ", word.strip().lower())
     tokens = [t for tok in key.split(" ") for t in _split_glued(tok)] if key else []
     while len(tokens) > 1 and tokens[-1] in _TRAILING and " ".join(tokens) not in NOUNS:

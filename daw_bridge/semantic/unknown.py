@@ -90,7 +90,7 @@ class Resolution:
         """E.g. "opposite of dull (WordNet antonym 'dull', evidence 1.00)"."""
         what = f"opposite of {self.term}" if self.opposite else self.term
         if self.route == "region":
-            return f"{what} (the entry closest in EQ shape to a boost of the {self.via}; cosine {self.score:.2f})"
+            return f"{what} (the entry closest in EQ shape to a boost of the {self.via.removeprefix('the ')}; cosine {self.score:.2f})"
         if self.route == "family":
             return f"{what} (WordNet synonym and derived word '{self.via}', evidence {self.score:.2f})"
         if self.route == "gloss":
