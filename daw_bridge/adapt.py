@@ -160,15 +160,8 @@ def pushed_outside(
 
 
 def _terms_of(interpretation: Any) -> list[dict[str, Any]]:
-    out = []
-    for t in getattr(interpretation, "terms", []):
-        if isinstance(t, dict):
-            out.append(dict(t))
-        elif hasattr(t, "to_dict"):
-            out.append(t.to_dict())
-        else:
-            out.append({k: v for k, v in vars(t).items() if not k.startswith("_")})
-    return out
+    return [dict(t) if isinstance(t, dict) else t.to_dict() if hasattr(t, "to_dict") else
+            {k: v for k, v in vars(t).items() if not k.startswith("_")} for t in getattr(interpretation, "terms", [])]
 
 
 def _region_phrase(centres_hz: np.ndarray, change_db: np.ndarray) -> str:
@@ -277,9 +270,16 @@ def adapt_words(
     """The EQ that moves this track one step in the direction of ``text``, sized by where it starts.
 
     ``current``: the EQ already on the track (the analysed audio is before it); the returned params
-    are then the new total EQ. Raises the model's errors for unknown words.
-    """
+    are then the new total EQ. Raises the model's errors for unknown words; the reading's notes end
+    the explanation."""
     interpretation = model.interpret(text, intensity)
+    decision = _adapted(analysis, text, interpretation, intensity, current)
+    notes = " ".join(getattr(interpretation, "notes", ()))
+    return replace(decision, explanation=f"{decision.explanation} {notes}") if notes else decision
+
+
+def _adapted(analysis: Analysis, text: str, interpretation: Any, intensity: float,
+             current: EQParams | None) -> Decision:
     preset: EQParams = interpretation.params
     terms = _terms_of(interpretation)
     sr = analysis.sample_rate_hz

@@ -261,3 +261,13 @@ def test_problems_heard_but_left_are_said_to_be_kept():
     assert kept == [shelf.text, bump.text]
     assert kept_problems([dip], change, 0.5) == []  # at half strength, 6 dB is more than half of 4.4 dB
     assert kept_problems([dip, shelf, bump], np.zeros(centres.size), 1.0) == [dip.text, shelf.text, bump.text]
+
+
+def test_adapted_words_keep_what_the_request_keeps_and_say_so(model):
+    sr = 48000
+    a = analyze(_pink(6.0, sr), sr)
+    d = adapt_words(a, "warmer but keep the highs", model)
+    assert "Kept 'highs'" in d.explanation  # the reading's note, as without audio
+    change = band_response_db(d.params, sr)
+    centres = a.centres_hz
+    assert np.abs(change[centres >= 5000.0]).max() < 0.3 and change[(centres >= 100) & (centres <= 300)].max() > 0.3
