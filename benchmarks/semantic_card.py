@@ -165,7 +165,9 @@ def card_text(res: dict, report_text: str, model) -> str:
         "cut 3 dB at 3.3 kHz and left +0.8 dB of air). A kept word (\"warmer but keep the highs\", \"darker but "
         "keep the air\") protects its entry's region: the other words' bells centred there are left out, "
         f"their shelves reaching there are moved {blend.MARGIN_OCT:g} octave past it or turned into a bell beside it, "
-        "and a note says which. A word asked in a region (\"clean up the low end\", \"open up the top end\", "
+        "and a note says which; a move that acts only inside the kept region (\"cut the mud without killing the "
+        "body\") is made half as deep and half as wide instead of disappearing. \"Without losing\", \"don't lose\" "
+        "and \"without sacrificing\" keep what follows them. A word asked in a region (\"clean up the low end\", \"open up the top end\", "
         "\"warmer low end\") keeps only its bands that act there, within "
         f"{blend.MARGIN_OCT:g} octave (\"clean up the low end\" is clear's cut at 250 Hz without its 2.5 kHz lift); "
         "when none does, the word is applied whole and the note says so.",

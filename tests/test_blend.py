@@ -129,3 +129,23 @@ def test_a_word_asked_in_a_region_acts_only_there(model, text, word, quiet_hz, a
     assert np.abs(_region_db(answer.params, *quiet_hz)).max() < 0.5
     assert sign * _region_db(answer.params, *acting_hz).mean() > 1.0
     assert any("only where asked" in note for note in answer.notes), answer.notes
+
+
+def test_what_must_not_be_lost_is_kept(model):
+    # "warmer without losing clarity" was refused ('losing' unknown); now clarity is kept
+    answer = model.interpret("warmer without losing clarity")
+    assert [(t.term, t.weight) for t in answer.terms] == [("warm", 1.25), ("clear", 0.0)]
+    assert np.abs(_region_db(answer.params, 2000.0, 5000.0)).max() < 1.0
+    assert model.interpret("brighter but don't lose the warmth").terms[1].weight == 0.0
+    assert model.interpret("kill the mud").terms[0].weight < 0  # 'kill' alone still asks for less
+
+
+def test_a_move_that_acts_only_inside_a_kept_region_is_made_gentler_not_dropped(model):
+    # before, "cut the mud without killing the body" answered a flat EQ: the mud cut lies inside 'body'
+    answer = model.interpret("cut the mud without killing the body")
+    alone = model.interpret("cut the mud")
+    (bell,) = [b for b in answer.params.bands() if b.gain_db]
+    (cut,) = [b for b in alone.params.bands() if b.gain_db]
+    assert bell.freq_hz == cut.freq_hz and bell.gain_db == pytest.approx(cut.gain_db / 2)
+    assert bell.q == pytest.approx(2 * cut.q)
+    assert any("half as deep" in n for n in answer.notes)

@@ -21,7 +21,9 @@ highs" is the warm bell without warm's high-shelf dip:
   from its corner to half an octave below the region, with the same gain, when that span is at least
   :data:`MIN_SPAN_OCT` ("darker but keep the air": a cut from 2.4 to 5 kHz); otherwise its corner
   moves half an octave above the region, unless that is above :data:`HIGH_SHELF_TOP_HZ` (then it is
-  dropped: "warmer but keep the highs"); low shelves the same way down.
+  dropped: "warmer but keep the highs"); low shelves the same way down;
+* a move that acts only inside the kept region ("cut the mud without killing the body") is made
+  half as deep and half as wide instead of disappearing.
 """
 
 from __future__ import annotations
@@ -118,6 +120,17 @@ def only_in(params: EQParams, low_hz: float, high_hz: float) -> tuple[EQParams, 
     return kept, out
 
 
+def _gentler(params: EQParams) -> tuple[EQParams, list[str]]:
+    """A move that acts only inside a kept region ("cut the mud without killing the body"): rather
+    than nothing, the same move half as deep and, for bells, half as wide (Q doubled)."""
+    v = params.raw_vector()
+    for slot in BANDS:
+        v[slot.gain_index] *= 0.5
+        if slot.q_index is not None:
+            v[slot.q_index] *= 2.0
+    return EQParams.from_vector(v, clip=True), ["the move acts only there, so it is made half as deep and half as wide"]
+
+
 def blend(moves: list[tuple[str, EQParams, tuple[float, float] | None]], kept: list[tuple[str, tuple[float, float]]],
           sample_rate_hz: float, freqs_hz) -> tuple[EQParams, list[str]]:
     """One EQ doing every move of ``moves`` ((word, EQ at its weight, the region it is asked in or
@@ -133,8 +146,9 @@ def blend(moves: list[tuple[str, EQParams, tuple[float, float] | None]], kept: l
         eqs.append(params)
     for word, (low_hz, high_hz) in kept:
         changed = [keep_out(m, low_hz, high_hz) for m in eqs]
+        changed = [(c if not c[0].is_flat or m.is_flat else _gentler(m)) for m, c in zip(eqs, changed)]
         eqs = [m for m, _ in changed]
         said = [c for _, cs in changed for c in cs]
         if said:
-            notes.append(f"Kept '{word}' ({low_hz:.0f}-{high_hz:.0f} Hz) as it is: " + "; ".join(said) + ".")
+            notes.append(f"Kept '{word}' ({low_hz:.0f}-{high_hz:.0f} Hz): " + "; ".join(said) + ".")
     return cascade(eqs, sample_rate_hz, freqs_hz).params, notes

@@ -38,6 +38,9 @@ DIRECTION_PHRASES = {
     "too much": "too", "too many": "too", "tone down": "less", "shelf down": "less", "fill out": "more",
     "calm down": "less", "has no": "more", "have no": "more", "has got no": "more", "there's no": "more",
     "there is no": "more", "further back": "distant", "further forward": "forward",
+    # what must not be lost is kept, in a clause of its own ("warmer without losing clarity")
+    **{f"{neg} {verb}": ", keep" for neg in ("without", "not") for verb in ("losing", "lose", "sacrificing",
+                                                                            "sacrifice", "killing", "kill")},
 }
 #: Ways of asking for no change ("leave it as is"), read as the no-change word "unchanged" (after "n't" is "not").
 NO_CHANGE_PHRASES = ("leave it as is", "leave it alone", "as it is", "as is", "do not change anything",
