@@ -65,7 +65,7 @@ def _shelf_outside(kind: str, corner_hz: float, low_hz: float, high_hz: float) -
 
 def keep_out(params: EQParams, low_hz: float, high_hz: float) -> tuple[EQParams, list[str]]:
     """``params`` with no band acting in [``low_hz``, ``high_hz``] (module docstring), and what changed
-    in words ("high shelf at 4878 Hz dropped"). Bands that become bells take free peak slots; a bell
+    in words ("the -1.7 dB high shelf at 4878 Hz left out"). Bands that become bells take free peak slots; a bell
     with no free slot left is dropped (said so)."""
     v = params.raw_vector()
     changes: list[str] = []
