@@ -128,6 +128,8 @@ INSTRUMENT_REQUESTS = [
     ("the cymbals are too loud", (7000, 11000), -1),
     ("bring up the vocals", (2500, 5000), +1),
     ("louder vocals", (2500, 5000), +1),
+    ("vocals up", (2500, 5000), +1),  # a part followed by up or down (refused as having no word before)
+    ("kick down", (45, 90), -1),
 ]
 
 

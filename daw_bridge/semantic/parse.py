@@ -222,10 +222,12 @@ def _parse_clause(clause: str, known: frozenset[str] | set[str], spot: Spot | No
         elif not (token in FILLER or token.isdigit()):
             words.append(_read_word(token, known))
             last_was_word, directed = True, directed or lead in INTENSIFIERS
-    subject = next((t for t in (t.strip("'-") for t in tokens) if t in SUBJECTS), None)
-    if subject and (directed or words) and all(w[0] in AMOUNT_WORDS for w in words) and spot is None:
+    bare = [t.strip("'-") for t in tokens]
+    subject = next((t for t in bare if t in SUBJECTS), None)
+    turned = next((b for a, b in zip(bare, bare[1:]) if a == subject and b in ("up", "down")), None)  # "kick down"
+    if subject and (directed or words or turned) and all(w[0] in AMOUNT_WORDS for w in words) and spot is None:
         # "the kick is too loud", "less hi-hat": the part itself is the word (its range, or why not)
-        words.insert(0, (subject, subject, False, 1.0))
+        words.insert(0, (subject, subject, turned is not None, -1.0 if turned == "down" else 1.0))
     words, amounted = _amounts(words, stated and not directed)
     stated = stated and not amounted
     where = None  # the region a word is asked in ("clean up the low end", "more sparkle on top")
