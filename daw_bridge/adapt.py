@@ -371,7 +371,7 @@ def planned_decision(analysis: Analysis, plan, strength: float, deviation_db: np
     if plan.params.is_flat:
         reason = "strength 0" if strength == 0.0 else f"no problem to fix and already close to {goal}"
         return Decision(plan.params, f"No EQ suggested: {reason}.{kept_text}", float(strength), before, before, [],
-                        [], deviation_db.copy(), bands=[], problems=[p.to_dict() for p in problems])
+                        [], deviation_db.copy(), bands=[], problems=[{**p.to_dict(), "kept": p.text in kept} for p in problems])
     after = realign(deviation_db + plan.change_db)
     expected = descriptor_scores(after, analysis.sample_rate_hz, lexicon, weights)
     explanation = "; ".join(b.text for b in plan.bands) + "."  # each begins with its signed gain
@@ -381,7 +381,7 @@ def planned_decision(analysis: Analysis, plan, strength: float, deviation_db: np
     before_rms, after_rms = _weighted_rms(deviation_db, weights), _weighted_rms(after, weights)
     explanation += f" Distance to {goal} {before_rms:.1f} -> {after_rms:.1f} dB."
     return Decision(plan.params, explanation, float(strength), before, expected, [], [], after,
-                    bands=[b.to_dict() for b in plan.bands], problems=[p.to_dict() for p in problems])
+                    bands=[b.to_dict() for b in plan.bands], problems=[{**p.to_dict(), "kept": p.text in kept} for p in problems])
 
 
 def suggest(analysis: Analysis, model: Any = None, strength: float = 0.5, max_gain_db: float = 6.0) -> Decision:

@@ -167,6 +167,7 @@ def test_suggest_fixes_a_resonance_first_with_a_cut_no_larger_than_measured():
     assert not [p for p in after.problems if abs(np.log2(p.freq_hz / 400.0)) <= 1 / 3 and p.gain_db > 2.0]
     # the resonance it cut is not among what it says it heard and kept
     assert problem.text not in d.explanation.partition("Heard and kept")[2]
+    assert [p["kept"] for p in out["problems"] if p["text"] == problem.text] == [False]
     # half the strength: half the cut
     half = suggest(a, strength=0.5, max_gain_db=12.0).to_dict()["bands"][0]
     assert half["gain_db"] == pytest.approx(first["gain_db"] / 2, abs=0.05)

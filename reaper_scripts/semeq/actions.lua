@@ -229,6 +229,9 @@ M.texts = texts
 local function proposal_text(track, a)
   local parts = { string.format("Track '%s'", track_name(track)), (a.analysis and a.analysis.summary) or a.summary or "" }
   local problems = texts(a.problems or (a.analysis and a.analysis.problems))
+  for i, item in ipairs(a.problems or {}) do  -- suggest marks what it heard but leaves as character
+    if item.kept == true and problems[i] then problems[i] = problems[i] .. "  (kept: the track's character)" end
+  end
   if #problems > 0 then parts[#parts + 1] = "Problems heard:\n" .. table.concat(problems, "\n") end
   local bands = texts(a.bands)
   if #bands > 0 then

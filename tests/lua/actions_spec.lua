@@ -375,6 +375,17 @@ describe("actions with a stand-in semeq", function()
       assert.are.same({ { desc = "Semantic EQ: auto-suggest", flags = -1 } }, state.undo)
     end)
 
+    it("marks the problems it heard but kept as the track's character", function()
+      local kept = { analysis = extra.analysis, blend = {}, bands = extra.bands, problems = {
+        extra.problems[1], { text = "distant: -9 dB around 5.1 kHz", kept = true } } }
+      H.write(dir .. "/answer.json", answer_json(json, "suggest", WARM, kept))
+      state.dialog_answers = { 7 }
+      H.run_action(state, "suggest")
+      local msg = state.dialogs[1].msg
+      assert.matches("  muddy: %+7 dB around 298 Hz\n  distant: %-9 dB around 5%.1 kHz  %(kept: the track's character%)", msg)
+      assert.is_nil(msg:find("298 Hz  (kept", 1, true))
+    end)
+
     it("asks per track with Yes/No/Cancel when several are selected; Cancel stops asking", function()
       H.write(dir .. "/answer.json", answer_json(json, "suggest", WARM, extra))
       local second = state.add_track({ name = "Bass", wav = dir .. "/track.wav" })
