@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from daw_bridge.eq import log_freq_grid, response_db
+from daw_bridge.errors import SemeqError
 from daw_bridge.semantic import SemanticModel
 from daw_bridge.semantic.parse import COMPARATIVE, parse
 
@@ -227,3 +228,12 @@ def test_a_word_to_keep_is_not_changed(model, text):
 def test_a_kept_word_beside_a_request_leaves_only_the_request(model):
     assert model.interpret("keep the low end but less mud").params == model.interpret("less mud").params
     assert model.interpret("brighter but keep it warm").params == model.interpret("brighter").params
+
+
+def test_prepositions_are_not_words(model):
+    # "under" was read through meaning as "underwater" (a band-pass), beside the blanket it sat under
+    answer = model.interpret("it sounds like it's under a blanket")
+    assert [t.term for t in answer.terms] == ["blanketed"] and answer.terms[0].weight < 0
+    for text in ("under", "behind", "with"):
+        with pytest.raises(SemeqError):
+            model.interpret(text)

@@ -139,7 +139,7 @@ def test_an_instrument_asked_louder_or_quieter_moves_its_range(model, text, band
     # "less hi-hat", "more kick", "bring up the vocals" were refused as having no word
     answer = model.interpret(text)
     (use,) = answer.terms
-    assert use.route == "region" and "the " in use.via, use.via
+    assert use.route == "region" and "a boost of the " in use.via and "the the" not in use.via, use.via
     db = response_db(answer.params, GRID_HZ)
     inside = (GRID_HZ >= band[0]) & (GRID_HZ <= band[1])
     assert direction * db[inside].mean() >= 1.5, (text, use.term)
