@@ -366,7 +366,7 @@ def planned_decision(analysis: Analysis, plan, strength: float, deviation_db: np
     lexicon = default_lexicon()
     weights = analysis.reference.weights()
     before = descriptor_scores(deviation_db, analysis.sample_rate_hz, lexicon, weights)
-    kept = kept_problems(problems, plan.change_db, strength) if strength > 0.0 else []
+    kept = kept_problems(problems, plan.change_db, strength, analysis.sample_rate_hz) if strength > 0.0 else []
     kept_text = f" Heard and kept as the track's character: {'; '.join(kept)}." if kept else ""
     if plan.params.is_flat:
         reason = "strength 0" if strength == 0.0 else f"no problem to fix and already close to {goal}"

@@ -270,7 +270,12 @@ def stack(eqs: Sequence[EQParams]) -> EQParams | None:
     layout: at most one low shelf, three peaks and one high shelf in all. Every band is then the same
     biquad as before, so it does exactly what ``eqs`` do one after the other (their responses in dB
     add). None when the bands do not fit."""
-    return _stacked([b for p in eqs for b in p.bands() if b.gain_db != 0.0])
+    return _stacked(_active(eqs))
+
+
+def _active(eqs: Sequence[EQParams]) -> list[Band]:
+    """The bands of ``eqs`` that do something (gain not 0 dB), in order."""
+    return [b for p in eqs for b in p.bands() if b.gain_db != 0.0]
 
 
 def _stacked(active: list[Band]) -> EQParams | None:
@@ -290,7 +295,7 @@ def _merged_shelves(eqs: Sequence[EQParams]) -> EQParams | None:
     """The active bands of ``eqs`` with the shelves of each kind merged into one: gains added, the corner
     the geometric mean of theirs weighted by |gain| ("warm and a bit bright": warm's -1.3 dB shelf at
     4.9 kHz and +2 dB at 4 kHz become +0.7 dB at 4.3 kHz). None when the peaks still do not fit."""
-    active = [b for p in eqs for b in p.bands() if b.gain_db != 0.0]
+    active = _active(eqs)
     merged = [b for b in active if b.kind == "peak"]
     for kind in ("low_shelf", "high_shelf"):
         shelves = [b for b in active if b.kind == kind]

@@ -193,19 +193,17 @@ def plan_eq(problems: list[Problem] | tuple[Problem, ...], deviation_db: np.ndar
     return Plan(params, tuple(bands), change)
 
 
-def kept_problems(problems: list[Problem] | tuple[Problem, ...], change_db: np.ndarray, strength: float) -> list[str]:
-    """The reported problems a plan (third-octave band response ``change_db``, dB) corrects by less
-    than half of ``strength`` x their size, as their text ("distant: -9 dB around 5.1 kHz"): what was
-    heard and kept as the track's character, for the explanation. Measured over the problem's own
-    range: a peak's width around its centre, a shelf's side of its corner."""
-    centres = third_octave_centres_hz()
+def kept_problems(problems: list[Problem] | tuple[Problem, ...], change_db: np.ndarray, strength: float,
+                  sample_rate_hz: float) -> list[str]:
+    """The reported problems a plan (third-octave band response ``change_db``, dB) undoes less than
+    half of ``strength`` of, as their text ("distant: -9 dB around 5.1 kHz"): what was heard and kept
+    as the track's character, for the explanation. The share undone is the projection of the plan's
+    response on the problem's own (its bump as one EQ band, :meth:`Bump.params`)."""
+    change = np.nan_to_num(np.asarray(change_db, dtype=float))
     out = []
     for p in problems:
-        if p.shape == "peak":
-            where = np.abs(np.log2(centres / p.freq_hz)) <= 0.5 * max(p.width_oct or 1.0, 1.0 / 3.0) + 1e-9
-        else:
-            where = centres >= p.freq_hz if p.shape == "high_shelf" else centres <= p.freq_hz
-        done = -float(np.mean(change_db[where])) * np.sign(p.gain_db) if where.any() else 0.0
-        if done < 0.5 * strength * abs(p.gain_db):
+        own = np.nan_to_num(band_response_db(p.bump.params(), sample_rate_hz))
+        norm = float(own @ own)
+        if norm == 0.0 or -float(change @ own) / norm < 0.5 * strength:
             out.append(p.text)
     return out

@@ -258,10 +258,10 @@ def test_problems_heard_but_left_are_said_to_be_kept():
     bump = Problem("tizzy", 9270.0, 12.8, 0.47, 0.8, "envelope", "peak", 0.9, 9.0)
     change = np.where(np.abs(np.log2(centres / 5080.0)) <= 0.25, 6.0, 0.0)  # fills most of the 5 kHz dip
     change += np.where(centres <= 400.0, 0.3, 0.0)  # barely moves the low shelf
-    kept = kept_problems([dip, shelf, bump], change, 1.0)
+    kept = kept_problems([dip, shelf, bump], change, 1.0, 48000.0)
     assert kept == [shelf.text, bump.text]
-    assert kept_problems([dip], change, 0.5) == []  # at half strength, 6 dB is more than half of 4.4 dB
-    assert kept_problems([dip, shelf, bump], np.zeros(centres.size), 1.0) == [dip.text, shelf.text, bump.text]
+    assert kept_problems([dip], change, 0.5, 48000.0) == []  # at half strength, 6 dB is more than half of 4.4 dB
+    assert kept_problems([dip, shelf, bump], np.zeros(centres.size), 1.0, 48000.0) == [dip.text, shelf.text, bump.text]
 
 
 def test_adapted_words_keep_what_the_request_keeps_and_say_so(model):

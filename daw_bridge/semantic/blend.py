@@ -32,7 +32,7 @@ import math
 
 from daw_bridge.eq import EQParams
 from daw_bridge.fit import cascade
-from daw_bridge.layout import BANDS, q_from_octaves
+from daw_bridge.layout import BANDS, BandSlot, q_from_octaves
 
 #: Distance (octaves) a changed shelf keeps from a kept region, and the narrowest bell left of a shelf.
 MARGIN_OCT = 0.5
@@ -63,6 +63,11 @@ def _shelf_outside(kind: str, corner_hz: float, low_hz: float, high_hz: float) -
     return (kind, low_hz / margin, 0.0) if low_hz / margin >= LOW_SHELF_BOTTOM_HZ else None
 
 
+def _left_out(slot: BandSlot, gain_db: float, freq_hz: float) -> str:
+    """How a note names a band taken out of a move: "the -1.7 dB high shelf at 4878 Hz left out"."""
+    return f"the {gain_db:+.1f} dB {'bell' if slot.kind == 'peak' else slot.label} at {freq_hz:.0f} Hz left out"
+
+
 def keep_out(params: EQParams, low_hz: float, high_hz: float) -> tuple[EQParams, list[str]]:
     """``params`` with no band acting in [``low_hz``, ``high_hz``] (module docstring), and what changed
     in words ("the -1.7 dB high shelf at 4878 Hz left out"). Bands that become bells take free peak slots; a bell
@@ -77,7 +82,7 @@ def keep_out(params: EQParams, low_hz: float, high_hz: float) -> tuple[EQParams,
         if slot.kind == "peak":
             if low_hz <= freq <= high_hz:
                 v[slot.gain_index] = 0.0
-                changes.append(f"the {gain:+.1f} dB bell at {freq:.0f} Hz left out")
+                changes.append(_left_out(slot, gain, freq))
             continue
         left = _shelf_outside(slot.kind, freq, low_hz, high_hz)
         if left == (slot.kind, freq, 0.0):
@@ -85,7 +90,7 @@ def keep_out(params: EQParams, low_hz: float, high_hz: float) -> tuple[EQParams,
         v[slot.gain_index] = 0.0
         name = slot.label
         if left is None or (left[0] == "peak" and not free):
-            changes.append(f"the {gain:+.1f} dB {name} at {freq:.0f} Hz left out")
+            changes.append(_left_out(slot, gain, freq))
         elif left[0] == "peak":
             bell = free.pop(0)
             assert bell.q_index is not None  # a peak slot
@@ -113,7 +118,7 @@ def only_in(params: EQParams, low_hz: float, high_hz: float) -> tuple[EQParams, 
         acts = (low <= freq <= high if slot.kind == "peak" else freq > low if slot.kind == "low_shelf" else freq < high)
         if gain != 0.0 and not acts:
             v[slot.gain_index] = 0.0
-            out.append(f"the {gain:+.1f} dB {'bell' if slot.kind == 'peak' else slot.label} at {freq:.0f} Hz left out")
+            out.append(_left_out(slot, gain, freq))
     kept = EQParams.from_vector(v, clip=True)
     if kept.is_flat and not params.is_flat:
         return params, ["none of its bands acts there, so it is applied whole"]

@@ -215,11 +215,14 @@ local function describe_bands(bands)
 end
 M.describe_bands = describe_bands
 
---- The `text` of each entry of a list from the server (bands, problems), as indented lines.
+--- The `text` of each entry of a list from the server (bands, problems), as indented lines; a problem
+--- suggest heard but left as it is (`kept`) says so.
 local function texts(list, limit)
   local out = {}
   for _, item in ipairs(list or {}) do
-    if type(item) == "table" and item.text and item.text ~= "" then out[#out + 1] = "  " .. tostring(item.text) end
+    if type(item) == "table" and item.text and item.text ~= "" then
+      out[#out + 1] = "  " .. tostring(item.text) .. (item.kept == true and "  (kept: the track's character)" or "")
+    end
     if limit and #out >= limit then break end
   end
   return out
@@ -229,9 +232,6 @@ M.texts = texts
 local function proposal_text(track, a)
   local parts = { string.format("Track '%s'", track_name(track)), (a.analysis and a.analysis.summary) or a.summary or "" }
   local problems = texts(a.problems or (a.analysis and a.analysis.problems))
-  for i, item in ipairs(a.problems or {}) do  -- suggest marks what it heard but leaves as character
-    if item.kept == true and problems[i] then problems[i] = problems[i] .. "  (kept: the track's character)" end
-  end
   if #problems > 0 then parts[#parts + 1] = "Problems heard:\n" .. table.concat(problems, "\n") end
   local bands = texts(a.bands)
   if #bands > 0 then
