@@ -23,6 +23,10 @@ third-octave band, 40 Hz - 16 kHz, every curve with its mean removed: levels are
 And what it does to music that is not damaged: problems reported per original track, and the size of
 the EQ suggested for it (rms over the bands, dB).
 
+With ``--issue-damages`` a row for what a user who hears the damage would say: ``semeq eq 'less muddy'
+--audio`` (``less`` and the damage's name, adaptive: :func:`daw_bridge.adapt.adapt_words`), its
+differential against the same words on the original.
+
 Peers in the same run, on the same cases: the plain reference-balance move (a 5-band fit of minus the
 deviation, the prototype's auto-suggest at strength 1), Matchering 2 with the undamaged original as
 reference (an upper bound: it knows the answer) and with a generic reference (the reference track
@@ -47,16 +51,19 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.machine import describe, utc_now
-from daw_bridge.adapt import suggest
+from daw_bridge.adapt import adapt_words, suggest
 from daw_bridge.analysis import analyze, default_lexicon, load_reference
 from daw_bridge.audio import read_audio, write_audio_atomic
 from daw_bridge.eq import EQParams, apply_eq, third_octave_centres_hz
 from daw_bridge.fit import fit_eq
 from daw_bridge.fix import RESONANCE_CORRECT_Z
 from daw_bridge.layout import octaves_from_q
+from daw_bridge.semantic import SemanticModel
 from daw_bridge.spectrum import band_response_db, band_spectrum
 
 EXCERPT_S = 20.0
+#: The row of the words a user would say for the damage (issue damages only).
+WORDS = "words: 'less <damage>', sized"
 DAMAGES_PER_TRACK = 4
 BANDS_HZ = (40.0, 16000.0)
 ROOT = Path.home() / ".cache" / "semeq" / "debian-music"
@@ -187,6 +194,7 @@ def matchering(target: np.ndarray, reference: np.ndarray, sr: int, tmp: Path) ->
 def run(seed: int, half: str, max_tracks: int | None, with_matchering: bool, issue_damages: bool = False) -> str:
     ref = load_reference()
     lexicon = default_lexicon()
+    model = SemanticModel.load() if issue_damages else None
     held = ref.info["held_out_tracks"]
     tracks = held[0::2] if half == "tune" else held[1::2]
     tracks = tracks[:max_tracks] if max_tracks else tracks
@@ -233,6 +241,9 @@ def run(seed: int, half: str, max_tracks: int | None, with_matchering: bool, iss
                 before = rms(centred(lvl_d - lvl_o, sel))
                 outs = {"semeq suggest": (suggest(a_d, strength=1.0).params, eq_o),
                         "plain reference move": (plain_move(a_d), plain_o)}
+                if issue_damages:  # the user heard it and named it: 'less muddy', sized to this track
+                    said = f"less {label}"
+                    outs[WORDS] = (adapt_words(a_d, said, model).params, band_response_db(adapt_words(a_o, said, model).params, sr))
                 for method, (params, eq_orig) in outs.items():
                     eq_d = band_response_db(params, sr)
                     add(method, "diff", 1 - rms(centred(eq_d - eq_orig, sel) + dcurve) / rms(dcurve))
@@ -283,7 +294,9 @@ def report(rows, seed: int, half: str, n_tracks: int, issue_damages: bool = Fals
         m = kinds == k
         if m.any():
             lines.append(f"  {k:<11} n={int(m.sum()):3d}  named {np.mean(np.array(ours['named'])[m]):.0%}  "
-                         f"undone abs {np.median(np.array(ours['abs'])[m]):.0%}  closer {np.mean(np.array(ours['closer'])[m]):.0%}")
+                         f"undone abs {np.median(np.array(ours['abs'])[m]):.0%}  closer {np.mean(np.array(ours['closer'])[m]):.0%}"
+                         + (f"   'less {k}': undone abs {np.median(np.array(rows[WORDS]['abs'])[m]):.0%}  "
+                            f"closer {np.mean(np.array(rows[WORDS]['closer'])[m]):.0%}" if WORDS in rows else ""))
     orig = rows["originals"]
     lines.append(f"undamaged originals ({len(orig['problems'])}): problems reported {np.mean(orig['problems']):.1f} per track "
                  f"({np.mean(orig['reference problems']):.1f} against the reference balance), suggested EQ "

@@ -16,7 +16,9 @@ pushed past the reference 5-95 % range (a band already outside may not move furt
 is fitted to the limited move (:func:`daw_bridge.fit.fit_eq`) and shrunk until the fitted EQ respects
 the limits too. With ``current`` (the EQ already on the track, the analysed audio being pre-EQ), the
 state is audio + current and the answer is the new total EQ, refitted into one 5-band EQ. A request
-that names places or amounts ("cut 300 Hz", "3 dB brighter") is applied as asked, never resized.
+that names places or amounts ("cut 300 Hz", "3 dB brighter") is applied as asked, never resized. A
+problem word's cut ("less muddy") first moves to this track's excess within the word's documented
+region, as deep as that excess (:mod:`daw_bridge.placement`), and is then applied as measured.
 
 **Auto-suggest** (:func:`suggest`): cuts for resonances that stand out far more than real music's own
 first, then the part of the track's departure from typical music that is likely a problem rather than
@@ -37,7 +39,8 @@ from daw_bridge.eq import GAIN_INDEX, PARAM_NAMES, EQParams
 from daw_bridge.errors import SemeqError
 from daw_bridge.fit import cascade
 from daw_bridge.fix import kept_problems, plan_eq
-from daw_bridge.naming import Descriptor, descriptor_scores, projection_scores
+from daw_bridge.naming import Descriptor, descriptor_scores, hz_text, projection_scores
+from daw_bridge.placement import place_cuts, problem_regions
 from daw_bridge.spectrum import band_response_db
 
 #: Percentile of the reference tracks' positions that marks the end of real music in a direction.
@@ -250,8 +253,7 @@ def _limited_move(analysis: Analysis, before_db: np.ndarray, move: EQParams, cur
         params, fit_rms = build(factors)
         after = predicted_deviation(analysis, params)
         change = band_response_db(params, sr, centres) - current_db
-    requested = direction
-    held = ok & (np.abs(change) < np.abs(requested) - 0.3)
+    held = ok & (np.abs(change) < np.abs(direction) - 0.3)
     at_limit = (after >= high - 0.3) | (after <= low + 0.3)
     limited = [float(f) for f in centres[held & at_limit]]
     return _Move(params, after, change, factors, limited, fit_rms)
@@ -294,17 +296,18 @@ def _adapted(analysis: Analysis, text: str, interpretation: Any, intensity: floa
         params = current if current is not None else EQParams.flat()
         return Decision(params, f"'{text}' asks for no change at intensity {intensity:g}.", 0.0, before, before,
                         terms, warnings, state)
-
     if getattr(interpretation, "explicit", False):  # places and amounts ("cut 300 Hz"): as asked, never resized
         after = state + direction
         params = preset if current is None else cascade([current, preset], sr).params
         return Decision(params, f"Applied '{text.strip()}' as asked ({_region_phrase(centres, direction)}).", 1.0,
                         before, descriptor_scores(after, sr, default_lexicon(), weights), terms, warnings, after)
-    position = float(projection_scores(state, direction[None, :], weights)[0])
-    reference_positions = projection_scores(ref.track_deviations_db, direction[None, :], weights)[:, 0]
-    end = float(np.nanpercentile(reference_positions, END_PERCENTILE))
-    typical = float(np.nanmedian(reference_positions))
-    amount = float(np.clip((end - position) / max(end - typical, 1e-6), 0.0, MAX_AMOUNT))
+    regions = problem_regions(interpretation, default_lexicon())  # "less muddy": cut where this track has it
+    preset, placed = place_cuts(preset, regions, state, centres, weights, sr) if regions else (preset, [])
+    direction = band_response_db(preset, sr, centres)
+    same_bands = np.where(np.isfinite(state), ref.track_deviations_db, np.nan)  # real tracks where this one is
+    position, *reference_positions = map(float, projection_scores(np.vstack([state, same_bands]), direction[None, :], weights, 0.0)[:, 0])
+    end, typical = (float(np.nanpercentile(reference_positions, q)) for q in (END_PERCENTILE, 50))
+    amount = 1.0 if placed else float(np.clip((end - position) / max(end - typical, 1e-6), 0.0, MAX_AMOUNT))
     label = text.strip() or "the request"
     where = (
         f"along '{label}' this track sits at {position:+.2f} steps from typical music; "
@@ -323,7 +326,7 @@ def _adapted(analysis: Analysis, text: str, interpretation: Any, intensity: floa
     params, after, limited = move.params, move.after_db, move.limited_hz
     expected = descriptor_scores(after, sr, default_lexicon(), weights)
     size = "one step" if abs(amount - 1.0) < 0.005 else f"{amount:.2f} steps"
-    explanation = f"Applied {size} of '{label}' ({_region_phrase(centres, move.change_db)}): {where}."
+    explanation = f"Applied {size} of '{label}' ({_region_phrase(centres, move.change_db)}): {where}." + "".join(f" {n}" for n in placed)
     reduced = [
         f"the {b.kind.replace('_', ' ')} at {_hz_list([b.freq_hz])} to {round(100 * f)}%"
         for b, f in zip(preset.bands(), move.factors)
@@ -340,12 +343,9 @@ def _adapted(analysis: Analysis, text: str, interpretation: Any, intensity: floa
 
 
 def _hz_list(freqs_hz: list[float]) -> str:
-    def fmt(f: float) -> str:
-        return f"{f / 1000:.1f} kHz" if f >= 1000 else f"{f:.0f} Hz"
-
     if len(freqs_hz) > 4:
-        return f"{len(freqs_hz)} bands ({fmt(min(freqs_hz))} - {fmt(max(freqs_hz))})"
-    return ", ".join(fmt(f) for f in freqs_hz)
+        return f"{len(freqs_hz)} bands ({hz_text(min(freqs_hz))} - {hz_text(max(freqs_hz))})"
+    return ", ".join(hz_text(f) for f in freqs_hz)
 
 
 # --- auto-suggest -------------------------------------------------------------------------------

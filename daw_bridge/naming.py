@@ -47,7 +47,9 @@ Z_HALF = 2.5
 #: Grid on which curves are compared (Hz) and the rate they are evaluated at.
 NAMING_GRID_HZ = log_freq_grid(61, 20.0, 20000.0)
 NAMING_RATE_HZ = 48000.0
-#: Words whose curve is flatter than this (dB RMS) are not scored as descriptors.
+#: Words whose curve is flatter than this (dB RMS over the measured bands, unweighted) are not scored
+#: as descriptors. Unweighted: real music varies most at the extremes, so a move there weighs little,
+#: yet "airy" is no flat word.
 MIN_WORD_RMS_DB = 0.5
 
 
@@ -195,11 +197,13 @@ def word_curves(lexicon: Any, sample_rate_hz: float) -> WordCurves:
     return per[sr]
 
 
-def projection_scores(deviation_db: np.ndarray, curves_db: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def projection_scores(deviation_db: np.ndarray, curves_db: np.ndarray, weights: np.ndarray,
+                      min_rms_db: float = MIN_WORD_RMS_DB) -> np.ndarray:
     """Weighted projection of a deviation onto each curve, normalised by the curve's own energy.
 
     ``deviation_db`` (bands,) or (n, bands); ``curves_db`` (words, bands); NaN bands are skipped.
-    Returns (words,) or (n, words). A curve flatter than :data:`MIN_WORD_RMS_DB` scores 0.
+    Returns (words,) or (n, words). A curve whose RMS about its mean over the measured bands
+    (unweighted, dB) is below ``min_rms_db`` scores 0, as does one with no weighted energy at all.
     """
     d = np.atleast_2d(deviation_db)
     ok = np.all(np.isfinite(d), axis=0) & np.all(np.isfinite(curves_db), axis=0)
@@ -208,7 +212,8 @@ def projection_scores(deviation_db: np.ndarray, curves_db: np.ndarray, weights: 
     c = c - (c @ w)[:, None]
     energy = (c**2) @ w
     scores = (d[:, ok] * w) @ c.T / np.maximum(energy, 1e-12)
-    scores[:, energy < MIN_WORD_RMS_DB**2] = 0.0
+    flat = (np.std(c, axis=1) < min_rms_db) | (energy < 1e-9)
+    scores[:, flat] = 0.0
     return scores[0] if np.ndim(deviation_db) == 1 else scores
 
 

@@ -272,3 +272,40 @@ def test_adapted_words_keep_what_the_request_keeps_and_say_so(model):
     change = band_response_db(d.params, sr)
     centres = a.centres_hz
     assert np.abs(change[centres >= 5000.0]).max() < 0.3 and change[(centres >= 100) & (centres <= 300)].max() > 0.3
+
+
+@pytest.mark.parametrize("text, word, sign", [("more air", "airy", 1), ("a bit more air", "airy", 1),
+                                              ("less air", "airy", -1), ("more shimmer", "shimmering", 1),
+                                              ("a touch of sparkle", "sparkly", 1), ("more brilliance", "brilliant", 1),
+                                              ("less rumble", "rumbly", -1)])
+def test_words_at_the_extremes_are_sized_not_refused(excerpt, model, text, word, sign):
+    """Real music varies most at the top and bottom, so a move there weighs little in the weighted
+    projection; it must still be measured (before, "more air" was "nothing applied" on every track:
+    position 0 and end of real music 0). A track moved the other way first gets a move, and rendered,
+    it goes the asked way."""
+    x, sr = excerpt
+    x = apply_eq(x, sr, model.params_for(word, -sign))
+    a = analyze(x, sr)
+    d = adapt_words(a, text, model)
+    assert d.end_of_range != 0.0 and d.position < d.end_of_range
+    assert d.amount > 0.0 and not d.params.is_flat, d.explanation
+    direction = band_response_db(model.interpret(text).params, sr, a.centres_hz)
+    after = after_render(x, sr, d.params, model)
+    moved = np.nan_to_num(after.deviation_db - a.deviation_db)
+    assert float(moved @ np.nan_to_num(direction)) > 0.0
+
+
+def test_no_word_is_left_unmeasured_on_real_music(excerpt, model):
+    """Every lexicon word with a move, both ways, has a position on typical music: an answer of
+    "nothing applied" only where the track lies beyond real music's end in that direction."""
+    from daw_bridge.analysis import default_lexicon
+
+    x, sr = excerpt
+    a = analyze(x, sr)
+    for entry in default_lexicon().entries:
+        if entry.kind == "no-change" or not entry.moves:
+            continue
+        for sign in (1.0, -1.0):
+            d = adapt_words(a, entry.word, model, intensity=sign)
+            assert d.end_of_range != 0.0, (entry.word, sign)
+            assert d.amount > 0.0 or d.position > d.end_of_range, (entry.word, sign, d.explanation)

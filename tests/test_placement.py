@@ -1,0 +1,68 @@
+"""A problem word's cut goes where this track has the problem (daw_bridge.placement, through adapt_words)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from daw_bridge.adapt import adapt_words
+from daw_bridge.analysis import analyze, load_reference
+from daw_bridge.eq import EQParams, apply_eq, third_octave_centres_hz
+from daw_bridge.placement import place_cuts
+from daw_bridge.problems import Bump
+from daw_bridge.spectrum import band_response_db
+
+
+@pytest.fixture(scope="module")
+def model():
+    from daw_bridge.semantic import SemanticModel
+
+    return SemanticModel.load()
+
+
+def _bell(freq_hz: float, gain_db: float, width_oct: float) -> EQParams:
+    return Bump("peak", freq_hz, gain_db, width_oct, 0.0, "").params()
+
+
+def _cut(params: EQParams) -> tuple[float, float]:
+    """(centre Hz, gain dB) of the deepest cut."""
+    band = min(params.bands(), key=lambda b: b.gain_db)
+    return band.freq_hz, band.gain_db
+
+
+def test_a_cut_moves_to_a_bump_within_the_region_and_matches_its_size():
+    """An RBJ bell of +5 dB at 350 Hz on a tilted deviation: the muddy cut (word at 260 Hz, region
+    180-500 Hz) is re-centred on it and about as deep; a boost, and a cut outside the region, stay."""
+    sr = 48000.0
+    centres = third_octave_centres_hz()
+    tilt = -2.0 * np.log2(centres / 1000.0)
+    deviation = tilt + band_response_db(_bell(350.0, 5.0, 0.7), sr, centres)
+    weights = load_reference().weights()
+    word = _bell(260.0, -6.5, 1.3)
+    placed, notes = place_cuts(word, [(180.0, 500.0)], deviation, centres, weights, sr)
+    freq_hz, gain_db = _cut(placed)
+    assert abs(np.log2(freq_hz / 350.0)) <= 1 / 6, freq_hz
+    assert -6.5 <= gain_db <= -3.5 and notes and "350 Hz" in notes[0] or "Hz" in notes[0]
+    assert place_cuts(word.scaled(-1.0), [(180.0, 500.0)], deviation, centres, weights, sr) == (word.scaled(-1.0), [])
+    assert place_cuts(word, [(2000.0, 5000.0)], deviation, centres, weights, sr) == (word, [])
+    # the tilt alone is no excess anywhere in particular: the word's own place stays
+    assert place_cuts(word, [(180.0, 500.0)], tilt, centres, weights, sr) == (word, [])
+
+
+@pytest.mark.parametrize("text, freq_hz", [("less muddy", 190.0), ("less muddy", 400.0), ("less nasal", 1600.0),
+                                           ("less harsh", 2200.0), ("less sibilant", 9000.0)])
+def test_less_of_a_problem_cuts_where_this_track_has_it(real_music_excerpt, model, text, freq_hz):
+    """Known damage (a +6 dB bell, 0.6 octave) on real music: the cut lands within a quarter octave of
+    it, says so, and the rendered track ends nearer the undamaged one than the damaged was."""
+    x, sr = real_music_excerpt
+    x = x[: 10 * sr]
+    damage = _bell(freq_hz, 6.0, 0.6)
+    y = apply_eq(x, sr, damage)
+    d = adapt_words(analyze(y, sr), text, model)
+    centre, gain = _cut(d.params)
+    assert abs(np.log2(centre / freq_hz)) <= 0.25 and gain < -2.0, (centre, gain, d.explanation)
+    assert "Placed the cut" in d.explanation
+    bands = (third_octave_centres_hz() >= freq_hz / 2) & (third_octave_centres_hz() <= freq_hz * 2)
+    level = lambda a: a.deviation_db[bands] - np.mean(a.deviation_db[bands])  # noqa: E731
+    original, damaged, after = analyze(x, sr), analyze(y, sr), analyze(apply_eq(y, sr, d.params), sr)
+    assert np.sqrt(np.mean((level(after) - level(original)) ** 2)) < np.sqrt(np.mean((level(damaged) - level(original)) ** 2))
