@@ -12,7 +12,8 @@ tracks, the typical position is their median s50 and the "end of real music" in 
 their 95th percentile s95. The move is ``amount * r`` with
 ``amount = clip((s95 - s) / (s95 - s50), 0, 1.5)``: one step for a typical track, up to 1.5 steps for
 a track on the opposite side, less the nearer it starts to the end, nothing beyond it. Side effects are held back per band: no band may be
-pushed past the reference 5-95 % range (a band already outside may not move further out). A 5-band EQ
+pushed past the reference 5-95 % range (a band already outside may go :data:`OUTSIDE_STEP_DB` further
+out, no more: a cut at 260 Hz may not stop for its -0.5 dB at a 125 Hz already low). A 5-band EQ
 is fitted to the limited move (:func:`daw_bridge.fit.fit_eq`) and shrunk until the fitted EQ respects
 the limits too. With ``current`` (the EQ already on the track, the analysed audio being pre-EQ), the
 state is audio + current and the answer is the new total EQ, refitted into one 5-band EQ. A request
@@ -39,7 +40,7 @@ from daw_bridge.eq import GAIN_INDEX, PARAM_NAMES, EQParams
 from daw_bridge.errors import SemeqError
 from daw_bridge.fit import cascade
 from daw_bridge.fix import kept_problems, plan_eq
-from daw_bridge.naming import Descriptor, descriptor_scores, hz_text, projection_scores
+from daw_bridge.naming import Descriptor, descriptor_scores, hz_list, projection_scores
 from daw_bridge.placement import place_cuts, problem_regions
 from daw_bridge.spectrum import band_response_db
 
@@ -55,6 +56,8 @@ LIMIT_TOLERANCE_DB = 0.25
 PLAN_MARGIN_DB = 0.5
 #: Tolerance (dB) of the planner's own check (fits ripple a little where nothing should move).
 PLAN_TOLERANCE_DB = 0.1
+#: How much further out a band already outside the range may go (dB): the side of a move elsewhere.
+OUTSIDE_STEP_DB = 1.0
 #: A move smaller than this (dB, largest band) is reported as nothing to do.
 NEGLIGIBLE_DB = 0.2
 #: Blend: at most this many words, each with at least this weight (intensity) ...
@@ -151,15 +154,16 @@ def pushed_outside(
 
     A band is pushed out when the EQ raises it (``change_db``, the EQ's band response, above
     ``tolerance_db``) and its deviation after (re-aligned) lies above the range, or the EQ cuts it and
-    it ends below; a band the EQ leaves alone but that drifts with the re-alignment is not "pushed".
+    it ends below; a band the EQ leaves alone but that drifts with the re-alignment is not "pushed",
+    nor is one already outside that the EQ moves at most :data:`OUTSIDE_STEP_DB` further out.
     ``margin_db`` narrows the range on both sides (the planner keeps a safety margin).
     """
     low, high = analysis.reference.range_db(*RANGE_PERCENTILES)
-    low, high = low + margin_db, high - margin_db
-    tol = tolerance_db
+    low, high, tol, before = low + margin_db, high - margin_db, tolerance_db, after_db - change_db
     with np.errstate(invalid="ignore"):
-        out = ((change_db > tol) & (after_db > high + tol)) | ((change_db < -tol) & (after_db < low - tol))
-    return np.isfinite(after_db) & out
+        up = (change_db > tol) & (after_db > high + tol) & ~((before > high) & (change_db <= OUTSIDE_STEP_DB + tol))
+        down = (change_db < -tol) & (after_db < low - tol) & ~((before < low) & (change_db >= -OUTSIDE_STEP_DB - tol))
+    return np.isfinite(after_db) & (up | down)
 
 
 def _terms_of(interpretation: Any) -> list[dict[str, Any]]:
@@ -219,10 +223,10 @@ def _limited_move(analysis: Analysis, before_db: np.ndarray, move: EQParams, cur
     # A raised band must end below the top of the range, or (already above it) not be raised.
     up_room = high - before_db
     up_rows = np.where((up_room >= 0)[None, :], relative, singles)[:, raised].T
-    up_limits = np.where(up_room >= 0, up_room, PLAN_TOLERANCE_DB)[raised]
+    up_limits = np.where(up_room >= 0, up_room, OUTSIDE_STEP_DB)[raised]
     down_room = before_db - low
     down_rows = -np.where((down_room >= 0)[None, :], relative, singles)[:, cut].T
-    down_limits = np.where(down_room >= 0, down_room, PLAN_TOLERANCE_DB)[cut]
+    down_limits = np.where(down_room >= 0, down_room, OUTSIDE_STEP_DB)[cut]
     rows = [up_rows, down_rows]
     limits = [up_limits, down_limits]
     a_ub, b_ub = np.vstack(rows), np.concatenate(limits)
@@ -328,24 +332,18 @@ def _adapted(analysis: Analysis, text: str, interpretation: Any, intensity: floa
     size = "one step" if abs(amount - 1.0) < 0.005 else f"{amount:.2f} steps"
     explanation = f"Applied {size} of '{label}' ({_region_phrase(centres, move.change_db)}): {where}." + "".join(f" {n}" for n in placed)
     reduced = [
-        f"the {b.kind.replace('_', ' ')} at {_hz_list([b.freq_hz])} to {round(100 * f)}%"
+        f"the {b.kind.replace('_', ' ')} at {hz_list([b.freq_hz])} to {round(100 * f)}%"
         for b, f in zip(preset.bands(), move.factors)
         if b.gain_db != 0.0 and f < 0.95
     ]
     if reduced:
         explanation += f" Held back {', '.join(reduced)} so no band leaves the range of real music."
-        warnings.append("limited to stay inside the reference range" + (f" at {_hz_list(limited)}" if limited else ""))
+        warnings.append("limited to stay inside the reference range" + (f" at {hz_list(limited)}" if limited else ""))
     if amount < 0.999:
         warnings.append(f"reduced to {amount:.2f} of a step: the track is already near the end of real music")
     if move.fit_rms_db is not None and move.fit_rms_db > 0.5:
         warnings.append(f"the current EQ and the new move are combined into one 5-band EQ within {move.fit_rms_db:.1f} dB RMS")
     return Decision(params, explanation, amount, before, expected, terms, warnings, after, None, limited, position, end)
-
-
-def _hz_list(freqs_hz: list[float]) -> str:
-    if len(freqs_hz) > 4:
-        return f"{len(freqs_hz)} bands ({hz_text(min(freqs_hz))} - {hz_text(max(freqs_hz))})"
-    return ", ".join(hz_text(f) for f in freqs_hz)
 
 
 # --- auto-suggest -------------------------------------------------------------------------------

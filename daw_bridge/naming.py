@@ -105,6 +105,13 @@ def hz_text(freq_hz: float) -> str:
     return f"{freq_hz:.0f} Hz"
 
 
+def hz_list(freqs_hz: list[float]) -> str:
+    """'125 Hz, 2.5 kHz'; more than four: '7 bands (31 Hz - 397 Hz)'."""
+    if len(freqs_hz) > 4:
+        return f"{len(freqs_hz)} bands ({hz_text(min(freqs_hz))} - {hz_text(max(freqs_hz))})"
+    return ", ".join(hz_text(f) for f in freqs_hz)
+
+
 @dataclass(frozen=True)
 class _EntryCurves:
     entries: tuple[Any, ...]

@@ -309,3 +309,27 @@ def test_no_word_is_left_unmeasured_on_real_music(excerpt, model):
             d = adapt_words(a, entry.word, model, intensity=sign)
             assert d.end_of_range != 0.0, (entry.word, sign)
             assert d.amount > 0.0 or d.position > d.end_of_range, (entry.word, sign, d.explanation)
+
+
+def test_a_band_already_outside_the_range_does_not_stop_a_move_elsewhere(excerpt, model):
+    """A track whose 125 Hz lies below real music's range (a -14 dB notch) and whose low mids carry
+    +6 dB of mud: "less muddy" still cuts the mud (before, the cut's -0.5 dB at 125 Hz held the
+    whole move to a few tenths of a dB), and 125 Hz goes at most OUTSIDE_STEP_DB further out."""
+    from daw_bridge.adapt import OUTSIDE_STEP_DB
+    from daw_bridge.problems import Bump
+
+    x, sr = excerpt
+    notch = Bump("peak", 125.0, -14.0, 0.5, 0.0, "").params()
+    mud = Bump("peak", 300.0, 6.0, 1.0, 0.0, "").params()
+    y = apply_eq(apply_eq(x, sr, notch), sr, mud)
+    a = analyze(y, sr)
+    centres = a.centres_hz
+    low, _ = a.reference.range_db(5, 95)
+    k = int(np.argmin(np.abs(centres - 125.0)))
+    assert a.deviation_db[k] < low[k]  # the premise: 125 Hz is outside the range
+    d = adapt_words(a, "less muddy", model)
+    change = band_response_db(d.params, sr, centres)
+    assert change[(centres >= 250) & (centres <= 400)].min() < -3.0, d.explanation
+    assert change[k] >= -OUTSIDE_STEP_DB - 0.25
+    after = after_render(y, sr, d.params, model)
+    assert not np.any(pushed_outside(after.deviation_db, change, a))
