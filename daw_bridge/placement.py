@@ -9,7 +9,7 @@ music, less its straight-line trend (dB over log frequency) across the region an
 :data:`MARGIN_OCT` either side (a tilt is no excess in one place), projected on the cut's
 third-octave response (weighted by how little real music varies, dB). The best placement replaces
 the word's when it removes clearly more (:data:`MIN_REMOVED_DB`, :data:`MIN_RATIO`). A placed cut is as deep as
-the local excess it faces (least squares, within :data:`DEPTH_RANGE` times the word's cut); the
+the local excess it faces (least squares, within :data:`DEPTH_RANGE` times the word's cut and the EQ's gain range); the
 adaptive step (:mod:`daw_bridge.adapt`) then applies it as measured, within the range of real music. Boosts and quality words
 are left where the lexicon puts them: a boost has no excess to find.
 """
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from daw_bridge.eq import PARAM_NAMES, EQParams
+from daw_bridge.eq import GAIN_RANGE_DB, PARAM_NAMES, EQParams
 from daw_bridge.layout import BANDS, octaves_from_q, q_from_octaves
 from daw_bridge.naming import hz_text
 from daw_bridge.spectrum import vector_band_responses_db
@@ -90,9 +90,9 @@ def place_cuts(params: EQParams, regions_hz: list[tuple[float, float]], deviatio
             continue
         # as deep as the excess there (least squares), within DEPTH_RANGE x the word's cut
         depth = float(np.clip(-(cut[best] * w) @ dev / ((cut[best] ** 2) @ w), *DEPTH_RANGE))
-        vector[slot.gain_index] = depth * gain_db
+        vector[slot.gain_index] = max(depth * gain_db, GAIN_RANGE_DB[0])
         vector[slot.freq_index], vector[slot.q_index] = freqs[best], q_from_octaves(widths[best])
-        notes.append(f"Placed the cut at {hz_text(freqs[best])} ({widths[best]:.2g} octave wide) and {-depth * gain_db:.1f} dB "
+        notes.append(f"Placed the cut at {hz_text(freqs[best])} ({widths[best]:.2g} octave wide) and {-vector[slot.gain_index]:.1f} dB "
                      f"deep, where this track has its excess, instead of the word's {hz_text(freq_hz)}.")
     if not notes:
         return params, []

@@ -68,3 +68,15 @@ def test_less_of_a_problem_cuts_where_this_track_has_it(real_music_excerpt, mode
     level = lambda a: a.deviation_db[bands] - np.mean(a.deviation_db[bands])  # noqa: E731
     original, damaged, after = analyze(x, sr), analyze(y, sr), analyze(apply_eq(y, sr, d.params), sr)
     assert np.sqrt(np.mean((level(after) - level(original)) ** 2)) < np.sqrt(np.mean((level(damaged) - level(original)) ** 2))
+
+
+def test_a_deep_cut_stays_within_the_gain_range():
+    """A -10 dB word cut facing a 24 dB bump off its centre: placed up to 1.5 times deeper, but never
+    past the EQ's -12 dB."""
+    sr = 48000.0
+    centres = third_octave_centres_hz()
+    deviation = 2.0 * band_response_db(_bell(9000.0, 12.0, 0.6), sr, centres)
+    placed, notes = place_cuts(_bell(6500.0, -10.0, 0.9), [(4000.0, 10000.0)], deviation, centres,
+                               load_reference().weights(), sr)
+    assert notes and "12.0 dB deep" in notes[0]
+    assert _cut(placed)[1] == -12.0 and abs(np.log2(_cut(placed)[0] / 9000.0)) <= 1 / 6
