@@ -156,13 +156,14 @@ def pushed_outside(
     ``tolerance_db``) and its deviation after (re-aligned) lies above the range, or the EQ cuts it and
     it ends below; a band the EQ leaves alone but that drifts with the re-alignment is not "pushed",
     nor is one already outside that the EQ moves at most :data:`OUTSIDE_STEP_DB` further out.
-    ``margin_db`` narrows the range on both sides (the planner keeps a safety margin).
+    ``margin_db`` narrows the range on both sides and that step (the planner keeps a safety margin).
     """
-    low, high = analysis.reference.range_db(*RANGE_PERCENTILES)
-    low, high, tol, before = low + margin_db, high - margin_db, tolerance_db, after_db - change_db
+    low0, high0 = analysis.reference.range_db(*RANGE_PERCENTILES)  # "already outside": the range itself
+    low, high, tol, before = low0 + margin_db, high0 - margin_db, tolerance_db, after_db - change_db
+    step = OUTSIDE_STEP_DB - margin_db + tol
     with np.errstate(invalid="ignore"):
-        up = (change_db > tol) & (after_db > high + tol) & ~((before > high) & (change_db <= OUTSIDE_STEP_DB + tol))
-        down = (change_db < -tol) & (after_db < low - tol) & ~((before < low) & (change_db >= -OUTSIDE_STEP_DB - tol))
+        up = (change_db > tol) & (after_db > high + tol) & ~((before > high0) & (change_db <= step))
+        down = (change_db < -tol) & (after_db < low - tol) & ~((before < low0) & (change_db >= -step))
     return np.isfinite(after_db) & (up | down)
 
 
@@ -223,10 +224,11 @@ def _limited_move(analysis: Analysis, before_db: np.ndarray, move: EQParams, cur
     # A raised band must end below the top of the range, or (already above it) not be raised.
     up_room = high - before_db
     up_rows = np.where((up_room >= 0)[None, :], relative, singles)[:, raised].T
-    up_limits = np.where(up_room >= 0, up_room, OUTSIDE_STEP_DB)[raised]
+    outside_step = OUTSIDE_STEP_DB - PLAN_MARGIN_DB  # for a band outside the range itself, not just its margin
+    up_limits = np.where(up_room >= 0, up_room, np.where(up_room < -PLAN_MARGIN_DB, outside_step, PLAN_TOLERANCE_DB))[raised]
     down_room = before_db - low
     down_rows = -np.where((down_room >= 0)[None, :], relative, singles)[:, cut].T
-    down_limits = np.where(down_room >= 0, down_room, OUTSIDE_STEP_DB)[cut]
+    down_limits = np.where(down_room >= 0, down_room, np.where(down_room < -PLAN_MARGIN_DB, outside_step, PLAN_TOLERANCE_DB))[cut]
     rows = [up_rows, down_rows]
     limits = [up_limits, down_limits]
     a_ub, b_ub = np.vstack(rows), np.concatenate(limits)
