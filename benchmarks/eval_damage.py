@@ -50,7 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.machine import describe, utc_now
+from benchmarks.machine import describe, emit, utc_now
 from daw_bridge.adapt import adapt_words, suggest
 from daw_bridge.analysis import analyze, default_lexicon, load_reference
 from daw_bridge.audio import read_audio, write_audio_atomic
@@ -298,10 +298,11 @@ def report(rows, seed: int, half: str, n_tracks: int, issue_damages: bool = Fals
                          + (f"   'less {k}': undone abs {np.median(np.array(rows[WORDS]['abs'])[m]):.0%}  "
                             f"closer {np.mean(np.array(rows[WORDS]['closer'])[m]):.0%}" if WORDS in rows else ""))
     orig = rows["originals"]
+    z = orig.get("envelope z") or [float("nan")]  # a track may have no envelope bump
     lines.append(f"undamaged originals ({len(orig['problems'])}): problems reported {np.mean(orig['problems']):.1f} per track "
                  f"({np.mean(orig['reference problems']):.1f} against the reference balance), suggested EQ "
                  f"{np.median(orig['eq rms']):.1f} dB rms (median); their own envelope bumps: z median "
-                 f"{np.median(orig['envelope z']):.1f}, 95th percentile {np.percentile(orig['envelope z'], 95):.1f} "
+                 f"{np.median(z):.1f}, 95th percentile {np.percentile(z, 95):.1f} "
                  f"(auto-suggest cuts a resonance from z {RESONANCE_CORRECT_Z:g})")
     lines.append("targets (issue 12): undone >= 70 %, closer >= 85 %, named >= 90 %")
     return "\n".join(lines)
@@ -317,11 +318,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="the six damages of issue 12 on every track instead of random ones")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
-    text = run(args.seed, args.half, args.tracks, not args.no_matchering, args.issue_damages)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
-    return 0
+    return emit(run(args.seed, args.half, args.tracks, not args.no_matchering, args.issue_damages), args.out)
 
 
 if __name__ == "__main__":

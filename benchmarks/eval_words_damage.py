@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.eval_damage import BANDS_HZ, centred, damage_params, excerpt, level, log, rms, track_path
-from benchmarks.machine import describe, utc_now
+from benchmarks.machine import describe, emit, utc_now
 from daw_bridge import placement
 from daw_bridge.adapt import adapt_words
 from daw_bridge.analysis import analyze, default_lexicon, load_reference
@@ -111,11 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tracks", type=int, default=None, help="at most this many tracks")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
-    text = run(args.half, args.tracks)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
-    return 0
+    return emit(run(args.half, args.tracks), args.out)
 
 
 if __name__ == "__main__":

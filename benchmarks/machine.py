@@ -56,3 +56,11 @@ class Report:
 
             path.parent.mkdir(parents=True, exist_ok=True)
             write_text_atomic(path, "\n".join(self.lines) + "\n")
+
+
+def emit(text: str, out: Path | None) -> int:
+    """Print a benchmark's report and, with ``out``, write it there too; the exit status (0)."""
+    print(text)
+    if out:
+        out.write_text(text + "\n")
+    return 0
