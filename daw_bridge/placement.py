@@ -2,7 +2,7 @@
 
 An engineer asked for "less muddy" sweeps the cut through the mud region and leaves it where the
 track has the most of it. :func:`place_cuts` does the same with a preset: each cut (peak band with a
-negative gain) of a *problem* word is tried at centres across the region the lexicon documents for
+negative gain) of *problem* words ("less muddy", "less boomy and less harsh") is tried at centres across the region the lexicon documents for
 the word (every :data:`STEP_OCT`) and at :data:`WIDTH_FACTORS` of its width; each placement is
 scored by how much of the track's *local* excess it would remove: the track's deviation from typical
 music, less its straight-line trend (dB over log frequency) across the region and
@@ -42,12 +42,12 @@ DEPTH_RANGE = (0.5, 1.5)
 
 
 def problem_regions(interpretation: Any, lexicon: Any) -> list[tuple[float, float]]:
-    """The documented regions (low, high Hz) of the request's word when it is one problem word
-    ("less muddy"), else none: only a problem word's cut is placed."""
+    """The documented regions (low, high Hz) of the request's words when every one is a problem word
+    ("less muddy", "less boomy and less harsh"), else none: only problem words' cuts are placed."""
     terms = getattr(interpretation, "terms", ())
-    if len(terms) != 1 or getattr(terms[0], "kind", None) != "problem":
+    if not terms or any(getattr(t, "kind", None) != "problem" for t in terms):
         return []
-    return [(m.low_hz, m.high_hz) for m in lexicon.lookup(terms[0].term).moves]
+    return [(m.low_hz, m.high_hz) for t in terms for m in lexicon.lookup(t.term).moves]
 
 
 def place_cuts(params: EQParams, regions_hz: list[tuple[float, float]], deviation_db: np.ndarray,

@@ -80,3 +80,16 @@ def test_a_deep_cut_stays_within_the_gain_range():
                                load_reference().weights(), sr)
     assert notes and "12.0 dB deep" in notes[0]
     assert _cut(placed)[1] == -12.0 and abs(np.log2(_cut(placed)[0] / 9000.0)) <= 1 / 6
+
+
+def test_each_problem_of_a_blend_is_cut_where_this_track_has_it(real_music_excerpt, model):
+    """"less boomy and less harsh" on real music with +6 dB bells at 75 Hz and 2.2 kHz (both off the
+    words' own centres, 122 Hz and 3.1 kHz): each cut moves to within half an octave of its bell,
+    nearer than the word's own centre."""
+    x, sr = real_music_excerpt
+    y = apply_eq(apply_eq(x[: 10 * sr], sr, _bell(75.0, 6.0, 0.6)), sr, _bell(2200.0, 6.0, 0.6))
+    d = adapt_words(analyze(y, sr), "less boomy and less harsh", model)
+    cuts = sorted(b.freq_hz for b in d.params.bands() if b.gain_db < -1.0)
+    assert len(cuts) == 2 and d.explanation.count("Placed the cut") == 2, d.explanation
+    for cut_hz, bell_hz, word_hz in zip(cuts, (75.0, 2200.0), (122.0, 3148.0)):
+        assert abs(np.log2(cut_hz / bell_hz)) <= min(0.5, abs(np.log2(word_hz / bell_hz))), cuts
