@@ -78,6 +78,8 @@ __all__ = [
 
 #: Problems named in the summary (most important first).
 SUMMARY_PROBLEMS = 3
+#: Confidence from which the summary says a problem plainly; below it, "possibly".
+LIKELY_CONFIDENCE = 0.5
 
 #: Named regions of the spectrum used in plain sentences (Hz, lower edge inclusive).
 REGIONS: tuple[tuple[str, float, float], ...] = (
@@ -181,14 +183,23 @@ def region_deviations_db(centres_hz: np.ndarray, deviation_db: np.ndarray) -> li
     return out
 
 
+def _said(problems: list[Problem]) -> str:
+    """'boomy: +10 dB below 280 Hz and +7 dB around 80 Hz; dull: ...': each word once, with its places."""
+    shown: dict[str, list[str]] = {}
+    for p in problems:
+        shown.setdefault(p.word, []).append(p.text.split(": ", 1)[1])
+    return "; ".join(f"{word}: {' and '.join(places)}" for word, places in shown.items())
+
+
 def describe(problems: tuple[Problem, ...], regions: list[tuple[str, float]]) -> str:
-    """One plain sentence: the main problems in lexicon words with Hz and dB, or, with none, how
-    close the track is to typical music."""
+    """One plain sentence: the main problems in lexicon words with Hz and dB ("possibly" before those
+    below :data:`LIKELY_CONFIDENCE`: real mixes often have such bumps), or, with none, how close the
+    track is to typical music."""
     if problems:
-        shown: dict[str, list[str]] = {}  # word -> its places, so a word is said once
-        for p in problems[:SUMMARY_PROBLEMS]:
-            shown.setdefault(p.word, []).append(p.text.split(": ", 1)[1])
-        parts = [f"{word}: {' and '.join(places)}" for word, places in shown.items()]
+        head = problems[:SUMMARY_PROBLEMS]
+        likely = [p for p in head if p.confidence >= LIKELY_CONFIDENCE]
+        maybe = [p for p in head if p.confidence < LIKELY_CONFIDENCE]
+        parts = ([_said(likely)] if likely else []) + ([f"possibly {_said(maybe)} (real mixes often have such bumps)"] if maybe else [])
         more = len(problems) - SUMMARY_PROBLEMS
         text = "; ".join(parts) + (f"; and {more} smaller" if more > 0 else "")
         return text[0].upper() + text[1:] + "."
