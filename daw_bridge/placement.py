@@ -1,17 +1,18 @@
-"""Where on this track a problem word's cut goes: at the track's own excess, near the word's centre.
+"""Where on this track a problem word's cut goes: at the track's own excess within the word's region.
 
 An engineer asked for "less muddy" sweeps the cut through the mud region and leaves it where the
-track has the most of it. :func:`place_cuts` does the same with a preset: each cut (peak band with a
-negative gain) of *problem* words ("less muddy", "less boomy and less harsh") is tried at centres across the region the lexicon documents for
-the word (every :data:`STEP_OCT`) and at :data:`WIDTH_FACTORS` of its width; each placement is
-scored by how much of the track's *local* excess it would remove: the track's deviation from typical
-music, less its straight-line trend (dB over log frequency) across the region and
-:data:`MARGIN_OCT` either side (a tilt is no excess in one place), projected on the cut's
-third-octave response (weighted by how little real music varies, dB). The best placement replaces
-the word's when it removes clearly more (:data:`MIN_REMOVED_DB`, :data:`MIN_RATIO`). A placed cut is as deep as
-the local excess it faces (least squares, within :data:`DEPTH_RANGE` times the word's cut and the EQ's gain range); the
-adaptive step (:mod:`daw_bridge.adapt`) then applies it as measured, within the range of real music. Boosts and quality words
-are left where the lexicon puts them: a boost has no excess to find.
+track has the most of it. :func:`place_cuts` does the same with a preset. Each cut (a peak band with
+a negative gain) of problem words ("less muddy", "less boomy and less harsh") is tried at centres
+across the region the lexicon documents for the word (every :data:`STEP_OCT`) and at
+:data:`WIDTH_FACTORS` of its width. Each placement is scored by how much of the track's *local*
+excess it would remove: the track's deviation from typical music, less its straight-line trend (dB
+over log frequency) across the region and :data:`MARGIN_OCT` either side (a tilt is no excess in one
+place), projected on the cut's third-octave response (weighted by how little real music varies,
+dB). The best placement replaces the word's when it removes clearly more (:data:`MIN_REMOVED_DB`,
+:data:`MIN_RATIO`). A placed cut is as deep as the local excess it faces (least squares, within
+:data:`DEPTH_RANGE` times the word's cut and the EQ's gain range); the adaptive step
+(:mod:`daw_bridge.adapt`) then applies it as measured, within the range of real music. Boosts and
+quality words stay where the lexicon puts them: a boost has no excess to find.
 """
 
 from __future__ import annotations
