@@ -224,14 +224,14 @@ def _limited_move(analysis: Analysis, before_db: np.ndarray, move: EQParams, cur
     # A raised band must end below the top of the range, or (already above it) not be raised.
     up_room = high - before_db
     up_rows = np.where((up_room >= 0)[None, :], relative, singles)[:, raised].T
-    outside_step = OUTSIDE_STEP_DB - PLAN_MARGIN_DB  # for a band outside the range itself, not just its margin
-    up_limits = np.where(up_room >= 0, up_room, np.where(up_room < -PLAN_MARGIN_DB, outside_step, PLAN_TOLERANCE_DB))[raised]
+    def room_limit(room: np.ndarray) -> np.ndarray:  # outside the range itself (not just its margin): the step
+        return np.where(room >= 0, room, np.where(room < -PLAN_MARGIN_DB, OUTSIDE_STEP_DB - PLAN_MARGIN_DB, PLAN_TOLERANCE_DB))
+
+    up_limits = room_limit(up_room)[raised]
     down_room = before_db - low
     down_rows = -np.where((down_room >= 0)[None, :], relative, singles)[:, cut].T
-    down_limits = np.where(down_room >= 0, down_room, np.where(down_room < -PLAN_MARGIN_DB, outside_step, PLAN_TOLERANCE_DB))[cut]
-    rows = [up_rows, down_rows]
-    limits = [up_limits, down_limits]
-    a_ub, b_ub = np.vstack(rows), np.concatenate(limits)
+    down_limits = room_limit(down_room)[cut]
+    a_ub, b_ub = np.vstack([up_rows, down_rows]), np.concatenate([up_limits, down_limits])
     if b_ub.size:
         result = linprog(-gain, A_ub=a_ub, b_ub=b_ub, bounds=[(0.0, 1.0)] * len(GAIN_INDEX), method="highs")
         factors = np.clip(result.x, 0.0, 1.0) if result.success else np.zeros(len(GAIN_INDEX))
@@ -309,7 +309,7 @@ def _adapted(analysis: Analysis, text: str, interpretation: Any, intensity: floa
                         before, descriptor_scores(after, sr, default_lexicon(), weights), terms, warnings, after)
     regions = problem_regions(interpretation, default_lexicon())  # "less muddy": cut where this track has it
     preset, placed = place_cuts(preset, regions, state, centres, weights, sr) if regions else (preset, [])
-    direction = band_response_db(preset, sr, centres)
+    direction = band_response_db(preset, sr, centres) if placed else direction
     same_bands = np.where(np.isfinite(state), ref.track_deviations_db, np.nan)  # real tracks where this one is
     position, *reference_positions = map(float, projection_scores(np.vstack([state, same_bands]), direction[None, :], weights, 0.0)[:, 0])
     end, typical = (float(np.nanpercentile(reference_positions, q)) for q in (END_PERCENTILE, 50))

@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 import weakref
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -150,8 +151,8 @@ def beyond_natural(z: float) -> float:
     """Share of real music's own envelope bumps with a smaller ``z`` (0..1; log-normal fit)."""
     if not z > 0.0:
         return 0.0
-    sigma = math.log(NATURAL_Z_P95 / NATURAL_Z_MEDIAN) / 1.6448536269514722
-    return 0.5 * (1.0 + math.erf(math.log(z / NATURAL_Z_MEDIAN) / (sigma * math.sqrt(2.0))))
+    sigma = math.log(NATURAL_Z_P95 / NATURAL_Z_MEDIAN) / NormalDist().inv_cdf(0.95)
+    return NormalDist(math.log(NATURAL_Z_MEDIAN), sigma).cdf(math.log(z))
 
 
 def name_bump(bump: Bump, lexicon: Any) -> Problem:

@@ -77,20 +77,20 @@ def place_cuts(params: EQParams, regions_hz: list[tuple[float, float]], deviatio
         steps = np.concatenate([[0.0], np.arange(np.log2(region[0] / freq_hz), np.log2(region[1] / freq_hz), STEP_OCT)])
         freqs = np.repeat(freq_hz * 2.0**steps, len(WIDTH_FACTORS))
         widths = np.tile(width_oct * np.array(WIDTH_FACTORS), len(steps))
-        candidates = np.zeros((freqs.size, len(PARAM_NAMES)))
-        candidates[:] = EQParams.flat().raw_vector()
+        candidates = np.tile(EQParams.flat().raw_vector(), (freqs.size, 1))
         candidates[:, slot.gain_index] = gain_db
         candidates[:, slot.freq_index] = freqs
         candidates[:, slot.q_index] = [q_from_octaves(x) for x in widths]
         cut = np.nan_to_num(vector_band_responses_db(candidates, sample_rate_hz, centres_hz))
         cut = cut - (cut @ w)[:, None]
         # dB of the deviation each placement removes: the projection of the excess on the cut's shape
-        removed = -(cut * w) @ dev / np.sqrt(np.maximum((cut**2) @ w, 1e-12))
+        norms = np.sqrt(np.maximum((cut**2) @ w, 1e-12))
+        removed = -(cut * w) @ dev / norms
         best = int(np.argmax(removed))
         if removed[best] < max(MIN_REMOVED_DB, MIN_RATIO * removed[0]):  # [0]: the word's own centre and width
             continue
-        # as deep as the excess there (least squares), within DEPTH_RANGE x the word's cut
-        depth = float(np.clip(-(cut[best] * w) @ dev / ((cut[best] ** 2) @ w), *DEPTH_RANGE))
+        # as deep as the excess there (the least-squares gain factor), within DEPTH_RANGE x the word's cut
+        depth = float(np.clip(removed[best] / norms[best], *DEPTH_RANGE))
         vector[slot.gain_index] = max(depth * gain_db, GAIN_RANGE_DB[0])
         vector[slot.freq_index], vector[slot.q_index] = freqs[best], q_from_octaves(widths[best])
         notes.append(f"Placed the cut at {hz_text(freqs[best])} ({widths[best]:.2g} octave wide) and {-vector[slot.gain_index]:.1f} dB "
